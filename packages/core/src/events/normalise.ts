@@ -1,0 +1,76 @@
+import type { z } from "zod";
+import type {
+  BuildSchema,
+  EventBridgeJobSchema,
+  OrganizationSchema,
+  PipelineSchema,
+  WebhookJobSchema,
+} from "./schemas.js";
+import type { EventForm, FinishedJob, ScheduledJob } from "./types.js";
+
+type Job = z.output<typeof EventBridgeJobSchema> | z.output<typeof WebhookJobSchema>;
+
+const orUndefined = (value: string | null | undefined): string | undefined => value ?? undefined;
+
+function jobUuid(job: Job): string {
+  return "uuid" in job ? job.uuid : job.id;
+}
+
+function buildUrl(
+  build: z.output<typeof BuildSchema>,
+  pipeline: string,
+  organization: string | undefined,
+): string | undefined {
+  if (build.web_url) return build.web_url;
+  if (!organization) return undefined;
+  const path = [organization, pipeline].map(encodeURIComponent).join("/");
+  return `https://buildkite.com/${path}/builds/${build.number}`;
+}
+
+/** Turns Buildkite's snake_case job payload into a {@link ScheduledJob}. */
+export function toScheduledJob(
+  input: {
+    job: Job;
+    build: z.output<typeof BuildSchema>;
+    pipeline: z.output<typeof PipelineSchema>;
+    organization?: z.output<typeof OrganizationSchema> | null | undefined;
+  },
+  form: EventForm,
+): ScheduledJob {
+  const { job, build, pipeline } = input;
+  const organizationSlug = orUndefined(input.organization?.slug);
+  return {
+    uuid: jobUuid(job),
+    agentQueryRules: job.agent_query_rules ?? [],
+    label: orUndefined(job.label ?? ("name" in job ? job.name : undefined)),
+    stepKey: orUndefined(job.step_key),
+    pipeline: {
+      slug: pipeline.slug,
+      uuid: orUndefined(pipeline.uuid ?? pipeline.id),
+      repository: orUndefined(pipeline.repo ?? pipeline.repository),
+    },
+    build: {
+      number: build.number,
+      uuid: orUndefined(build.uuid ?? build.id),
+      branch: orUndefined(build.branch),
+      commit: orUndefined(build.commit),
+      message: orUndefined(build.message),
+      url: buildUrl(build, pipeline.slug, organizationSlug),
+    },
+    organization: { slug: organizationSlug, uuid: orUndefined(input.organization?.uuid) },
+    form,
+  };
+}
+
+/** Turns a finished (or cancelled) job payload into a {@link FinishedJob}. */
+export function toFinishedJob(job: Job, form: EventForm): FinishedJob {
+  const state = orUndefined(job.state);
+  return {
+    uuid: jobUuid(job),
+    state,
+    exitStatus: job.exit_status ?? undefined,
+    passed: job.passed ?? undefined,
+    canceled: state === "canceled" || state === "canceling",
+    form,
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * `@ondemand-eks/core`: the pure heart of ondemand-eks. It turns a Buildkite "Job
+ * Scheduled" event and a pod definition into the Kubernetes Job that runs it, with no
+ * I/O of its own: no files, no network, no clock.
+ *
+ * Subpath entries hold the same pieces for smaller imports: `@ondemand-eks/core/events`
+ * and `@ondemand-eks/core/manifest`.
+ *
+ * @module
+ */
+export * from "./errors.js";
+export * from "./events/index.js";
+export * from "./manifest/index.js";
+export {
+  deploymentName,
+  isDnsLabel,
+  isPodDefinitionName,
+  jobName,
+  POD_DEFINITION_NAME_MAX,
+} from "./names.js";
+export * from "./pod-definition/index.js";
+export type { Result } from "./result.js";
+export * from "./rules/agent-query-rules.js";
+export type {
+  PodDefinitionLookup,
+  RenderEventOptions,
+  RenderedEvent,
+} from "./scheduling/render-event.js";
+export { renderEvent } from "./scheduling/render-event.js";
+export { type Route, routeJob } from "./scheduling/route.js";
+export * from "./settings.js";
+export { fromZodIssues, joinPath } from "./zod-issues.js";

@@ -1,0 +1,58 @@
+import type { PodDefinition, ServiceContainer } from "../pod-definition/schema.js";
+import type { SchedulerSettings } from "../settings.js";
+import { assignOwn, cloneJson } from "./clone.js";
+import type { Container, EnvVar } from "./kubernetes.js";
+
+/** The agent's tags: queue and definition first, then the definition's own, sorted. */
+export function agentTags(queue: string, definition: PodDefinition): string {
+  const own = Object.entries(definition.agent.tags ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => `${key}=${value}`);
+  return [`queue=${queue}`, `pod=${definition.name}`, ...own].join(",");
+}
+
+/** The agent token, always by reference to a Secret: the builder has no way to write a literal. */
+export function agentTokenEnv(settings: SchedulerSettings): EnvVar {
+  const { name, key } = settings.agentTokenSecret;
+  return { name: "BUILDKITE_AGENT_TOKEN", valueFrom: { secretKeyRef: { name, key } } };
+}
+
+/**
+ * The agent container: the definition's container with the scheduler's environment in
+ * front of the definition's own. Without a command of its own it runs the image's
+ * entrypoint with `start` (the official buildkite/agent image).
+ */
+export function agentContainer(
+  definition: PodDefinition,
+  schedulerEnv: readonly EnvVar[],
+): Container {
+  const {
+    tags: _tags,
+    name: _name,
+    image,
+    command,
+    args,
+    env,
+    ...rest
+  } = cloneJson(definition.agent);
+  const container: Container = { name: "agent", image };
+  if (command) container.command = command;
+  if (args) container.args = args;
+  else if (!command) container.args = ["start"];
+  container.env = [...schedulerEnv, ...((env ?? []) as EnvVar[])];
+  return assignOwn(container, rest);
+}
+
+/** A service as a native sidecar: an init container that keeps running and ends with the pod. */
+export function sidecar(service: ServiceContainer): Container {
+  const { name, image, restartPolicy: _policy, ...rest } = cloneJson(service);
+  const container: Container = image ? { name, image } : { name };
+  container.restartPolicy = "Always";
+  return assignOwn(container, rest);
+}
+
+/** Init containers in order: the definition's own first, then the services. */
+export function initContainers(definition: PodDefinition): Container[] {
+  const own = cloneJson(definition.pod.initContainers ?? []) as Container[];
+  return [...own, ...definition.services.map(sidecar)];
+}

@@ -1,0 +1,91 @@
+import { InvalidEventError, InvalidPodDefinitionError } from "../errors.js";
+import type { ScheduledJob } from "../events/types.js";
+import { jobName } from "../names.js";
+import type { PodDefinition } from "../pod-definition/schema.js";
+import { parseAgentQueryRules, queueOf } from "../rules/agent-query-rules.js";
+import type { SchedulerSettings } from "../settings.js";
+import { assignOwn, cloneJson } from "./clone.js";
+import { agentContainer, agentTags, agentTokenEnv, initContainers } from "./containers.js";
+import type { JobManifest, PodSpec } from "./kubernetes.js";
+import { ANNOTATIONS, jobAnnotations, jobLabels, mergeSorted } from "./metadata.js";
+
+export interface BuildJobOptions {
+  readonly job: ScheduledJob;
+  readonly definition: PodDefinition;
+  readonly settings: SchedulerSettings;
+}
+
+/**
+ * Builds the `batch/v1` Job that runs one Buildkite job: a pod whose one agent container
+ * acquires exactly that job, with the definition's services as native sidecars.
+ *
+ * Pure and deterministic: the same input gives the same object, key for key; inputs are
+ * never mutated. Only the job's UUID and queue (which must be one the settings serve)
+ * reach the agent's environment; nothing from the event reaches a command or an image.
+ *
+ * @example
+ * ```ts
+ * const manifest = buildJob({ job, definition, settings: resolveSettings({ namespace: "ci" }) });
+ * manifest.metadata.name; // "buildkite-<job uuid>"
+ * ```
+ */
+export function buildJob({ job, definition, settings }: BuildJobOptions): JobManifest {
+  if (definition.mode !== "one-shot") {
+    throw new InvalidPodDefinitionError([
+      {
+        path: "mode",
+        message: `definition "${definition.name}" is ${definition.mode}: build a Deployment for it`,
+      },
+    ]);
+  }
+  const queue = queueOf(parseAgentQueryRules(job.agentQueryRules));
+  if (!settings.queues.includes(queue)) {
+    throw new InvalidEventError([
+      {
+        path: "job.agent_query_rules",
+        message: `queue ${JSON.stringify(queue)} is not served here (serving: ${settings.queues.join(", ")})`,
+      },
+    ]);
+  }
+
+  const labels = jobLabels(job, queue, definition);
+  const context = jobAnnotations(job, queue);
+  const { initContainers: _init, volumes, ...podRest } = cloneJson(definition.pod);
+  const agent = agentContainer(definition, [
+    agentTokenEnv(settings),
+    { name: "BUILDKITE_AGENT_ACQUIRE_JOB", value: job.uuid },
+    { name: "BUILDKITE_AGENT_TAGS", value: agentTags(queue, definition) },
+  ]);
+  const init = initContainers(definition);
+  const spec: PodSpec = assignOwn({} as PodSpec, podRest);
+  spec.restartPolicy = "Never";
+  if (volumes) spec.volumes = volumes;
+  if (init.length > 0) spec.initContainers = init;
+  spec.containers = [agent];
+
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: {
+      name: jobName(job.uuid),
+      namespace: settings.namespace,
+      labels,
+      annotations: context,
+    },
+    spec: {
+      backoffLimit: 0,
+      ttlSecondsAfterFinished: settings.ttlSecondsAfterFinished,
+      activeDeadlineSeconds: settings.activeDeadlineSeconds,
+      template: {
+        metadata: {
+          labels: mergeSorted(definition.metadata.labels, labels),
+          annotations: mergeSorted(definition.metadata.annotations, {
+            ...context,
+            [ANNOTATIONS.safeToEvict]: "false",
+          }),
+        },
+        spec,
+      },
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * The slice of the Kubernetes object model the builders produce. Kept here, not taken
+ * from a client library, so the core stays dependency-free; fields we do not set pass
+ * through from pod definitions untyped.
+ */
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+export interface Container {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  env?: EnvVar[];
+  restartPolicy?: "Always";
+  [field: string]: unknown;
+}
+
+export interface PodSpec {
+  restartPolicy: "Never" | "Always";
+  initContainers?: Container[];
+  containers: Container[];
+  [field: string]: unknown;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface PodTemplate {
+  metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+  spec: PodSpec;
+}
+
+/** A `batch/v1` Job, as the builder makes it. */
+export interface JobManifest {
+  apiVersion: "batch/v1";
+  kind: "Job";
+  metadata: ObjectMeta;
+  spec: {
+    backoffLimit: number;
+    ttlSecondsAfterFinished: number;
+    activeDeadlineSeconds: number;
+    template: PodTemplate;
+  };
+}
+
+/** An `apps/v1` Deployment of long-polling agents. */
+export interface DeploymentManifest {
+  apiVersion: "apps/v1";
+  kind: "Deployment";
+  metadata: ObjectMeta;
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: PodTemplate;
+  };
+}

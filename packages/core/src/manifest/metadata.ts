@@ -1,0 +1,100 @@
+import type { ScheduledJob } from "../events/types.js";
+import type { PodDefinition } from "../pod-definition/schema.js";
+import { toLabelValue } from "./labels.js";
+
+/** Label and annotation keys the project sets. */
+export const LABELS = {
+  managedBy: "app.kubernetes.io/managed-by",
+  name: "app.kubernetes.io/name",
+  component: "app.kubernetes.io/component",
+  jobUuid: "buildkite.com/job-uuid",
+  queue: "buildkite.com/queue",
+  pipeline: "buildkite.com/pipeline",
+  buildNumber: "buildkite.com/build-number",
+  organization: "buildkite.com/organization",
+  podDefinition: "ondemand-eks/pod-definition",
+} as const;
+
+export const ANNOTATIONS = {
+  buildUrl: "buildkite.com/build-url",
+  jobLabel: "buildkite.com/job-label",
+  stepKey: "buildkite.com/step-key",
+  branch: "buildkite.com/branch",
+  commit: "buildkite.com/commit",
+  pipeline: "buildkite.com/pipeline",
+  organization: "buildkite.com/organization",
+  queue: "buildkite.com/queue",
+  safeToEvict: "cluster-autoscaler.kubernetes.io/safe-to-evict",
+} as const;
+
+export const MANAGED_BY = "ondemand-eks";
+
+/** Longest annotation value we write; Kubernetes caps all annotations together at 256 KiB. */
+export const MAX_ANNOTATION_LENGTH = 2048;
+
+/** Cuts to `max` UTF-16 units without splitting a surrogate pair. */
+export function truncate(value: string, max = MAX_ANNOTATION_LENGTH): string {
+  if (value.length <= max) return value;
+  const cut = value.slice(0, max);
+  const last = cut.charCodeAt(cut.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
+}
+
+/** Labels that select one Buildkite job's Job and pod. Values are sanitised to fit. */
+export function jobLabels(
+  job: ScheduledJob,
+  queue: string,
+  definition: PodDefinition,
+): Record<string, string> {
+  const labels: Record<string, string> = {
+    [LABELS.managedBy]: MANAGED_BY,
+    [LABELS.name]: "buildkite-agent",
+    [LABELS.component]: "one-shot-agent",
+    [LABELS.jobUuid]: job.uuid,
+    [LABELS.queue]: toLabelValue(queue),
+    [LABELS.pipeline]: toLabelValue(job.pipeline.slug),
+    [LABELS.buildNumber]: String(job.build.number),
+    [LABELS.podDefinition]: definition.name,
+  };
+  if (job.organization.slug !== undefined)
+    labels[LABELS.organization] = toLabelValue(job.organization.slug);
+  return labels;
+}
+
+/** Annotations with the human context, in full (truncated only past {@link MAX_ANNOTATION_LENGTH}). */
+export function jobAnnotations(job: ScheduledJob, queue: string): Record<string, string> {
+  const context: [string, string | undefined][] = [
+    [ANNOTATIONS.buildUrl, job.build.url],
+    [ANNOTATIONS.jobLabel, job.label],
+    [ANNOTATIONS.stepKey, job.stepKey],
+    [ANNOTATIONS.branch, job.build.branch],
+    [ANNOTATIONS.commit, job.build.commit],
+    [ANNOTATIONS.pipeline, job.pipeline.slug],
+    [ANNOTATIONS.organization, job.organization.slug],
+    [ANNOTATIONS.queue, queue],
+  ];
+  const annotations: Record<string, string> = {};
+  for (const [key, value] of context) {
+    if (value !== undefined) annotations[key] = truncate(value);
+  }
+  return annotations;
+}
+
+/** `base` then `ours`, ours winning, keys sorted so output is stable whatever the input order. */
+export function mergeSorted(
+  base: Record<string, string> | undefined,
+  ours: Record<string, string>,
+): Record<string, string> {
+  const merged = new Map<string, string>(Object.entries(base ?? {}));
+  for (const [key, value] of Object.entries(ours)) merged.set(key, value);
+  const out: Record<string, string> = {};
+  for (const key of [...merged.keys()].sort()) {
+    Object.defineProperty(out, key, {
+      value: merged.get(key),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,16 @@
+import type { ViteUserConfig } from "vitest/config";
+
+/**
+ * Test settings every package shares: resolve workspace packages to their TypeScript
+ * sources (the `@ondemand-eks/source` export condition), and fail any test that writes
+ * to the console, so stray output never hides in a passing run.
+ */
+export const sharedTestConfig: ViteUserConfig = {
+  resolve: { conditions: ["@ondemand-eks/source", "import", "module", "node", "default"] },
+  ssr: { resolve: { conditions: ["@ondemand-eks/source", "import", "module", "node", "default"] } },
+  test: {
+    include: ["tests/**/*.test.ts"],
+    setupFiles: [new URL("./vitest.fail-on-console.ts", import.meta.url).pathname],
+    onConsoleLog: () => false,
+  },
+};
