@@ -29,4 +29,4 @@ export type {
 export { renderEvent } from "./scheduling/render-event.js";
 export { type Route, routeJob } from "./scheduling/route.js";
 export * from "./settings.js";
-export { fromZodIssues, joinPath } from "./zod-issues.js";
+export { fromZodIssues, joinPath, zodErrorMap } from "./zod-issues.js";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { InvalidSettingsError } from "./errors.js";
 import { DNS_LABEL, DNS_SUBDOMAIN, POD_DEFINITION_NAME, POD_DEFINITION_NAME_MAX } from "./names.js";
-import { fromZodIssues } from "./zod-issues.js";
+import { fromZodIssues, zodErrorMap } from "./zod-issues.js";
 
 /** Defaults, shared by the schema and by every `--help` that documents them. */
 export const DEFAULT_SETTINGS = {
@@ -77,7 +77,7 @@ export type SchedulerSettingsInput = z.input<typeof SchedulerSettingsSchema>;
  * ```
  */
 export function resolveSettings(input: SchedulerSettingsInput = {}): SchedulerSettings {
-  const result = SchedulerSettingsSchema.safeParse(input);
+  const result = SchedulerSettingsSchema.safeParse(input, { error: zodErrorMap });
   if (!result.success) throw new InvalidSettingsError(fromZodIssues(result.error.issues));
   return result.data;
 }

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { InvalidEventError } from "../errors.js";
 import { capture, type Result } from "../result.js";
-import { fromZodIssues } from "../zod-issues.js";
+import { fromZodIssues, zodErrorMap } from "../zod-issues.js";
 import { toFinishedJob, toScheduledJob } from "./normalise.js";
 import {
   EventBridgeEnvelopeSchema,
@@ -35,7 +35,7 @@ export interface ParseEventOptions {
 }
 
 function check<S extends z.ZodType>(schema: S, input: unknown, base: string): z.output<S> {
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { error: zodErrorMap });
   if (!result.success) throw new InvalidEventError(fromZodIssues(result.error.issues, base));
   return result.data;
 }

@@ -1,5 +1,5 @@
 import { InvalidPodDefinitionError, type Issue } from "../errors.js";
-import { fromZodIssues } from "../zod-issues.js";
+import { fromZodIssues, zodErrorMap } from "../zod-issues.js";
 import {
   type PodDefinition,
   type PodDefinitionSource,
@@ -138,7 +138,7 @@ export function completePodDefinition(source: PodDefinitionSource): PodDefinitio
  * ```
  */
 export function definePodDefinition(input: unknown): PodDefinition {
-  const parsed = PodDefinitionSourceSchema.safeParse(input);
+  const parsed = PodDefinitionSourceSchema.safeParse(input, { error: zodErrorMap });
   if (!parsed.success) throw new InvalidPodDefinitionError(fromZodIssues(parsed.error.issues));
   if (parsed.data.extends !== undefined) {
     throw new InvalidPodDefinitionError([

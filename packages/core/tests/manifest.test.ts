@@ -1,0 +1,207 @@
+import {
+  buildDeployment,
+  buildJob,
+  InvalidEventError,
+  InvalidPodDefinitionError,
+  toLabelValue,
+} from "@ondemand-eks/core";
+import { describe, expect, it } from "vitest";
+import { podDefinition, scheduledJob, settings } from "./helpers/fixtures.js";
+
+const withServices = () =>
+  podDefinition({
+    name: "node-postgres",
+    agent: {
+      image: "buildkite/agent:3",
+      tags: { os: "linux", docker: false },
+      env: [{ name: "BUILDKITE_GIT_CLEAN_FLAGS", value: "-ffxdq" }],
+      resources: { requests: { cpu: "1", memory: "2Gi" } },
+      volumeMounts: [{ name: "work", mountPath: "/workspace" }],
+    },
+    pod: {
+      serviceAccountName: "buildkite-job",
+      nodeSelector: { "kubernetes.io/os": "linux" },
+      volumes: [{ name: "work", emptyDir: {} }],
+      initContainers: [{ name: "prepare", image: "busybox:1.36", command: ["true"] }],
+    },
+    metadata: { labels: { team: "ci" }, annotations: { "example.com/owner": "platform" } },
+    services: [
+      { name: "postgres", image: "postgres:16", env: [{ name: "POSTGRES_PASSWORD", value: "test" }] },
+      { name: "redis", image: "redis:7" },
+    ],
+  });
+
+describe("buildJob", () => {
+  it("builds the documented Job for the sample event", () => {
+    // Act
+    const job = buildJob({ job: scheduledJob(), definition: withServices(), settings: settings() });
+
+    // Assess
+    expect(job.apiVersion).toBe("batch/v1");
+    expect(job.kind).toBe("Job");
+    expect(job.metadata.name).toBe("buildkite-0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70");
+    expect(job.metadata.namespace).toBe("buildkite");
+    expect(job.metadata.labels).toEqual({
+      "app.kubernetes.io/managed-by": "ondemand-eks",
+      "app.kubernetes.io/name": "buildkite-agent",
+      "app.kubernetes.io/component": "one-shot-agent",
+      "buildkite.com/job-uuid": "0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70",
+      "buildkite.com/queue": "default",
+      "buildkite.com/pipeline": "my-pipeline",
+      "buildkite.com/build-number": "4312",
+      "buildkite.com/organization": "acme",
+      "ondemand-eks/pod-definition": "node-postgres",
+    });
+    expect(job.metadata.annotations).toEqual({
+      "buildkite.com/build-url": "https://buildkite.com/acme/my-pipeline/builds/4312",
+      "buildkite.com/job-label": ":node: test",
+      "buildkite.com/step-key": "test",
+      "buildkite.com/branch": "main",
+      "buildkite.com/commit": "5a74c0ffee5a74c0ffee5a74c0ffee5a74c0ffee",
+      "buildkite.com/pipeline": "my-pipeline",
+      "buildkite.com/organization": "acme",
+      "buildkite.com/queue": "default",
+    });
+    expect(job.spec).toMatchObject({ backoffLimit: 0, ttlSecondsAfterFinished: 600, activeDeadlineSeconds: 21600 });
+
+    const pod = job.spec.template;
+    expect(pod.metadata.labels.team).toBe("ci");
+    expect(pod.metadata.annotations["cluster-autoscaler.kubernetes.io/safe-to-evict"]).toBe("false");
+    expect(pod.metadata.annotations["example.com/owner"]).toBe("platform");
+    expect(pod.spec.restartPolicy).toBe("Never");
+    expect(pod.spec.serviceAccountName).toBe("buildkite-job");
+    expect(pod.spec.containers).toEqual([
+      {
+        name: "agent",
+        image: "buildkite/agent:3",
+        args: ["start"],
+        env: [
+          { name: "BUILDKITE_AGENT_TOKEN", valueFrom: { secretKeyRef: { name: "buildkite-agent-token", key: "token" } } },
+          { name: "BUILDKITE_AGENT_ACQUIRE_JOB", value: "0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70" },
+          { name: "BUILDKITE_AGENT_TAGS", value: "queue=default,pod=node-postgres,docker=false,os=linux" },
+          { name: "BUILDKITE_GIT_CLEAN_FLAGS", value: "-ffxdq" },
+        ],
+        resources: { requests: { cpu: "1", memory: "2Gi" } },
+        volumeMounts: [{ name: "work", mountPath: "/workspace" }],
+      },
+    ]);
+    expect(pod.spec.initContainers).toEqual([
+      { name: "prepare", image: "busybox:1.36", command: ["true"] },
+      {
+        name: "postgres",
+        image: "postgres:16",
+        restartPolicy: "Always",
+        env: [{ name: "POSTGRES_PASSWORD", value: "test" }],
+      },
+      { name: "redis", image: "redis:7", restartPolicy: "Always" },
+    ]);
+  });
+
+  it("takes namespace, secret, TTL and deadline from settings", () => {
+    const job = buildJob({
+      job: scheduledJob(),
+      definition: podDefinition(),
+      settings: settings({
+        namespace: "ci",
+        agentTokenSecret: { name: "agent", key: "value" },
+        ttlSecondsAfterFinished: 60,
+        activeDeadlineSeconds: 3600,
+      }),
+    });
+    expect(job.metadata.namespace).toBe("ci");
+    expect(job.spec.ttlSecondsAfterFinished).toBe(60);
+    expect(job.spec.activeDeadlineSeconds).toBe(3600);
+    expect(job.spec.template.spec.containers[0]?.env?.[0]).toEqual({
+      name: "BUILDKITE_AGENT_TOKEN",
+      valueFrom: { secretKeyRef: { name: "agent", key: "value" } },
+    });
+  });
+
+  it("keeps a definition's own command and omits the default args", () => {
+    const definition = podDefinition({ agent: { image: "example/agent:1", command: ["buildkite-agent", "start"] } });
+    const [agent] = buildJob({ job: scheduledJob(), definition, settings: settings() }).spec.template.spec.containers;
+    expect(agent?.command).toEqual(["buildkite-agent", "start"]);
+    expect(agent?.args).toBeUndefined();
+  });
+
+  it("refuses a job for a queue the settings do not serve", () => {
+    const job = scheduledJob({ agentQueryRules: ["queue=deploy"] });
+    expect(() => buildJob({ job, definition: podDefinition(), settings: settings() })).toThrow(
+      new InvalidEventError([{ path: "job.agent_query_rules", message: 'queue "deploy" is not served here (serving: default)' }])
+        .message,
+    );
+  });
+
+  it("refuses a long-polling definition", () => {
+    const definition = podDefinition({ mode: "long-polling", longPolling: { queue: "default" } });
+    expect(() => buildJob({ job: scheduledJob(), definition, settings: settings() })).toThrow(InvalidPodDefinitionError);
+  });
+
+  it("sanitises label values that do not fit and keeps the original in an annotation", () => {
+    // Prepare
+    const slug = "Ümlaut Pipeline/../../etc";
+    const job = scheduledJob({ pipeline: { slug, uuid: undefined, repository: undefined } });
+
+    // Act
+    const manifest = buildJob({ job, definition: podDefinition(), settings: settings() });
+
+    // Assess
+    expect(manifest.metadata.labels["buildkite.com/pipeline"]).toBe(toLabelValue(slug));
+    expect(manifest.metadata.labels["buildkite.com/pipeline"]).toMatch(/^mlaut-Pipeline-..-..-etc-[0-9a-f]{8}$/);
+    expect(manifest.metadata.annotations["buildkite.com/pipeline"]).toBe(slug);
+  });
+
+  it("keeps __proto__ keys from a pod template as plain data, never as a prototype", () => {
+    // Prepare: what JSON.parse (or YAML) makes of a "__proto__" key.
+    const pod = JSON.parse('{"nodeSelector": {"a": "b"}, "__proto__": {"hostNetwork": true}}');
+    const definition = { ...podDefinition(), pod };
+
+    // Act
+    const spec = buildJob({ job: scheduledJob(), definition, settings: settings() }).spec.template.spec;
+
+    // Assess
+    expect(Object.getPrototypeOf(spec)).toBe(Object.prototype);
+    expect(spec.hostNetwork).toBeUndefined();
+    expect(Object.hasOwn(spec, "__proto__")).toBe(true);
+  });
+});
+
+describe("buildDeployment", () => {
+  it("builds a Deployment of agents polling the definition's queue", () => {
+    // Prepare
+    const definition = podDefinition({
+      name: "linux-pool",
+      mode: "long-polling",
+      longPolling: { queue: "linux", replicas: 3 },
+      services: [{ name: "dockerd", image: "docker:27-dind" }],
+    });
+
+    // Act
+    const deployment = buildDeployment({ definition, settings: settings({ namespace: "ci" }) });
+
+    // Assess
+    expect(deployment.metadata.name).toBe("buildkite-agents-linux-pool");
+    expect(deployment.metadata.namespace).toBe("ci");
+    expect(deployment.spec.replicas).toBe(3);
+    expect(deployment.spec.selector.matchLabels).toEqual({
+      "app.kubernetes.io/managed-by": "ondemand-eks",
+      "app.kubernetes.io/component": "long-polling-agent",
+      "ondemand-eks/pod-definition": "linux-pool",
+    });
+    for (const [key, value] of Object.entries(deployment.spec.selector.matchLabels)) {
+      expect(deployment.spec.template.metadata.labels[key]).toBe(value);
+    }
+    const spec = deployment.spec.template.spec;
+    expect(spec.restartPolicy).toBe("Always");
+    const env = spec.containers[0]?.env ?? [];
+    expect(env.map((e) => e.name)).toEqual(["BUILDKITE_AGENT_TOKEN", "BUILDKITE_AGENT_TAGS"]);
+    expect(env[1]?.value).toBe("queue=linux,pod=linux-pool");
+    expect(spec.initContainers).toEqual([{ name: "dockerd", image: "docker:27-dind", restartPolicy: "Always" }]);
+  });
+
+  it("defaults to one replica and refuses one-shot definitions", () => {
+    const polling = podDefinition({ mode: "long-polling", longPolling: { queue: "q" } });
+    expect(buildDeployment({ definition: polling, settings: settings() }).spec.replicas).toBe(1);
+    expect(() => buildDeployment({ definition: podDefinition(), settings: settings() })).toThrow(InvalidPodDefinitionError);
+  });
+});
