@@ -1,4 +1,9 @@
-import { InvalidEventError, parseEvent, safeParseEvent, type ScheduledJob } from "@ondemand-eks/core";
+import {
+  InvalidEventError,
+  parseEvent,
+  type ScheduledJob,
+  safeParseEvent,
+} from "@ondemand-eks/core";
 import { describe, expect, it } from "vitest";
 import { loadEvent } from "./helpers/fixtures.js";
 
@@ -60,7 +65,9 @@ describe("parseEvent: the three forms of Job Scheduled", () => {
   it("honours a form the caller states instead of detecting one", () => {
     const event = parseEvent(loadEvent("detail-job-scheduled"), { form: "eventbridge-detail" });
     expect(event.kind).toBe("scheduled");
-    expect(errorOf(() => parseEvent(loadEvent("detail-job-scheduled"), { form: "webhook" }))).toEqual({
+    expect(
+      errorOf(() => parseEvent(loadEvent("detail-job-scheduled"), { form: "webhook" })),
+    ).toEqual({
       name: "InvalidEventError",
       message: "event: required: expected string",
     });
@@ -91,12 +98,39 @@ function scheduledFrom(input: unknown): ScheduledJob {
 
 describe("parseEvent: finished and cancelled jobs", () => {
   it.each([
-    ["eventbridge-job-finished", { state: "finished", exitStatus: 0, passed: true, canceled: false, form: "eventbridge" }],
-    ["eventbridge-job-canceled", { state: "canceled", exitStatus: undefined, passed: false, canceled: true, form: "eventbridge" }],
-    ["detail-job-finished", { state: "finished", exitStatus: 0, passed: true, canceled: false, form: "eventbridge-detail" }],
-    ["webhook-job-finished", { state: "finished", exitStatus: 1, passed: false, canceled: false, form: "webhook" }],
+    [
+      "eventbridge-job-finished",
+      { state: "finished", exitStatus: 0, passed: true, canceled: false, form: "eventbridge" },
+    ],
+    [
+      "eventbridge-job-canceled",
+      {
+        state: "canceled",
+        exitStatus: undefined,
+        passed: false,
+        canceled: true,
+        form: "eventbridge",
+      },
+    ],
+    [
+      "detail-job-finished",
+      {
+        state: "finished",
+        exitStatus: 0,
+        passed: true,
+        canceled: false,
+        form: "eventbridge-detail",
+      },
+    ],
+    [
+      "webhook-job-finished",
+      { state: "finished", exitStatus: 1, passed: false, canceled: false, form: "webhook" },
+    ],
   ])("%s", (name, expected) => {
-    expect(parseEvent(loadEvent(name))).toEqual({ kind: "finished", job: { uuid: UUID, ...expected } });
+    expect(parseEvent(loadEvent(name))).toEqual({
+      kind: "finished",
+      job: { uuid: UUID, ...expected },
+    });
   });
 });
 
@@ -143,8 +177,14 @@ describe("parseEvent: malformed input gives one exact error naming the field", (
       { hello: "world" },
       'expected an EventBridge event ("detail-type"), its "detail" ("job"), or a Buildkite webhook body ("event")',
     ],
-    [{ "detail-type": "Job Scheduled", source: "x", detail: "nope" }, "detail: expected object, received string"],
-    [{ "detail-type": 7, source: "x", detail: {} }, "detail-type: expected string, received number"],
+    [
+      { "detail-type": "Job Scheduled", source: "x", detail: "nope" },
+      "detail: expected object, received string",
+    ],
+    [
+      { "detail-type": 7, source: "x", detail: {} },
+      "detail-type: expected string, received number",
+    ],
     [{ "detail-type": "Job Scheduled", source: "x" }, "detail: required"],
   ])("%j", (input, message) => {
     expect(errorOf(() => parseEvent(input))).toEqual({ name: "InvalidEventError", message });
@@ -154,7 +194,11 @@ describe("parseEvent: malformed input gives one exact error naming the field", (
     const result = safeParseEvent({ job: { uuid: 1 }, build: {}, pipeline: { slug: "" } });
     expect(result.success).toBe(false);
     if (result.success) return;
-    expect(result.error.issues.map((i) => i.path)).toEqual(["job.uuid", "build.number", "pipeline.slug"]);
+    expect(result.error.issues.map((i) => i.path)).toEqual([
+      "job.uuid",
+      "build.number",
+      "pipeline.slug",
+    ]);
     expect(result.error.message).toBe("job.uuid: expected string, received number (and 2 more)");
   });
 });

@@ -26,7 +26,11 @@ const withServices = () =>
     },
     metadata: { labels: { team: "ci" }, annotations: { "example.com/owner": "platform" } },
     services: [
-      { name: "postgres", image: "postgres:16", env: [{ name: "POSTGRES_PASSWORD", value: "test" }] },
+      {
+        name: "postgres",
+        image: "postgres:16",
+        env: [{ name: "POSTGRES_PASSWORD", value: "test" }],
+      },
       { name: "redis", image: "redis:7" },
     ],
   });
@@ -62,11 +66,17 @@ describe("buildJob", () => {
       "buildkite.com/organization": "acme",
       "buildkite.com/queue": "default",
     });
-    expect(job.spec).toMatchObject({ backoffLimit: 0, ttlSecondsAfterFinished: 600, activeDeadlineSeconds: 21600 });
+    expect(job.spec).toMatchObject({
+      backoffLimit: 0,
+      ttlSecondsAfterFinished: 600,
+      activeDeadlineSeconds: 21600,
+    });
 
     const pod = job.spec.template;
     expect(pod.metadata.labels.team).toBe("ci");
-    expect(pod.metadata.annotations["cluster-autoscaler.kubernetes.io/safe-to-evict"]).toBe("false");
+    expect(pod.metadata.annotations["cluster-autoscaler.kubernetes.io/safe-to-evict"]).toBe(
+      "false",
+    );
     expect(pod.metadata.annotations["example.com/owner"]).toBe("platform");
     expect(pod.spec.restartPolicy).toBe("Never");
     expect(pod.spec.serviceAccountName).toBe("buildkite-job");
@@ -76,9 +86,15 @@ describe("buildJob", () => {
         image: "buildkite/agent:3",
         args: ["start"],
         env: [
-          { name: "BUILDKITE_AGENT_TOKEN", valueFrom: { secretKeyRef: { name: "buildkite-agent-token", key: "token" } } },
+          {
+            name: "BUILDKITE_AGENT_TOKEN",
+            valueFrom: { secretKeyRef: { name: "buildkite-agent-token", key: "token" } },
+          },
           { name: "BUILDKITE_AGENT_ACQUIRE_JOB", value: "0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70" },
-          { name: "BUILDKITE_AGENT_TAGS", value: "queue=default,pod=node-postgres,docker=false,os=linux" },
+          {
+            name: "BUILDKITE_AGENT_TAGS",
+            value: "queue=default,pod=node-postgres,docker=false,os=linux",
+          },
           { name: "BUILDKITE_GIT_CLEAN_FLAGS", value: "-ffxdq" },
         ],
         resources: { requests: { cpu: "1", memory: "2Gi" } },
@@ -118,8 +134,11 @@ describe("buildJob", () => {
   });
 
   it("keeps a definition's own command and omits the default args", () => {
-    const definition = podDefinition({ agent: { image: "example/agent:1", command: ["buildkite-agent", "start"] } });
-    const [agent] = buildJob({ job: scheduledJob(), definition, settings: settings() }).spec.template.spec.containers;
+    const definition = podDefinition({
+      agent: { image: "example/agent:1", command: ["buildkite-agent", "start"] },
+    });
+    const [agent] = buildJob({ job: scheduledJob(), definition, settings: settings() }).spec
+      .template.spec.containers;
     expect(agent?.command).toEqual(["buildkite-agent", "start"]);
     expect(agent?.args).toBeUndefined();
   });
@@ -127,14 +146,20 @@ describe("buildJob", () => {
   it("refuses a job for a queue the settings do not serve", () => {
     const job = scheduledJob({ agentQueryRules: ["queue=deploy"] });
     expect(() => buildJob({ job, definition: podDefinition(), settings: settings() })).toThrow(
-      new InvalidEventError([{ path: "job.agent_query_rules", message: 'queue "deploy" is not served here (serving: default)' }])
-        .message,
+      new InvalidEventError([
+        {
+          path: "job.agent_query_rules",
+          message: 'queue "deploy" is not served here (serving: default)',
+        },
+      ]).message,
     );
   });
 
   it("refuses a long-polling definition", () => {
     const definition = podDefinition({ mode: "long-polling", longPolling: { queue: "default" } });
-    expect(() => buildJob({ job: scheduledJob(), definition, settings: settings() })).toThrow(InvalidPodDefinitionError);
+    expect(() => buildJob({ job: scheduledJob(), definition, settings: settings() })).toThrow(
+      InvalidPodDefinitionError,
+    );
   });
 
   it("sanitises label values that do not fit and keeps the original in an annotation", () => {
@@ -147,7 +172,9 @@ describe("buildJob", () => {
 
     // Assess
     expect(manifest.metadata.labels["buildkite.com/pipeline"]).toBe(toLabelValue(slug));
-    expect(manifest.metadata.labels["buildkite.com/pipeline"]).toMatch(/^mlaut-Pipeline-..-..-etc-[0-9a-f]{8}$/);
+    expect(manifest.metadata.labels["buildkite.com/pipeline"]).toMatch(
+      /^mlaut-Pipeline-..-..-etc-[0-9a-f]{8}$/,
+    );
     expect(manifest.metadata.annotations["buildkite.com/pipeline"]).toBe(slug);
   });
 
@@ -157,7 +184,8 @@ describe("buildJob", () => {
     const definition = { ...podDefinition(), pod };
 
     // Act
-    const spec = buildJob({ job: scheduledJob(), definition, settings: settings() }).spec.template.spec;
+    const spec = buildJob({ job: scheduledJob(), definition, settings: settings() }).spec.template
+      .spec;
 
     // Assess
     expect(Object.getPrototypeOf(spec)).toBe(Object.prototype);
@@ -196,12 +224,16 @@ describe("buildDeployment", () => {
     const env = spec.containers[0]?.env ?? [];
     expect(env.map((e) => e.name)).toEqual(["BUILDKITE_AGENT_TOKEN", "BUILDKITE_AGENT_TAGS"]);
     expect(env[1]?.value).toBe("queue=linux,pod=linux-pool");
-    expect(spec.initContainers).toEqual([{ name: "dockerd", image: "docker:27-dind", restartPolicy: "Always" }]);
+    expect(spec.initContainers).toEqual([
+      { name: "dockerd", image: "docker:27-dind", restartPolicy: "Always" },
+    ]);
   });
 
   it("defaults to one replica and refuses one-shot definitions", () => {
     const polling = podDefinition({ mode: "long-polling", longPolling: { queue: "q" } });
     expect(buildDeployment({ definition: polling, settings: settings() }).spec.replicas).toBe(1);
-    expect(() => buildDeployment({ definition: podDefinition(), settings: settings() })).toThrow(InvalidPodDefinitionError);
+    expect(() => buildDeployment({ definition: podDefinition(), settings: settings() })).toThrow(
+      InvalidPodDefinitionError,
+    );
   });
 });

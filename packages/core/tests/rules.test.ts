@@ -21,14 +21,19 @@ function messageOf(fn: () => unknown): string | undefined {
 
 describe("agent query rules", () => {
   it("splits at the first = only", () => {
-    expect(parseAgentQueryRule("image=repo/x:tag=y*")).toEqual({ key: "image", value: "repo/x:tag=y*" });
+    expect(parseAgentQueryRule("image=repo/x:tag=y*")).toEqual({
+      key: "image",
+      value: "repo/x:tag=y*",
+    });
     expect(parseAgentQueryRule("empty=")).toEqual({ key: "empty", value: "" });
     expect(parseAgentQueryRule("=value")).toBeUndefined();
     expect(parseAgentQueryRule("novalue")).toBeUndefined();
   });
 
   it("names the index of a malformed rule", () => {
-    expect(messageOf(() => rules("queue=a", "oops"))).toBe('job.agent_query_rules[1]: expected "key=value", got "oops"');
+    expect(messageOf(() => rules("queue=a", "oops"))).toBe(
+      'job.agent_query_rules[1]: expected "key=value", got "oops"',
+    );
   });
 
   it("picks the queue, default when absent", () => {

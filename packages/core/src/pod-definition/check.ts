@@ -27,7 +27,7 @@ interface NamedContainer {
 
 function containersOf(source: PodDefinitionSource): NamedContainer[] {
   const list: NamedContainer[] = [];
-  if (source.agent) list.push({ ...source.agent, name: AGENT_CONTAINER, path: "agent" });
+  list.push({ ...source.agent, name: AGENT_CONTAINER, path: "agent" });
   source.pod?.initContainers?.forEach((c, i) => {
     list.push({ ...c, path: `pod.initContainers[${i}]` });
   });

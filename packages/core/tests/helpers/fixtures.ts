@@ -10,7 +10,9 @@ import {
 
 /** A JSON event fixture from `tests/fixtures/events/`, by file name without `.json`. */
 export function loadEvent(name: string): unknown {
-  return JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), "utf8"));
+  return JSON.parse(
+    readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), "utf8"),
+  );
 }
 
 /** The scheduled job of the standard EventBridge fixture, with overrides. */
@@ -22,7 +24,11 @@ export function scheduledJob(overrides: Partial<ScheduledJob> = {}): ScheduledJo
 
 /** A small valid one-shot definition, with overrides applied before validation. */
 export function podDefinition(overrides: Record<string, unknown> = {}): PodDefinition {
-  return definePodDefinition({ name: "default", agent: { image: "buildkite/agent:3" }, ...overrides });
+  return definePodDefinition({
+    name: "default",
+    agent: { image: "buildkite/agent:3" },
+    ...overrides,
+  });
 }
 
 export function settings(overrides: Parameters<typeof resolveSettings>[0] = {}): SchedulerSettings {

@@ -1,0 +1,147 @@
+import { definePodDefinition, formatIssues, InvalidPodDefinitionError } from "@ondemand-eks/core";
+import { describe, expect, it } from "vitest";
+
+function issuesOf(input: unknown): string[] {
+  try {
+    definePodDefinition(input);
+  } catch (error) {
+    if (error instanceof InvalidPodDefinitionError) return formatIssues(error.issues).split("\n");
+    throw error;
+  }
+  return [];
+}
+
+const agent = { image: "buildkite/agent:3" };
+
+describe("definePodDefinition", () => {
+  it("fills in defaults", () => {
+    expect(definePodDefinition({ name: "small", agent })).toEqual({
+      name: "small",
+      description: undefined,
+      mode: "one-shot",
+      agent,
+      pod: {},
+      metadata: {},
+      services: [],
+      longPolling: undefined,
+    });
+  });
+
+  it.each([
+    [
+      { name: "Bad_Name", agent },
+      ['name: expected lower-case letters, digits and "-" (an RFC 1123 label)'],
+    ],
+    [
+      { name: "x" },
+      [
+        "agent.image: required: the agent container's image (set here or in the definition this extends)",
+      ],
+    ],
+    [{ name: "x", agent, servics: [] }, ['unknown field "servics"']],
+    [
+      { name: "x", agent: { ...agent, name: "main" } },
+      ['agent.name: the agent container is always named "agent"; remove "name"'],
+    ],
+    [
+      {
+        name: "x",
+        agent: { ...agent, env: [{ name: "BUILDKITE_AGENT_TOKEN", value: "literal" }] },
+      },
+      ["agent.env[0]: BUILDKITE_AGENT_TOKEN is set by the scheduler; remove it"],
+    ],
+    [
+      {
+        name: "x",
+        agent,
+        services: [{ name: "s", image: "i", env: [{ name: "BUILDKITE_AGENT_TOKEN", value: "t" }] }],
+      },
+      [
+        "services[0].env[0]: a literal agent token is not allowed; reference a Secret with valueFrom",
+      ],
+    ],
+    [
+      { name: "x", agent: { ...agent, tags: { queue: "other" } } },
+      ['agent.tags.queue: the "queue" tag is set by the scheduler from the job; remove it'],
+    ],
+    [
+      { name: "x", agent: { ...agent, tags: { os: "a,b" } } },
+      ["agent.tags.os: expected a tag value without commas or newlines"],
+    ],
+    [
+      { name: "x", agent, services: [{ name: "agent", image: "postgres" }] },
+      ['services[0].name: container name "agent" is already used by agent'],
+    ],
+    [
+      {
+        name: "x",
+        agent,
+        services: [
+          { name: "db", image: "a" },
+          { name: "db", image: "b" },
+        ],
+      },
+      ['services[1].name: container name "db" is already used by services[0]'],
+    ],
+    [
+      { name: "x", agent, services: [{ name: "db", image: "a", restartPolicy: "OnFailure" }] },
+      [
+        'services[0].restartPolicy: services always restart: leave restartPolicy out (it is "Always")',
+      ],
+    ],
+    [
+      { name: "x", agent, pod: { containers: [{ name: "extra" }] } },
+      [
+        'pod.containers: main containers are not allowed: configure the agent under "agent" and helpers under "services"',
+      ],
+    ],
+    [
+      { name: "x", agent, pod: { restartPolicy: "Always" } },
+      ["pod.restartPolicy: set by the scheduler (Never for Jobs, Always for Deployments)"],
+    ],
+    [
+      { name: "x", agent: { ...agent, volumeMounts: [{ name: "missing", mountPath: "/m" }] } },
+      ['agent.volumeMounts[0].name: no volume named "missing" in pod.volumes'],
+    ],
+    [
+      {
+        name: "x",
+        agent,
+        pod: {
+          volumes: [
+            { name: "v", emptyDir: {} },
+            { name: "v", emptyDir: {} },
+          ],
+        },
+      },
+      ['pod.volumes[1].name: volume name "v" is used twice'],
+    ],
+    [
+      { name: "x", agent, mode: "long-polling" },
+      ['longPolling: required for mode "long-polling" (at least a queue)'],
+    ],
+    [
+      { name: "x", agent, longPolling: { queue: "q" } },
+      ['longPolling: applies only to mode "long-polling"'],
+    ],
+    [{ name: "x", agent, mode: "sometimes" }, ['mode: expected "one-shot" or "long-polling"']],
+    [
+      { name: "x", agent, metadata: { labels: { team: "has space" } } },
+      ["metadata.labels.team: expected a label value (at most 63 of A-Z a-z 0-9 . _ -)"],
+    ],
+  ])("%j", (input, expected) => {
+    expect(issuesOf(input)).toEqual(expected);
+  });
+
+  it("reports every problem at once", () => {
+    expect(
+      issuesOf({ name: "x", mode: "long-polling", services: [{ name: "agent", image: "i" }] }),
+    ).toHaveLength(3);
+  });
+
+  it("asks for extends to be resolved by the pod library", () => {
+    expect(issuesOf({ name: "x", extends: "default" })).toEqual([
+      "extends: resolve extends with @ondemand-eks/pod-library before defining",
+    ]);
+  });
+});
