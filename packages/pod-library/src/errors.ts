@@ -1,0 +1,34 @@
+import { OndemandEksError } from "@ondemand-eks/core";
+
+/** One problem in a library: the file, the field inside it, and what is wrong. */
+export interface LibraryProblem {
+  /** File name relative to the library directory (or the directory itself). */
+  readonly file: string;
+  /** Dotted path inside the definition, `services[0].image`; empty for the whole file. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Renders a problem as `file: path.to.field: message`. */
+export function formatProblem(problem: LibraryProblem): string {
+  return [problem.file, problem.path, problem.message].filter(Boolean).join(": ");
+}
+
+/** A pod library with problems; `problems` holds every one, each line of `message` one problem. */
+export class PodLibraryError extends OndemandEksError {
+  readonly problems: readonly LibraryProblem[];
+
+  constructor(problems: readonly LibraryProblem[], options?: { cause?: unknown }) {
+    super(
+      "INVALID_POD_DEFINITION",
+      problems.map((p) => ({
+        path: [p.file, p.path].filter(Boolean).join(": "),
+        message: p.message,
+      })),
+      options,
+    );
+    this.name = "PodLibraryError";
+    this.problems = problems;
+    this.message = problems.map(formatProblem).join("\n");
+  }
+}

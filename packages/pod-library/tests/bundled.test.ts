@@ -1,0 +1,59 @@
+import { buildDeployment, buildJob, parseEvent, resolveSettings } from "@ondemand-eks/core";
+import { bundledLibraryDir, checkPodLibrary, loadPodLibrary } from "@ondemand-eks/pod-library";
+import { describe, expect, it } from "vitest";
+
+const settings = resolveSettings({ queues: ["default", "linux"] });
+const event = parseEvent({
+  job: { uuid: "0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70", agent_query_rules: ["queue=default"] },
+  build: { number: 1 },
+  pipeline: { slug: "p" },
+});
+
+describe("the bundled library in pods/", () => {
+  it("has no problems", async () => {
+    expect(await checkPodLibrary(bundledLibraryDir())).toEqual([]);
+  });
+
+  it("holds the four documented definitions", async () => {
+    const library = await loadPodLibrary(bundledLibraryDir());
+    expect(library.names()).toEqual(["default", "elastic-ci-stack", "linux-pool", "node-postgres"]);
+  });
+
+  it("renders every one-shot definition to a Job and the long-polling one to a Deployment", async () => {
+    // Prepare
+    const library = await loadPodLibrary(bundledLibraryDir());
+    if (event.kind !== "scheduled") throw new Error("fixture");
+
+    // Act and assess
+    for (const definition of library.definitions()) {
+      if (definition.mode === "one-shot") {
+        const job = buildJob({ job: event.job, definition, settings });
+        expect(job.spec.template.spec.containers.map((c) => c.name)).toEqual(["agent"]);
+      } else {
+        expect(buildDeployment({ definition, settings }).spec.replicas).toBe(2);
+      }
+    }
+  });
+
+  it("elastic-ci-stack: privileged dockerd as a native sidecar sharing the socket, IAM service account, no Fargate", async () => {
+    const definition = (await loadPodLibrary(bundledLibraryDir())).get("elastic-ci-stack");
+    if (event.kind !== "scheduled") throw new Error("fixture");
+    const spec = buildJob({ job: event.job, definition, settings }).spec.template.spec;
+    const dockerd = spec.initContainers?.find((c) => c.name === "dockerd");
+    expect(dockerd?.restartPolicy).toBe("Always");
+    expect(dockerd?.securityContext).toEqual({ privileged: true });
+    expect(spec.serviceAccountName).toBe("buildkite-elastic-ci-stack");
+    const agentMounts = ((spec.containers[0]?.volumeMounts ?? []) as { name: string }[]).map((m) => m.name);
+    expect(agentMounts).toContain("docker-socket");
+    expect(JSON.stringify(spec.affinity)).toContain('"values":["fargate"]');
+  });
+
+  it("linux-pool inherits image and resources from default and adds its tag", async () => {
+    const library = await loadPodLibrary(bundledLibraryDir());
+    const pool = library.get("linux-pool");
+    expect(pool.agent.image).toBe(library.get("default").agent.image);
+    expect(pool.agent.resources).toEqual(library.get("default").agent.resources);
+    expect(pool.agent.tags).toEqual({ pool: "linux" });
+    expect(pool.longPolling).toEqual({ queue: "linux", replicas: 2 });
+  });
+});

@@ -1,0 +1,95 @@
+import { loadPodLibrary, mergeValues } from "@ondemand-eks/pod-library";
+import { describe, expect, it } from "vitest";
+import { libraryDir } from "./helpers.js";
+
+describe("extends", () => {
+  it("merges containers, env and volumes by name, other lists and values by replacement", async () => {
+    // Prepare
+    const base = `
+name: base
+agent:
+  image: buildkite/agent:3
+  args: [start, --debug]
+  env:
+    - { name: A, value: "1" }
+    - { name: B, value: "2" }
+  tags: { os: linux }
+pod:
+  nodeSelector: { disk: ssd }
+  tolerations: [{ key: ci, operator: Exists }]
+  volumes: [{ name: cache, emptyDir: {} }]
+services:
+  - name: postgres
+    image: postgres:15
+    env: [{ name: POSTGRES_HOST_AUTH_METHOD, value: trust }]
+`;
+    const child = `
+name: child
+extends: base
+agent:
+  args: [start]
+  env:
+    - { name: B, value: "two" }
+    - { name: C, value: "3" }
+  tags: { arch: arm64 }
+pod:
+  tolerations: [{ key: gpu, operator: Exists }]
+  volumes: [{ name: scratch, emptyDir: {} }]
+services:
+  - name: postgres
+    image: postgres:16
+  - name: redis
+    image: redis:7
+`;
+
+    // Act
+    const library = await loadPodLibrary(libraryDir({ "base.yaml": base, "child.yaml": child }));
+    const merged = library.get("child");
+
+    // Assess
+    expect(merged.agent.image).toBe("buildkite/agent:3");
+    expect(merged.agent.args).toEqual(["start"]);
+    expect(merged.agent.env).toEqual([
+      { name: "A", value: "1" },
+      { name: "B", value: "two" },
+      { name: "C", value: "3" },
+    ]);
+    expect(merged.agent.tags).toEqual({ os: "linux", arch: "arm64" });
+    expect(merged.pod.nodeSelector).toEqual({ disk: "ssd" });
+    expect(merged.pod.tolerations).toEqual([{ key: "gpu", operator: "Exists" }]);
+    expect(merged.pod.volumes).toEqual([
+      { name: "cache", emptyDir: {} },
+      { name: "scratch", emptyDir: {} },
+    ]);
+    expect(merged.services).toEqual([
+      {
+        name: "postgres",
+        image: "postgres:16",
+        env: [{ name: "POSTGRES_HOST_AUTH_METHOD", value: "trust" }],
+      },
+      { name: "redis", image: "redis:7" },
+    ]);
+    expect(library.get("base").services[0]?.image).toBe("postgres:15");
+  });
+
+  it("resolves chains in any file order, and a child switching mode drops inherited longPolling", async () => {
+    const library = await loadPodLibrary(
+      libraryDir({
+        "a-leaf.yaml": "name: a-leaf\nextends: m-middle\nmode: one-shot\n",
+        "m-middle.yaml":
+          "name: m-middle\nextends: z-root\nmode: long-polling\nlongPolling: { queue: q }\n",
+        "z-root.yaml": "name: z-root\nagent: { image: img }\n",
+      }),
+    );
+    expect(library.get("a-leaf").mode).toBe("one-shot");
+    expect(library.get("a-leaf").longPolling).toBeUndefined();
+    expect(library.get("m-middle").longPolling).toEqual({ queue: "q", replicas: 1 });
+    expect(library.get("a-leaf").agent.image).toBe("img");
+  });
+
+  it("does not share objects between parent and child", () => {
+    const parent = { list: [{ name: "a", x: { deep: 1 } }] };
+    const merged = mergeValues(parent, { other: true }) as typeof parent;
+    expect(merged).toEqual({ list: [{ name: "a", x: { deep: 1 } }], other: true });
+  });
+});
