@@ -43,7 +43,9 @@ describe("the bundled library in pods/", () => {
     expect(dockerd?.restartPolicy).toBe("Always");
     expect(dockerd?.securityContext).toEqual({ privileged: true });
     expect(spec.serviceAccountName).toBe("buildkite-elastic-ci-stack");
-    const agentMounts = ((spec.containers[0]?.volumeMounts ?? []) as { name: string }[]).map((m) => m.name);
+    const agentMounts = ((spec.containers[0]?.volumeMounts ?? []) as { name: string }[]).map(
+      (m) => m.name,
+    );
     expect(agentMounts).toContain("docker-socket");
     expect(JSON.stringify(spec.affinity)).toContain('"values":["fargate"]');
   });
