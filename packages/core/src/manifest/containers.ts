@@ -53,6 +53,8 @@ export function sidecar(service: ServiceContainer): Container {
 
 /** Init containers in order: the definition's own first, then the services. */
 export function initContainers(definition: PodDefinition): Container[] {
-  const own = cloneJson(definition.pod.initContainers ?? []) as Container[];
+  const own = (definition.pod.initContainers ?? []).map(({ name, ...rest }) =>
+    assignOwn({ name } as Container, cloneJson(rest)),
+  );
   return [...own, ...definition.services.map(sidecar)];
 }

@@ -48,8 +48,8 @@ export function buildJob({ job, definition, settings }: BuildJobOptions): JobMan
     ]);
   }
 
-  const labels = jobLabels(job, queue, definition);
-  const context = jobAnnotations(job, queue);
+  const labels = mergeSorted(undefined, jobLabels(job, queue, definition));
+  const context = mergeSorted(undefined, jobAnnotations(job, queue));
   const { initContainers: _init, volumes, ...podRest } = cloneJson(definition.pod);
   const agent = agentContainer(definition, [
     agentTokenEnv(settings),

@@ -1,0 +1,42 @@
+import { readFile } from "node:fs/promises";
+
+/** Everything the CLI touches in the outside world, so tests can run it in-process. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** All of standard input as text, at most `limit` bytes. */
+  readonly readStdin: (limit: number) => Promise<string>;
+  readonly readFile: (path: string) => Promise<string>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+async function readStream(stream: NodeJS.ReadableStream, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    size += buffer.length;
+    if (size > limit) throw new InputTooLargeError(limit);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Input past the size limit; its message is shown to the user as is. */
+export class InputTooLargeError extends Error {
+  constructor(limit: number) {
+    super(`input is larger than ${limit} bytes`);
+    this.name = "InputTooLargeError";
+  }
+}
+
+/** The real process: standard streams, files, environment. */
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    readStdin: (limit) => readStream(process.stdin, limit),
+    readFile: (path) => readFile(path, "utf8"),
+    env: process.env,
+  };
+}

@@ -1,0 +1,116 @@
+import { Command, CommanderError, Option } from "commander";
+import { render } from "./commands/render.js";
+import { renderDeployment } from "./commands/render-deployment.js";
+import { validate } from "./commands/validate.js";
+import { describeError } from "./errors.js";
+import type { CliIo } from "./io.js";
+import { CONFIG_ENV, describeDefault, LIBRARY_ENV, SETTING_SOURCES } from "./settings.js";
+
+const EXIT_HELP = `
+Exit status: 0 done (also when the event is not for us), 1 invalid input or settings,
+2 usage error.
+Settings come from, in rising precedence: defaults, the config file, environment
+variables, flags.`;
+
+function settingsOptions(command: Command): Command {
+  command
+    .option(
+      "--library <dir>",
+      `pod library directory (default: the bundled pods/; env ${LIBRARY_ENV})`,
+    )
+    .option("--config <file>", `YAML or JSON file of settings (env ${CONFIG_ENV})`);
+  for (const source of SETTING_SOURCES) {
+    const value = source.flag === "queue" ? "<queue>" : "<value>";
+    const description = {
+      namespace: "namespace the Jobs are created in",
+      agentTokenSecret: "Secret holding the agent token",
+      agentTokenSecretKey: "key of the agent token in that Secret",
+      ttlSecondsAfterFinished: "seconds a finished Job is kept",
+      activeDeadlineSeconds: "longest a Job may run, in seconds",
+      queue: "a queue to serve (repeat for more); jobs for other queues are not for us",
+      defaultPod: "pod definition for jobs that name none",
+    }[source.flag as string];
+    const option = new Option(
+      `${source.option} ${value}`,
+      `${description} (default: ${describeDefault(source.path)}; env ${source.env})`,
+    );
+    if (source.flag === "queue")
+      option.argParser((item: string, previous: string[] = []) => [...previous, item]);
+    command.addOption(option);
+  }
+  return command;
+}
+
+function outputOption(): Option {
+  return new Option("-o, --output <format>", "output format")
+    .choices(["yaml", "json"])
+    .default("yaml");
+}
+
+/**
+ * Runs the CLI with `argv` (without node and script) against `io`; resolves to the exit
+ * status. Never throws and never prints a stack trace.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await run(process.argv.slice(2), processIo());
+ * ```
+ */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let status = 0;
+  const program = new Command("ondemand-eks")
+    .description("Start a Buildkite agent on Kubernetes for exactly the job Buildkite scheduled.")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout(text),
+      writeErr: (text) => io.stderr(text),
+      outputError: (text, write) => write(`ondemand-eks: ${text}`),
+    })
+    .showSuggestionAfterError(true)
+    .addHelpText("after", EXIT_HELP);
+
+  settingsOptions(
+    program
+      .command("render")
+      .description("print the Kubernetes Job that would run a Buildkite job event")
+      .requiredOption(
+        "--event <file>",
+        'event JSON: EventBridge event, its detail, or webhook body ("-" for stdin)',
+      )
+      .addOption(outputOption()),
+  ).action(async (flags) => {
+    status = await render(flags, io);
+  });
+
+  settingsOptions(
+    program
+      .command("render-deployment")
+      .description("print the Deployment of agents for a long-polling pod definition")
+      .argument("<definition>", "name of a long-polling pod definition")
+      .addOption(outputOption()),
+  ).action(async (name: string, flags) => {
+    status = await renderDeployment(name, flags, io);
+  });
+
+  settingsOptions(
+    program
+      .command("validate")
+      .description("check every pod definition in the library and report all problems"),
+  ).action(async (flags) => {
+    status = await validate(flags, io);
+  });
+
+  for (const command of program.commands) command.addHelpText("after", EXIT_HELP);
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return status;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its one-line message (or the help text).
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    io.stderr(`ondemand-eks: error: ${describeError(error)}\n`);
+    return 1;
+  }
+}

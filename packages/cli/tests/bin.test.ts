@@ -1,0 +1,36 @@
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { SAMPLE_EVENT } from "./helpers.js";
+
+// The built executable, run as a user runs it (turbo builds the package before its tests).
+const BIN = new URL("../dist/bin.js", import.meta.url).pathname;
+
+function ondemandEks(args: string[], input?: string) {
+  return spawnSync(process.execPath, [BIN, ...args], { input, encoding: "utf8", timeout: 30_000 });
+}
+
+describe("the ondemand-eks executable", () => {
+  it("renders the sample event", () => {
+    const result = ondemandEks(["render", "--event", SAMPLE_EVENT]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("name: buildkite-0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70");
+    expect(result.stderr).toBe("");
+  });
+
+  it("answers bad input with one line and a non-zero status, never a stack trace", () => {
+    for (const input of ["{", "null", '{"event":"job.scheduled"}', "x".repeat(2 * 1024 * 1024)]) {
+      const result = ondemandEks(["render", "--event", "-"], input);
+      expect(result.status).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it("prints help and exits 0", () => {
+    const result = ondemandEks(["--help"]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("render [options]");
+    expect(result.stdout).toContain("validate [options]");
+  });
+});

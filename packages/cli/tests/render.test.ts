@@ -1,0 +1,238 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { cli, SAMPLE_EVENT, sample, tempDir } from "./helpers.js";
+
+const UUID = "0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70";
+
+function eventFile(event: unknown): string {
+  const dir = tempDir({ "event.json": typeof event === "string" ? event : JSON.stringify(event) });
+  return join(dir, "event.json");
+}
+
+function withRules(rules: string[]): Record<string, unknown> {
+  const event = sample();
+  (event.detail as { job: { agent_query_rules: string[] } }).job.agent_query_rules = rules;
+  return event;
+}
+
+describe("ondemand-eks render", () => {
+  it("prints the Job for the sample event as YAML", async () => {
+    // Act
+    const { status, stdout, stderr } = await cli(["render", "--event", SAMPLE_EVENT]);
+
+    // Assess
+    expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
+    const job = parse(stdout);
+    expect(job.kind).toBe("Job");
+    expect(job.metadata.name).toBe(`buildkite-${UUID}`);
+    expect(job.metadata.labels["ondemand-eks/pod-definition"]).toBe("node-postgres");
+  });
+
+  it("prints one JSON object with --output json, and reads standard input for -", async () => {
+    const { status, stdout } = await cli(["render", "--event", "-", "--output", "json"], {
+      stdin: JSON.stringify(sample()),
+    });
+    expect(status).toBe(0);
+    expect(JSON.parse(stdout).metadata.name).toBe(`buildkite-${UUID}`);
+  });
+
+  it("says why an event is not for us, on stderr only, and succeeds", async () => {
+    const result = await cli(["render", "--event", eventFile(withRules(["queue=deploy"]))]);
+    expect(result).toEqual({
+      status: 0,
+      stdout: "",
+      stderr: 'ondemand-eks: not for us: queue "deploy" is not served here (serving: default)\n',
+    });
+  });
+
+  it.each([
+    [
+      withRules(["pod=gpu"]),
+      'no pod definition named "gpu" (known: default, elastic-ci-stack, linux-pool, node-postgres)',
+    ],
+    [
+      withRules(["pod=../../etc/passwd"]),
+      'job.agent_query_rules[0]: expected a pod definition name (lower-case letters, digits and "-", at most 40 characters), got "../../etc/passwd"',
+    ],
+    [
+      "{not json",
+      "event FILE: not valid JSON (Expected property name or '}' in JSON at position 1)",
+    ],
+    [
+      { "detail-type": "Job Scheduled", source: "x", detail: { job: {} } },
+      "detail.job.uuid: required: expected string (and 2 more)",
+    ],
+    [[1, 2, 3], "expected a JSON object, received array"],
+  ])("fails with exit 1 and one line naming the problem: %j", async (event, message) => {
+    // Prepare
+    const file = eventFile(event);
+
+    // Act
+    const result = await cli(["render", "--event", file]);
+
+    // Assess
+    expect(result).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: `ondemand-eks: error: ${message.replace("FILE", file)}\n`,
+    });
+  });
+
+  it("names a missing event file", async () => {
+    const result = await cli(["render", "--event", "/nonexistent/event.json"]);
+    expect(result.stderr).toBe(
+      "ondemand-eks: error: event /nonexistent/event.json: cannot read it: no such file\n",
+    );
+    expect(result.status).toBe(1);
+  });
+
+  it("points at validate when the library is broken", async () => {
+    const library = tempDir({ "default.yaml": "name: default\n", "x.yaml": "name: y\n" });
+    const result = await cli(["render", "--event", SAMPLE_EVENT, "--library", library]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      'ondemand-eks: error: pod library: default.yaml: agent.image: required: the agent container\'s image (set here or in the definition this extends) (and 1 more; run "ondemand-eks validate")\n',
+    );
+  });
+
+  it("exits 2 with one line on a usage error", async () => {
+    const result = await cli(["render", "--event", SAMPLE_EVENT, "--bogus"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe("ondemand-eks: error: unknown option '--bogus'\n");
+    expect((await cli(["render"])).stderr).toBe(
+      "ondemand-eks: error: required option '--event <file>' not specified\n",
+    );
+    expect((await cli(["render", "--event", SAMPLE_EVENT, "-o", "xml"])).status).toBe(2);
+  });
+});
+
+describe("settings: flags over environment over config file over defaults", () => {
+  async function namespaceOf(argv: string[], env: Record<string, string> = {}): Promise<string> {
+    const { stdout, stderr } = await cli(
+      ["render", "--event", SAMPLE_EVENT, "-o", "json", ...argv],
+      { env },
+    );
+    expect(stderr).toBe("");
+    return JSON.parse(stdout).metadata.namespace;
+  }
+
+  it("applies each source in order of precedence", async () => {
+    const config = join(tempDir({ "c.yaml": "namespace: from-config\n" }), "c.yaml");
+    expect(await namespaceOf([])).toBe("buildkite");
+    expect(await namespaceOf(["--config", config])).toBe("from-config");
+    expect(await namespaceOf([], { ONDEMAND_EKS_CONFIG: config })).toBe("from-config");
+    expect(await namespaceOf(["--config", config], { ONDEMAND_EKS_NAMESPACE: "from-env" })).toBe(
+      "from-env",
+    );
+    expect(
+      await namespaceOf(["--namespace", "from-flag"], { ONDEMAND_EKS_NAMESPACE: "from-env" }),
+    ).toBe("from-flag");
+  });
+
+  it("takes every setting from the config file", async () => {
+    const config = join(
+      tempDir({
+        "c.yaml": [
+          "namespace: ci",
+          "agentTokenSecret: { name: agent-token, key: value }",
+          "ttlSecondsAfterFinished: 30",
+          "activeDeadlineSeconds: 900",
+          "queues: [deploy]",
+          "defaultPodDefinition: elastic-ci-stack",
+        ].join("\n"),
+      }),
+      "c.yaml",
+    );
+    const { stdout } = await cli([
+      "render",
+      "--event",
+      eventFile(withRules(["queue=deploy"])),
+      "-o",
+      "json",
+      "--config",
+      config,
+    ]);
+    const job = JSON.parse(stdout);
+    expect(job.metadata.namespace).toBe("ci");
+    expect(job.spec.ttlSecondsAfterFinished).toBe(30);
+    expect(job.spec.activeDeadlineSeconds).toBe(900);
+    expect(job.metadata.labels["ondemand-eks/pod-definition"]).toBe("elastic-ci-stack");
+    expect(job.spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef).toEqual({
+      name: "agent-token",
+      key: "value",
+    });
+  });
+
+  it("serves the queues given by repeated --queue or a comma list", async () => {
+    const build = eventFile(withRules(["queue=build"]));
+    expect(
+      (await cli(["render", "--event", build, "--queue", "default", "--queue", "build"])).stdout,
+    ).toContain("kind: Job");
+    expect(
+      (await cli(["render", "--event", build], { env: { ONDEMAND_EKS_QUEUES: "default, build" } }))
+        .stdout,
+    ).toContain("kind: Job");
+  });
+
+  it.each([
+    [
+      ["--ttl-seconds-after-finished", "soon"],
+      {},
+      "invalid setting ttlSecondsAfterFinished (from --ttl-seconds-after-finished): expected number, received string",
+    ],
+    [
+      [],
+      { ONDEMAND_EKS_ACTIVE_DEADLINE_SECONDS: "-5" },
+      "invalid setting activeDeadlineSeconds (from ONDEMAND_EKS_ACTIVE_DEADLINE_SECONDS): Too small: expected number to be >=1",
+    ],
+    [
+      ["--namespace", "Bad Namespace"],
+      {},
+      "invalid setting namespace (from --namespace): expected a Kubernetes namespace name (RFC 1123 label)",
+    ],
+  ])("names the source of a bad setting: %j %j", async (argv, env, message) => {
+    const result = await cli(["render", "--event", SAMPLE_EVENT, ...argv], { env });
+    expect(result).toEqual({ status: 1, stdout: "", stderr: `ondemand-eks: error: ${message}\n` });
+  });
+
+  it("names a bad config file", async () => {
+    const dir = tempDir({
+      "bad.yaml": "namespace: [",
+      "list.yaml": "- a\n",
+      "typo.yaml": "namespce: x\n",
+    });
+    const run = async (name: string) =>
+      (await cli(["render", "--event", SAMPLE_EVENT, "--config", join(dir, name)])).stderr;
+    expect(await run("bad.yaml")).toMatch(
+      /^ondemand-eks: error: config .*bad\.yaml: not valid YAML or JSON: /,
+    );
+    expect(await run("list.yaml")).toMatch(
+      /config .*list\.yaml: expected a mapping of settings\n$/,
+    );
+    expect(await run("typo.yaml")).toBe(
+      `ondemand-eks: error: invalid settings (from config ${join(dir, "typo.yaml")}): unknown field "namespce"\n`,
+    );
+    expect(await run("missing.yaml")).toMatch(
+      /config .*missing\.yaml: cannot read it \(ENOENT\)\n$/,
+    );
+  });
+
+  it("documents every setting's default and variable in --help", async () => {
+    const { status, stdout } = await cli(["render", "--help"]);
+    expect(status).toBe(0);
+    for (const text of [
+      "default: buildkite; env ONDEMAND_EKS_NAMESPACE",
+      "default: buildkite-agent-token; env ONDEMAND_EKS_AGENT_TOKEN_SECRET",
+      "default: token; env ONDEMAND_EKS_AGENT_TOKEN_SECRET_KEY",
+      "default: 600; env ONDEMAND_EKS_TTL_SECONDS_AFTER_FINISHED",
+      "default: 21600; env ONDEMAND_EKS_ACTIVE_DEADLINE_SECONDS",
+      "default: default; env ONDEMAND_EKS_QUEUES",
+      "default: default; env ONDEMAND_EKS_DEFAULT_POD",
+      "env ONDEMAND_EKS_CONFIG",
+      "env ONDEMAND_EKS_LIBRARY",
+    ]) {
+      expect(stdout.replace(/\s+/g, " ")).toContain(text);
+    }
+  });
+});

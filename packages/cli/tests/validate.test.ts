@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { cli, tempDir } from "./helpers.js";
+
+describe("ondemand-eks validate", () => {
+  it("passes the bundled library", async () => {
+    const { status, stdout, stderr } = await cli(["validate"]);
+    expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
+    expect(stdout).toMatch(
+      /: 4 pod definitions, no problems \(default, elastic-ci-stack, linux-pool, node-postgres\)\n$/,
+    );
+  });
+
+  it("lists every problem, one per line, and exits 1", async () => {
+    // Prepare
+    const library = tempDir({
+      "default.yaml": "name: default\nagent: { image: buildkite/agent:3 }\n",
+      "a.yaml": "name: a\nextends: nowhere\n",
+      "b.yaml":
+        "name: b\nagent: { image: x, env: [{ name: BUILDKITE_AGENT_TOKEN, value: hunter2 }] }\n",
+    });
+
+    // Act
+    const { status, stdout, stderr } = await cli(["validate", "--library", library]);
+
+    // Assess
+    expect(status).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(
+      [
+        'a.yaml: extends: no pod definition named "nowhere" in this library',
+        "b.yaml: agent.env[0]: BUILDKITE_AGENT_TOKEN is set by the scheduler; remove it",
+        `ondemand-eks: 2 problems in ${library}`,
+        "",
+      ].join("\n"),
+    );
+    expect(stderr).not.toContain("hunter2");
+  });
+
+  it("requires the default pod definition", async () => {
+    const library = tempDir({ "small.yaml": "name: small\nagent: { image: buildkite/agent:3 }\n" });
+    const { status, stderr } = await cli(["validate", "--library", library]);
+    expect(status).toBe(1);
+    expect(stderr).toContain(`${library}: the default pod definition "default" is missing`);
+    expect((await cli(["validate", "--library", library, "--default-pod", "small"])).status).toBe(
+      0,
+    );
+  });
+
+  it("names a library directory that does not exist", async () => {
+    const { status, stderr } = await cli(["validate", "--library", "/nonexistent/pods"]);
+    expect(status).toBe(1);
+    expect(stderr).toBe(
+      "/nonexistent/pods: cannot read the pod library: no such directory\nondemand-eks: 1 problem in /nonexistent/pods\n",
+    );
+  });
+});
+
+describe("ondemand-eks render-deployment", () => {
+  it("prints the Deployment of a long-polling definition", async () => {
+    const { status, stdout } = await cli([
+      "render-deployment",
+      "linux-pool",
+      "-o",
+      "json",
+      "--namespace",
+      "ci",
+    ]);
+    expect(status).toBe(0);
+    const deployment = JSON.parse(stdout);
+    expect(deployment.kind).toBe("Deployment");
+    expect(deployment.metadata).toMatchObject({
+      name: "buildkite-agents-linux-pool",
+      namespace: "ci",
+    });
+    expect(deployment.spec.replicas).toBe(2);
+  });
+
+  it("refuses a one-shot definition with one line", async () => {
+    const { status, stderr } = await cli(["render-deployment", "default"]);
+    expect(status).toBe(1);
+    expect(stderr).toBe(
+      'ondemand-eks: error: mode: definition "default" is not long-polling: build a Job for it\n',
+    );
+  });
+});
