@@ -2,6 +2,13 @@
 import { processIo } from "./io.js";
 import { run } from "./main.js";
 
+// A reader that stops early (`ondemand-eks render ... | head`) closes our stdout: that
+// is the reader's choice, not a failure, so end quietly instead of with a stack trace.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 run(process.argv.slice(2), processIo()).then(
   (status) => {
     process.exitCode = status;

@@ -27,6 +27,13 @@ describe("the ondemand-eks executable", () => {
     }
   });
 
+  it("ends quietly when its reader closes the pipe early", () => {
+    // `true` exits without reading, so the render's write meets a closed pipe.
+    const command = `"${process.execPath}" "${BIN}" render --event "${SAMPLE_EVENT}" | true`;
+    const result = spawnSync("sh", ["-c", command], { encoding: "utf8", timeout: 30_000 });
+    expect(result.stderr).toBe("");
+  });
+
   it("prints help and exits 0", () => {
     const result = ondemandEks(["--help"]);
     expect(result.status).toBe(0);
