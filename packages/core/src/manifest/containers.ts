@@ -1,7 +1,7 @@
 import type { PodDefinition, ServiceContainer } from "../pod-definition/schema.js";
 import type { SchedulerSettings } from "../settings.js";
 import { assignOwn, cloneJson } from "./clone.js";
-import type { Container, EnvVar } from "./kubernetes.js";
+import type { Container, EnvVar, PodSpec } from "./kubernetes.js";
 
 /** The agent's tags: queue and definition first, then the definition's own, sorted. */
 export function agentTags(queue: string, definition: PodDefinition): string {
@@ -57,4 +57,24 @@ export function initContainers(definition: PodDefinition): Container[] {
     assignOwn({ name } as Container, cloneJson(rest)),
   );
   return [...own, ...definition.services.map(sidecar)];
+}
+
+/**
+ * The pod spec both builders share: the definition's PodSpec fields, then the scheduler's
+ * restart policy, the definition's volumes, init containers and services as sidecars,
+ * and the one agent container with `schedulerEnv` in front of the definition's env.
+ */
+export function podSpec(
+  definition: PodDefinition,
+  restartPolicy: PodSpec["restartPolicy"],
+  schedulerEnv: readonly EnvVar[],
+): PodSpec {
+  const { initContainers: _init, volumes, ...rest } = cloneJson(definition.pod);
+  const spec = assignOwn({} as PodSpec, rest);
+  spec.restartPolicy = restartPolicy;
+  if (volumes) spec.volumes = volumes;
+  const init = initContainers(definition);
+  if (init.length > 0) spec.initContainers = init;
+  spec.containers = [agentContainer(definition, schedulerEnv)];
+  return spec;
 }

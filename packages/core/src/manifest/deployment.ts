@@ -2,9 +2,8 @@ import { InvalidPodDefinitionError } from "../errors.js";
 import { deploymentName } from "../names.js";
 import type { PodDefinition } from "../pod-definition/schema.js";
 import type { SchedulerSettings } from "../settings.js";
-import { assignOwn, cloneJson } from "./clone.js";
-import { agentContainer, agentTags, agentTokenEnv, initContainers } from "./containers.js";
-import type { DeploymentManifest, PodSpec } from "./kubernetes.js";
+import { agentTags, agentTokenEnv, podSpec } from "./containers.js";
+import type { DeploymentManifest } from "./kubernetes.js";
 import { toLabelValue } from "./labels.js";
 import { LABELS, MANAGED_BY, mergeSorted } from "./metadata.js";
 
@@ -44,17 +43,10 @@ export function buildDeployment({
     [LABELS.name]: "buildkite-agent",
     [LABELS.queue]: toLabelValue(polling.queue),
   });
-  const { initContainers: _init, volumes, ...podRest } = cloneJson(definition.pod);
-  const agent = agentContainer(definition, [
+  const spec = podSpec(definition, "Always", [
     agentTokenEnv(settings),
     { name: "BUILDKITE_AGENT_TAGS", value: agentTags(polling.queue, definition) },
   ]);
-  const init = initContainers(definition);
-  const spec: PodSpec = assignOwn({} as PodSpec, podRest);
-  spec.restartPolicy = "Always";
-  if (volumes) spec.volumes = volumes;
-  if (init.length > 0) spec.initContainers = init;
-  spec.containers = [agent];
 
   return {
     apiVersion: "apps/v1",

@@ -4,9 +4,8 @@ import { jobName } from "../names.js";
 import type { PodDefinition } from "../pod-definition/schema.js";
 import { parseAgentQueryRules, queueOf } from "../rules/agent-query-rules.js";
 import type { SchedulerSettings } from "../settings.js";
-import { assignOwn, cloneJson } from "./clone.js";
-import { agentContainer, agentTags, agentTokenEnv, initContainers } from "./containers.js";
-import type { JobManifest, PodSpec } from "./kubernetes.js";
+import { agentTags, agentTokenEnv, podSpec } from "./containers.js";
+import type { JobManifest } from "./kubernetes.js";
 import { ANNOTATIONS, jobAnnotations, jobLabels, mergeSorted } from "./metadata.js";
 
 export interface BuildJobOptions {
@@ -50,18 +49,11 @@ export function buildJob({ job, definition, settings }: BuildJobOptions): JobMan
 
   const labels = mergeSorted(undefined, jobLabels(job, queue, definition));
   const context = mergeSorted(undefined, jobAnnotations(job, queue));
-  const { initContainers: _init, volumes, ...podRest } = cloneJson(definition.pod);
-  const agent = agentContainer(definition, [
+  const spec = podSpec(definition, "Never", [
     agentTokenEnv(settings),
     { name: "BUILDKITE_AGENT_ACQUIRE_JOB", value: job.uuid },
     { name: "BUILDKITE_AGENT_TAGS", value: agentTags(queue, definition) },
   ]);
-  const init = initContainers(definition);
-  const spec: PodSpec = assignOwn({} as PodSpec, podRest);
-  spec.restartPolicy = "Never";
-  if (volumes) spec.volumes = volumes;
-  if (init.length > 0) spec.initContainers = init;
-  spec.containers = [agent];
 
   return {
     apiVersion: "batch/v1",
