@@ -29,6 +29,24 @@ describe("ondemand-eks render", () => {
     expect(job.metadata.labels["ondemand-eks/pod-definition"]).toBe("node-postgres");
   });
 
+  it("quotes strings YAML 1.1 (kubectl) would read as booleans or numbers", async () => {
+    // Prepare
+    const event = sample();
+    const detail = event.detail as { build: { branch: string }; pipeline: { slug: string }; job: { label: string } };
+    detail.build.branch = "on";
+    detail.pipeline.slug = "yes";
+    detail.job.label = "1_000";
+
+    // Act
+    const { stdout } = await cli(["render", "--event", eventFile(event)]);
+
+    // Assess: read back as YAML 1.1, every value is still the string it was.
+    const annotations = parse(stdout, { version: "1.1" }).metadata.annotations;
+    expect(annotations["buildkite.com/branch"]).toBe("on");
+    expect(annotations["buildkite.com/pipeline"]).toBe("yes");
+    expect(annotations["buildkite.com/job-label"]).toBe("1_000");
+  });
+
   it("prints one JSON object with --output json, and reads standard input for -", async () => {
     const { status, stdout } = await cli(["render", "--event", "-", "--output", "json"], {
       stdin: JSON.stringify(sample()),
