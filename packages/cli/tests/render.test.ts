@@ -32,7 +32,11 @@ describe("ondemand-eks render", () => {
   it("quotes strings YAML 1.1 (kubectl) would read as booleans or numbers", async () => {
     // Prepare
     const event = sample();
-    const detail = event.detail as { build: { branch: string }; pipeline: { slug: string }; job: { label: string } };
+    const detail = event.detail as {
+      build: { branch: string };
+      pipeline: { slug: string };
+      job: { label: string };
+    };
     detail.build.branch = "on";
     detail.pipeline.slug = "yes";
     detail.job.label = "1_000";

@@ -13,6 +13,9 @@ export const DEFAULT_SETTINGS = {
   defaultPodDefinition: "default",
 } as const;
 
+/** ttlSecondsAfterFinished is an int32 in the Job API. */
+const INT32_MAX = 2_147_483_647;
+
 /** A queue we may put in an agent's tags: no separators, no whitespace. */
 const QUEUE = /^[^\s,=]+$/;
 
@@ -41,7 +44,11 @@ export const SchedulerSettingsSchema = z.strictObject({
     })
     .default({ ...DEFAULT_SETTINGS.agentTokenSecret }),
   /** Seconds a finished Job (and its pod) is kept before Kubernetes deletes it. */
-  ttlSecondsAfterFinished: z.int().min(0).default(DEFAULT_SETTINGS.ttlSecondsAfterFinished),
+  ttlSecondsAfterFinished: z
+    .int()
+    .min(0)
+    .max(INT32_MAX, { error: `expected at most ${INT32_MAX} (the Kubernetes field is 32-bit)` })
+    .default(DEFAULT_SETTINGS.ttlSecondsAfterFinished),
   /** Hard limit on a Job's run time, in seconds. */
   activeDeadlineSeconds: z.int().min(1).default(DEFAULT_SETTINGS.activeDeadlineSeconds),
   /** Queues this scheduler serves; a job for any other queue belongs to another fleet. */

@@ -144,6 +144,20 @@ describe("parseEvent: events that are not for us", () => {
   ])("%s is ignored with its reason", (name, reason) => {
     expect(parseEvent(loadEvent(name))).toEqual({ kind: "ignored", reason });
   });
+
+  it("ignores the bare detail of a build or agent event (what InputPath: $.detail sends)", () => {
+    const build = (loadEvent("eventbridge-build-started") as { detail: unknown }).detail;
+    expect(parseEvent(build)).toEqual({
+      kind: "ignored",
+      reason: "EventBridge detail of a build event (no job) is not one we act on",
+    });
+    expect(parseEvent({ version: 1, agent: { uuid: "x", connection_state: "connected" } })).toEqual(
+      {
+        kind: "ignored",
+        reason: "EventBridge detail of an agent event (no job) is not one we act on",
+      },
+    );
+  });
 });
 
 describe("parseEvent: malformed input gives one exact error naming the field", () => {

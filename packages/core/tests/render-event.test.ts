@@ -75,12 +75,20 @@ describe("renderEvent", () => {
 
   it("points at the long-polling Deployment instead of creating a Job", () => {
     const input = loadEvent("detail-job-scheduled") as { job: { agent_query_rules: string[] } };
-    input.job.agent_query_rules = ["pod=pool"];
-    expect(render(input)).toEqual({
+    input.job.agent_query_rules = ["queue=pool", "pod=pool"];
+    expect(render(input, ["default", "pool"])).toEqual({
       kind: "ignored",
       reason:
         'pod definition "pool" is long-polling: its Deployment\'s agents take jobs from queue "pool"',
     });
+  });
+
+  it("refuses a long-polling definition on another queue than the job's: nothing would run it", () => {
+    const input = loadEvent("detail-job-scheduled") as { job: { agent_query_rules: string[] } };
+    input.job.agent_query_rules = ["pod=pool"];
+    expect(errorOf(() => render(input))).toBe(
+      'InvalidEventError: job.agent_query_rules: pod definition "pool" is long-polling on queue "pool", but the job targets queue "default": no agent would take it',
+    );
   });
 
   const nameError = (got: string) =>

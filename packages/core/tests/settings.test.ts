@@ -17,6 +17,10 @@ describe("resolveSettings", () => {
       { ttlSecondsAfterFinished: -1 },
       "ttlSecondsAfterFinished: Too small: expected number to be >=0",
     ],
+    [
+      { ttlSecondsAfterFinished: 99_999_999_999 },
+      "ttlSecondsAfterFinished: expected at most 2147483647 (the Kubernetes field is 32-bit)",
+    ],
     [{ activeDeadlineSeconds: "6h" }, "activeDeadlineSeconds: expected number, received string"],
     [
       { agentTokenSecret: { name: "token", value: "s3cr3t" } },

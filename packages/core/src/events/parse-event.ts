@@ -29,7 +29,8 @@ export interface ParseEventOptions {
   /**
    * The form the caller knows the input has. Without it the form is detected: an object
    * with `detail-type` is an EventBridge event, one with `event` a webhook body, and one
-   * with `job` an EventBridge `detail`.
+   * with `job` (or `build` or `agent`, the details of events we ignore) an EventBridge
+   * `detail`.
    */
   readonly form?: EventForm;
 }
@@ -47,7 +48,13 @@ function isObject(input: unknown): input is Record<string, unknown> {
 function detectForm(input: Record<string, unknown>): EventForm {
   if (Object.hasOwn(input, "detail-type")) return "eventbridge";
   if (Object.hasOwn(input, "event")) return "webhook";
-  if (Object.hasOwn(input, "job")) return "eventbridge-detail";
+  if (
+    Object.hasOwn(input, "job") ||
+    Object.hasOwn(input, "build") ||
+    Object.hasOwn(input, "agent")
+  ) {
+    return "eventbridge-detail";
+  }
   throw new InvalidEventError([
     {
       path: "",
@@ -78,6 +85,14 @@ function fromEventBridge(input: unknown): ParsedEvent {
 }
 
 function fromDetail(input: unknown, base: string, form: EventForm): ParsedEvent {
+  // With InputPath: $.detail, build and agent events arrive as bare details too.
+  if (form === "eventbridge-detail" && isObject(input) && !Object.hasOwn(input, "job")) {
+    const what = Object.hasOwn(input, "agent") ? "an agent" : "a build";
+    return {
+      kind: "ignored",
+      reason: `EventBridge detail of ${what} event (no job) is not one we act on`,
+    };
+  }
   const detail = check(JobEventDetailSchema, input, base);
   const { job } = detail;
   const skip = notAScript(job.type);

@@ -1,3 +1,4 @@
+import { InvalidEventError } from "../errors.js";
 import { type ParseEventOptions, parseEvent } from "../events/parse-event.js";
 import type { ScheduledJob } from "../events/types.js";
 import { buildJob } from "../manifest/job.js";
@@ -46,11 +47,20 @@ export function renderEvent(input: unknown, options: RenderEventOptions): Render
   if (route.kind === "ignored") return route;
   const definition = options.lookup(route.podDefinition);
   if (definition.mode === "long-polling") {
-    const queue = definition.longPolling?.queue ?? route.queue;
-    return {
-      kind: "ignored",
-      reason: `pod definition "${definition.name}" is long-polling: its Deployment's agents take jobs from queue "${queue}"`,
-    };
+    const queue = definition.longPolling?.queue;
+    if (queue === route.queue) {
+      return {
+        kind: "ignored",
+        reason: `pod definition "${definition.name}" is long-polling: its Deployment's agents take jobs from queue "${queue}"`,
+      };
+    }
+    // Its agents poll another queue: nothing would ever run this job. Say so, loudly.
+    throw new InvalidEventError([
+      {
+        path: "job.agent_query_rules",
+        message: `pod definition "${definition.name}" is long-polling on queue "${queue}", but the job targets queue "${route.queue}": no agent would take it`,
+      },
+    ]);
   }
   const manifest = buildJob({ job: event.job, definition, settings: options.settings });
   return { kind: "job", job: event.job, queue: route.queue, definition, manifest };
