@@ -129,6 +129,60 @@ describe("definePodDefinition", () => {
       { name: "x", agent, metadata: { labels: { team: "has space" } } },
       ["metadata.labels.team: expected a label value (at most 63 of A-Z a-z 0-9 . _ -)"],
     ],
+    [
+      { name: "x", agent, services: [{ name: "db" }] },
+      ["services[0].image: required: the container's image"],
+    ],
+    [
+      { name: "x", agent: { ...agent, restartPolicy: "Always" } },
+      ["agent.restartPolicy: the agent is the pod's main container: leave restartPolicy out"],
+    ],
+    [
+      { name: "x", agent: { ...agent, env: [{ name: "A=B", value: "1" }] } },
+      ['agent.env[0].name: expected a variable name without "="'],
+    ],
+    [
+      { name: "x", agent, pod: { ephemeralContainers: [] } },
+      [
+        "pod.ephemeralContainers: ephemeral containers are for debugging a running pod, not for definitions",
+      ],
+    ],
+    [
+      {
+        name: "x",
+        agent: {
+          ...agent,
+          volumeMounts: [
+            { name: "v", mountPath: "/a" },
+            { name: "v", mountPath: "/a" },
+          ],
+        },
+        pod: { volumes: [{ name: "v", emptyDir: {} }] },
+      },
+      ['agent.volumeMounts[1].mountPath: "/a" is mounted twice'],
+    ],
+    [
+      {
+        name: "x",
+        agent,
+        pod: { initContainers: [{ name: "i", image: "i", readinessProbe: {} }] },
+      },
+      [
+        "pod.initContainers[0].readinessProbe: probes run only on services (sidecars), not on init containers that run to completion",
+      ],
+    ],
+    [
+      {
+        name: "x",
+        agent,
+        mode: "long-polling",
+        longPolling: { queue: "q" },
+        pod: { activeDeadlineSeconds: 60 },
+      },
+      [
+        "pod.activeDeadlineSeconds: a Deployment's pods run until replaced: remove it for long-polling",
+      ],
+    ],
   ])("%j", (input, expected) => {
     expect(issuesOf(input)).toEqual(expected);
   });

@@ -1,6 +1,19 @@
-import type { PodDefinitionSource } from "@ondemand-eks/core";
+import { cloneJson, type PodDefinitionSource } from "@ondemand-eks/core";
 
 type Json = unknown;
+
+/**
+ * Keys of which Kubernetes allows only one per object. When a child sets one, the
+ * parent's others are dropped: an env var's `value` or `valueFrom`; a probe or lifecycle
+ * handler's `exec`, `httpGet`, `tcpSocket` or `grpc`.
+ */
+const EXCLUSIVE_GROUPS: readonly (readonly string[])[] = [
+  ["value", "valueFrom"],
+  ["exec", "httpGet", "tcpSocket", "grpc"],
+];
+
+/** Lists whose named items a child replaces whole: a volume is a name and one source. */
+const REPLACED_BY_NAME = new Set(["volumes"]);
 
 function isPlainObject(value: Json): value is Record<string, Json> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -22,30 +35,53 @@ function define(target: Record<string, Json>, key: string, value: Json): void {
   });
 }
 
-/**
- * Deep merge with pod-definition semantics: objects merge key by key; lists of named
- * items (containers, env, volumes, volumeMounts, ports) merge by `name`, a child's item
- * merged into its parent's in place and new ones appended; any other value in the child
- * replaces the parent's.
- */
-export function mergeValues(parent: Json, child: Json): Json {
-  if (child === undefined) return parent;
-  if (isPlainObject(parent) && isPlainObject(child)) {
-    const out: Record<string, Json> = {};
-    for (const [key, value] of Object.entries(parent)) define(out, key, value);
-    for (const [key, value] of Object.entries(child))
-      define(out, key, mergeValues(parent[key], value));
-    return out;
+function mergeObjects(parent: Record<string, Json>, child: Record<string, Json>): Json {
+  const dropped = new Set<string>();
+  for (const group of EXCLUSIVE_GROUPS) {
+    if (group.some((key) => Object.hasOwn(child, key))) {
+      for (const key of group) if (!Object.hasOwn(child, key)) dropped.add(key);
+    }
   }
+  const out: Record<string, Json> = {};
+  for (const [key, value] of Object.entries(parent)) {
+    if (!dropped.has(key)) define(out, key, cloneJson(value));
+  }
+  for (const [key, value] of Object.entries(child)) {
+    define(out, key, mergeValues(parent[key], value, key));
+  }
+  return out;
+}
+
+/**
+ * Deep merge with pod-definition semantics, returning new objects (the result shares
+ * nothing with its inputs):
+ * - objects merge key by key, except that a child setting one of a set of exclusive keys
+ *   (`value`/`valueFrom`, `exec`/`httpGet`/`tcpSocket`/`grpc`) drops the parent's others;
+ * - lists of named items (containers, env, volumeMounts, ports) merge by `name`, a
+ *   child's item merged into its parent's in place and new ones appended; `volumes`
+ *   items with the same name are replaced whole;
+ * - any other value in the child replaces the parent's.
+ *
+ * @example
+ * ```ts
+ * mergeValues({ env: [{ name: "A", value: "1" }] }, { env: [{ name: "A", valueFrom: {} }] });
+ * // { env: [{ name: "A", valueFrom: {} }] }
+ * ```
+ */
+export function mergeValues(parent: Json, child: Json, key?: string): Json {
+  if (child === undefined) return cloneJson(parent);
+  if (isPlainObject(parent) && isPlainObject(child)) return mergeObjects(parent, child);
   if (isNamedList(parent) && isNamedList(child)) {
+    const whole = key !== undefined && REPLACED_BY_NAME.has(key);
     const merged = parent.map((item) => {
       const override = child.find((c) => c.name === item.name);
-      return override ? mergeValues(item, override) : item;
+      if (!override) return cloneJson(item);
+      return whole ? cloneJson(override) : mergeValues(item, override);
     });
-    const added = child.filter((c) => !parent.some((p) => p.name === c.name));
+    const added = child.filter((c) => !parent.some((p) => p.name === c.name)).map(cloneJson);
     return [...merged, ...added];
   }
-  return child;
+  return cloneJson(child);
 }
 
 /**

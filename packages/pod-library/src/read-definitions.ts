@@ -79,17 +79,26 @@ export async function readDefinitionFiles(
     const extension = extname(entry);
     if (!EXTENSIONS.has(extension)) continue;
     const path = join(directory, entry);
-    const info = await stat(path);
-    if (!info.isFile()) continue;
-    if (info.size > MAX_DEFINITION_BYTES) {
-      problems.push({
-        file: entry,
-        path: "",
-        message: `file is ${info.size} bytes; at most ${MAX_DEFINITION_BYTES} allowed`,
-      });
+    let text: string;
+    try {
+      const info = await stat(path);
+      if (!info.isFile()) continue;
+      if (info.size > MAX_DEFINITION_BYTES) {
+        problems.push({
+          file: entry,
+          path: "",
+          message: `file is ${info.size} bytes; at most ${MAX_DEFINITION_BYTES} allowed`,
+        });
+        continue;
+      }
+      text = await readFile(path, "utf8");
+    } catch (error) {
+      // One unreadable file (a dangling symlink, no permission) is one problem, not the end.
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      problems.push({ file: entry, path: "", message: `cannot read the file (${code})` });
       continue;
     }
-    const parsed = parseDefinitionText(entry, await readFile(path, "utf8"));
+    const parsed = parseDefinitionText(entry, text);
     problems.push(...parsed.problems);
     if (parsed.problems.length === 0)
       files.push({ file: entry, stem: basename(entry, extension), content: parsed.content });

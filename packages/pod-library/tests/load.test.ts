@@ -1,4 +1,5 @@
-import { rmSync } from "node:fs";
+import { rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { UnknownPodDefinitionError } from "@ondemand-eks/core";
 import {
   checkPodLibrary,
@@ -64,6 +65,21 @@ describe("loadPodLibrary", () => {
     expect((error as PodLibraryError).message).toBe(
       "x.yaml: agent.image: required: the agent container's image (set here or in the definition this extends)",
     );
+  });
+
+  it("reports an unreadable file as one problem and still checks the rest", async () => {
+    // Prepare
+    const dir = libraryDir({ "default.yaml": DEFAULT, "x.yaml": "name: x\n" });
+    symlinkSync(join(dir, "nowhere.yaml"), join(dir, "dangling.yaml"));
+
+    // Act
+    const found = (await checkPodLibrary(dir)).map(formatProblem);
+
+    // Assess
+    expect(found).toEqual([
+      "dangling.yaml: cannot read the file (ENOENT)",
+      "x.yaml: agent.image: required: the agent container's image (set here or in the definition this extends)",
+    ]);
   });
 
   it("names a missing directory", async () => {

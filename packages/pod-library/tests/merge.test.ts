@@ -88,8 +88,46 @@ services:
   });
 
   it("does not share objects between parent and child", () => {
-    const parent = { list: [{ name: "a", x: { deep: 1 } }] };
+    // Prepare
+    const parent = {
+      list: [{ name: "a", x: { deep: 1 } }],
+      resources: { limits: { memory: "1Gi" } },
+    };
+
+    // Act
     const merged = mergeValues(parent, { other: true }) as typeof parent;
-    expect(merged).toEqual({ list: [{ name: "a", x: { deep: 1 } }], other: true });
+    merged.list[0]!.x.deep = 2;
+    merged.resources.limits.memory = "2Gi";
+
+    // Assess
+    expect(parent).toEqual({
+      list: [{ name: "a", x: { deep: 1 } }],
+      resources: { limits: { memory: "1Gi" } },
+    });
+  });
+
+  it("lets a child swap value for valueFrom, and one probe handler for another", () => {
+    const merged = mergeValues(
+      {
+        env: [{ name: "TOKEN", value: "placeholder" }],
+        startupProbe: { exec: { command: ["true"] }, periodSeconds: 1 },
+      },
+      {
+        env: [{ name: "TOKEN", valueFrom: { secretKeyRef: { name: "s", key: "k" } } }],
+        startupProbe: { tcpSocket: { port: 5432 } },
+      },
+    );
+    expect(merged).toEqual({
+      env: [{ name: "TOKEN", valueFrom: { secretKeyRef: { name: "s", key: "k" } } }],
+      startupProbe: { tcpSocket: { port: 5432 }, periodSeconds: 1 },
+    });
+  });
+
+  it("replaces a volume of the same name whole: a volume has one source", () => {
+    const merged = mergeValues(
+      { volumes: [{ name: "cache", emptyDir: {} }] },
+      { volumes: [{ name: "cache", hostPath: { path: "/var/cache" } }] },
+    );
+    expect(merged).toEqual({ volumes: [{ name: "cache", hostPath: { path: "/var/cache" } }] });
   });
 });

@@ -21,18 +21,25 @@ export const AGENT_CONTAINER = "agent";
 interface NamedContainer {
   readonly name: string;
   readonly path: string;
+  readonly image?: string | undefined;
+  /** What it is: the agent, a service (sidecar), or a plain init container. */
+  readonly kind: "agent" | "service" | "init";
+  readonly restartPolicy?: unknown;
+  readonly startupProbe?: unknown;
+  readonly readinessProbe?: unknown;
+  readonly livenessProbe?: unknown;
   readonly env?: readonly { name: string; value?: string | undefined }[] | undefined;
-  readonly volumeMounts?: readonly { name: string }[] | undefined;
+  readonly volumeMounts?: readonly { name: string; mountPath: string }[] | undefined;
 }
 
 function containersOf(source: PodDefinitionSource): NamedContainer[] {
   const list: NamedContainer[] = [];
-  list.push({ ...source.agent, name: AGENT_CONTAINER, path: "agent" });
+  list.push({ ...source.agent, name: AGENT_CONTAINER, path: "agent", kind: "agent" });
   source.pod?.initContainers?.forEach((c, i) => {
-    list.push({ ...c, path: `pod.initContainers[${i}]` });
+    list.push({ ...c, path: `pod.initContainers[${i}]`, kind: "init" });
   });
   source.services?.forEach((c, i) => {
-    list.push({ ...c, path: `services[${i}]` });
+    list.push({ ...c, path: `services[${i}]`, kind: "service" });
   });
   return list;
 }
@@ -55,6 +62,12 @@ export function podDefinitionIssues(source: PodDefinitionSource): Issue[] {
     add("longPolling", 'required for mode "long-polling" (at least a queue)');
   if (mode === "one-shot" && source.longPolling)
     add("longPolling", 'applies only to mode "long-polling"');
+  if (mode === "long-polling" && source.pod?.activeDeadlineSeconds !== undefined) {
+    add(
+      "pod.activeDeadlineSeconds",
+      "a Deployment's pods run until replaced: remove it for long-polling",
+    );
+  }
 
   for (const name of RESERVED_AGENT_ENV) {
     const index = source.agent?.env?.findIndex((e) => e.name === name) ?? -1;
@@ -95,7 +108,28 @@ export function podDefinitionIssues(source: PodDefinitionSource): Issue[] {
         );
       }
     });
+    if (container.kind !== "agent" && !container.image) {
+      add(`${container.path}.image`, "required: the container's image");
+    }
+    if (container.kind === "init" && container.restartPolicy !== "Always") {
+      for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"] as const) {
+        if (container[probe] !== undefined) {
+          add(
+            `${container.path}.${probe}`,
+            "probes run only on services (sidecars), not on init containers that run to completion",
+          );
+        }
+      }
+    }
+    const mountPaths = new Set<string>();
     container.volumeMounts?.forEach((mount, i) => {
+      if (mountPaths.has(mount.mountPath)) {
+        add(
+          `${container.path}.volumeMounts[${i}].mountPath`,
+          `"${mount.mountPath}" is mounted twice`,
+        );
+      }
+      mountPaths.add(mount.mountPath);
       if (!volumes.has(mount.name)) {
         add(
           `${container.path}.volumeMounts[${i}].name`,

@@ -21,7 +21,10 @@ const ContainerNameSchema = z
   .regex(DNS_LABEL, { error: 'expected a container name: lower-case letters, digits and "-"' });
 
 export const EnvVarSchema = z.looseObject({
-  name: z.string().min(1, { error: "expected a non-empty variable name" }),
+  name: z
+    .string()
+    .min(1, { error: "expected a non-empty variable name" })
+    .regex(/^[^=]+$/, { error: 'expected a variable name without "="' }),
   value: z.string().optional(),
   valueFrom: z.looseObject({}).optional(),
 });
@@ -58,6 +61,9 @@ const TagValueSchema = z
 export const AgentContainerSchema = z.looseObject({
   ...containerFields,
   name: z.never({ error: 'the agent container is always named "agent"; remove "name"' }).optional(),
+  restartPolicy: z
+    .never({ error: "the agent is the pod's main container: leave restartPolicy out" })
+    .optional(),
   tags: z.record(TagKeySchema, TagValueSchema).optional(),
 });
 
@@ -86,6 +92,9 @@ export const PodTemplateSchema = z.looseObject({
     .optional(),
   restartPolicy: z
     .never({ error: "set by the scheduler (Never for Jobs, Always for Deployments)" })
+    .optional(),
+  ephemeralContainers: z
+    .never({ error: "ephemeral containers are for debugging a running pod, not for definitions" })
     .optional(),
   initContainers: z.array(InitContainerSchema).optional(),
   volumes: z.array(VolumeSchema).optional(),
