@@ -13,7 +13,7 @@ describe("the ondemand-eks executable", () => {
   it("renders the sample event", () => {
     const result = ondemandEks(["render", "--event", SAMPLE_EVENT]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain("name: buildkite-0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70");
+    expect(result.stdout).toContain('name: "buildkite-0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70"');
     expect(result.stderr).toBe("");
   });
 

@@ -29,26 +29,36 @@ describe("ondemand-eks render", () => {
     expect(job.metadata.labels["ondemand-eks/pod-definition"]).toBe("node-postgres");
   });
 
-  it("quotes strings YAML 1.1 (kubectl) would read as booleans or numbers", async () => {
-    // Prepare
+  it("quotes every string, so kubectl (YAML 1.1, Go numbers) reads none as a boolean or number", async () => {
+    // Prepare: values that YAML 1.1 or Go's number syntax would take for something else.
     const event = sample();
     const detail = event.detail as {
-      build: { branch: string };
+      build: { branch: string; commit: string };
       pipeline: { slug: string };
-      job: { label: string };
+      job: { label: string; step_key: string };
     };
     detail.build.branch = "on";
     detail.pipeline.slug = "yes";
     detail.job.label = "1_000";
+    detail.job.step_key = "0o17";
+    detail.build.commit = "0X1F";
 
     // Act
     const { stdout } = await cli(["render", "--event", eventFile(event)]);
 
-    // Assess: read back as YAML 1.1, every value is still the string it was.
-    const annotations = parse(stdout, { version: "1.1" }).metadata.annotations;
-    expect(annotations["buildkite.com/branch"]).toBe("on");
-    expect(annotations["buildkite.com/pipeline"]).toBe("yes");
-    expect(annotations["buildkite.com/job-label"]).toBe("1_000");
+    // Assess: each is written double-quoted, and reads back as the same string.
+    for (const [key, value] of [
+      ["branch", "on"],
+      ["pipeline", "yes"],
+      ["job-label", "1_000"],
+      ["step-key", "0o17"],
+      ["commit", "0X1F"],
+    ]) {
+      expect(stdout).toContain(`buildkite.com/${key}: "${value}"`);
+    }
+    expect(parse(stdout, { version: "1.1" }).metadata.annotations["buildkite.com/branch"]).toBe(
+      "on",
+    );
   });
 
   it("prints one JSON object with --output json, and reads standard input for -", async () => {
@@ -190,11 +200,11 @@ describe("settings: flags over environment over config file over defaults", () =
     const build = eventFile(withRules(["queue=build"]));
     expect(
       (await cli(["render", "--event", build, "--queue", "default", "--queue", "build"])).stdout,
-    ).toContain("kind: Job");
+    ).toContain('kind: "Job"');
     expect(
       (await cli(["render", "--event", build], { env: { ONDEMAND_EKS_QUEUES: "default, build" } }))
         .stdout,
-    ).toContain("kind: Job");
+    ).toContain('kind: "Job"');
   });
 
   it.each([
