@@ -145,6 +145,24 @@ describe("parseEvent: events that are not for us", () => {
     expect(parseEvent(loadEvent(name))).toEqual({ kind: "ignored", reason });
   });
 
+  it.each([
+    [
+      {},
+      'expected an EventBridge event ("detail-type"), its "detail" ("job"), or a Buildkite webhook body ("event")',
+    ],
+    [{ agent: 42 }, "job: required: expected object"],
+    [{ Job: {}, build: "x" }, "job: required: expected object"],
+  ])("still refuses %j instead of ignoring it", (input, message) => {
+    expect(errorOf(() => parseEvent(input))).toEqual({
+      name: "InvalidEventError",
+      message: expect.stringContaining(message),
+    });
+    expect(errorOf(() => parseEvent({}, { form: "eventbridge-detail" }))).toEqual({
+      name: "InvalidEventError",
+      message: "job: required: expected object (and 2 more)",
+    });
+  });
+
   it("ignores the bare detail of a build or agent event (what InputPath: $.detail sends)", () => {
     const build = (loadEvent("eventbridge-build-started") as { detail: unknown }).detail;
     expect(parseEvent(build)).toEqual({

@@ -183,6 +183,16 @@ describe("definePodDefinition", () => {
         "pod.activeDeadlineSeconds: a Deployment's pods run until replaced: remove it for long-polling",
       ],
     ],
+    [
+      {
+        name: "x",
+        agent: {
+          ...agent,
+          env: [{ name: "A", value: "1", valueFrom: { fieldRef: { fieldPath: "x" } } }],
+        },
+      },
+      ["agent.env[0]: set value or valueFrom, not both"],
+    ],
   ])("%j", (input, expected) => {
     expect(issuesOf(input)).toEqual(expected);
   });

@@ -2,15 +2,26 @@ import { cloneJson, type PodDefinitionSource } from "@ondemand-eks/core";
 
 type Json = unknown;
 
+const PROBE_HANDLERS = ["exec", "httpGet", "tcpSocket", "grpc"];
+const LIFECYCLE_HANDLERS = ["exec", "httpGet", "tcpSocket", "sleep"];
+
 /**
- * Keys of which Kubernetes allows only one per object. When a child sets one, the
- * parent's others are dropped: an env var's `value` or `valueFrom`; a probe or lifecycle
- * handler's `exec`, `httpGet`, `tcpSocket` or `grpc`.
+ * Where Kubernetes allows only one key of a set, by the key the object sits under. When
+ * a child sets one, the parent's others are dropped: an env item's `value` or
+ * `valueFrom`; a probe's or lifecycle hook's handler. Elsewhere (tags, selectors) these
+ * are ordinary keys.
  */
-const EXCLUSIVE_GROUPS: readonly (readonly string[])[] = [
-  ["value", "valueFrom"],
-  ["exec", "httpGet", "tcpSocket", "grpc"],
-];
+const EXCLUSIVE_BY_KEY: Readonly<Record<string, readonly string[]>> = {
+  env: ["value", "valueFrom"],
+  startupProbe: PROBE_HANDLERS,
+  readinessProbe: PROBE_HANDLERS,
+  livenessProbe: PROBE_HANDLERS,
+  postStart: LIFECYCLE_HANDLERS,
+  preStop: LIFECYCLE_HANDLERS,
+};
+
+/** Values a child replaces whole: `valueFrom` holds exactly one source. */
+const REPLACED_WHOLE = new Set(["valueFrom"]);
 
 /** Lists whose named items a child replaces whole: a volume is a name and one source. */
 const REPLACED_BY_NAME = new Set(["volumes"]);
@@ -35,19 +46,24 @@ function define(target: Record<string, Json>, key: string, value: Json): void {
   });
 }
 
-function mergeObjects(parent: Record<string, Json>, child: Record<string, Json>): Json {
+function mergeObjects(
+  parent: Record<string, Json>,
+  child: Record<string, Json>,
+  under: string | undefined,
+): Json {
   const dropped = new Set<string>();
-  for (const group of EXCLUSIVE_GROUPS) {
-    if (group.some((key) => Object.hasOwn(child, key))) {
-      for (const key of group) if (!Object.hasOwn(child, key)) dropped.add(key);
-    }
+  const group = under === undefined ? undefined : EXCLUSIVE_BY_KEY[under];
+  if (group?.some((key) => Object.hasOwn(child, key))) {
+    for (const key of group) if (!Object.hasOwn(child, key)) dropped.add(key);
   }
   const out: Record<string, Json> = {};
   for (const [key, value] of Object.entries(parent)) {
     if (!dropped.has(key)) define(out, key, cloneJson(value));
   }
   for (const [key, value] of Object.entries(child)) {
-    define(out, key, mergeValues(parent[key], value, key));
+    // null in a child clears what the parent set.
+    if (value === null) delete out[key];
+    else define(out, key, mergeValues(parent[key], value, key));
   }
   return out;
 }
@@ -55,8 +71,10 @@ function mergeObjects(parent: Record<string, Json>, child: Record<string, Json>)
 /**
  * Deep merge with pod-definition semantics, returning new objects (the result shares
  * nothing with its inputs):
- * - objects merge key by key, except that a child setting one of a set of exclusive keys
- *   (`value`/`valueFrom`, `exec`/`httpGet`/`tcpSocket`/`grpc`) drops the parent's others;
+ * - objects merge key by key, except that in env items, probes and lifecycle hooks a
+ *   child setting one of a set of exclusive keys (`value`/`valueFrom`, the handlers)
+ *   drops the parent's others, and `valueFrom` is replaced whole;
+ * - a key set to `null` in the child is removed;
  * - lists of named items (containers, env, volumeMounts, ports) merge by `name`, a
  *   child's item merged into its parent's in place and new ones appended; `volumes`
  *   items with the same name are replaced whole;
@@ -70,13 +88,15 @@ function mergeObjects(parent: Record<string, Json>, child: Record<string, Json>)
  */
 export function mergeValues(parent: Json, child: Json, key?: string): Json {
   if (child === undefined) return cloneJson(parent);
-  if (isPlainObject(parent) && isPlainObject(child)) return mergeObjects(parent, child);
+  if (key !== undefined && REPLACED_WHOLE.has(key)) return cloneJson(child);
+  if (isPlainObject(parent) && isPlainObject(child)) return mergeObjects(parent, child, key);
   if (isNamedList(parent) && isNamedList(child)) {
     const whole = key !== undefined && REPLACED_BY_NAME.has(key);
     const merged = parent.map((item) => {
       const override = child.find((c) => c.name === item.name);
       if (!override) return cloneJson(item);
-      return whole ? cloneJson(override) : mergeValues(item, override);
+      // Items merge with the list's key as context: an env item knows it is one.
+      return whole ? cloneJson(override) : mergeValues(item, override, key);
     });
     const added = child.filter((c) => !parent.some((p) => p.name === c.name)).map(cloneJson);
     return [...merged, ...added];

@@ -4,6 +4,14 @@ import { describe, expect, it } from "vitest";
 
 const NUM_RUNS = 300;
 const json = fc.jsonValue({ maxDepth: 3 });
+
+/** Does a JSON value hold null anywhere? (null in a child means "remove".) */
+function hasNull(value: unknown): boolean {
+  if (value === null) return true;
+  if (typeof value !== "object") return false;
+  return Object.values(value as object).some(hasNull);
+}
+const jsonWithoutNull = json.filter((value) => !hasNull(value));
 const named = fc.uniqueArray(
   fc.record({ name: fc.constantFrom("a", "b", "c", "d", "e"), value: fc.integer() }),
   { selector: (item) => item.name, maxLength: 5 },
@@ -19,10 +27,20 @@ describe("mergeValues properties", () => {
     );
   });
 
-  it("idempotence: a value merged over itself is unchanged", () => {
+  it("idempotence: a value (without nulls) merged over itself is unchanged", () => {
     fc.assert(
-      fc.property(json, (value) => {
+      fc.property(jsonWithoutNull, (value) => {
         expect(mergeValues(value, value)).toEqual(value);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it("null clears: a key the child sets to null is absent from the result", () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), json), fc.string(), (parent, key) => {
+        const merged = mergeValues(parent, { [key]: null }) as Record<string, unknown>;
+        expect(Object.hasOwn(merged, key)).toBe(false);
       }),
       { numRuns: NUM_RUNS },
     );

@@ -123,6 +123,32 @@ services:
     });
   });
 
+  it("treats value, exec, grpc... as ordinary keys outside env items and probes", () => {
+    const merged = mergeValues(
+      { agent: { tags: { grpc: "true", value: "1" } } },
+      { agent: { tags: { exec: "fast" } } },
+    );
+    expect(merged).toEqual({ agent: { tags: { grpc: "true", value: "1", exec: "fast" } } });
+  });
+
+  it("replaces valueFrom whole: it holds exactly one source", () => {
+    const merged = mergeValues(
+      { env: [{ name: "DB", valueFrom: { secretKeyRef: { name: "s", key: "k" } } }] },
+      { env: [{ name: "DB", valueFrom: { configMapKeyRef: { name: "c", key: "k" } } }] },
+    );
+    expect(merged).toEqual({
+      env: [{ name: "DB", valueFrom: { configMapKeyRef: { name: "c", key: "k" } } }],
+    });
+  });
+
+  it("removes what the parent set when the child sets it to null", () => {
+    const merged = mergeValues(
+      { pod: { activeDeadlineSeconds: 3600, nodeSelector: { a: "b" } } },
+      { pod: { activeDeadlineSeconds: null } },
+    );
+    expect(merged).toEqual({ pod: { nodeSelector: { a: "b" } } });
+  });
+
   it("replaces a volume of the same name whole: a volume has one source", () => {
     const merged = mergeValues(
       { volumes: [{ name: "cache", emptyDir: {} }] },

@@ -86,12 +86,15 @@ function fromEventBridge(input: unknown): ParsedEvent {
 
 function fromDetail(input: unknown, base: string, form: EventForm): ParsedEvent {
   // With InputPath: $.detail, build and agent events arrive as bare details too.
+  // Only a real build or agent object says so: `{}` or a misspelt `Job` stays an error.
   if (form === "eventbridge-detail" && isObject(input) && !Object.hasOwn(input, "job")) {
-    const what = Object.hasOwn(input, "agent") ? "an agent" : "a build";
-    return {
-      kind: "ignored",
-      reason: `EventBridge detail of ${what} event (no job) is not one we act on`,
-    };
+    if (isObject(input.agent) || isObject(input.build)) {
+      const what = isObject(input.agent) ? "an agent" : "a build";
+      return {
+        kind: "ignored",
+        reason: `EventBridge detail of ${what} event (no job) is not one we act on`,
+      };
+    }
   }
   const detail = check(JobEventDetailSchema, input, base);
   const { job } = detail;

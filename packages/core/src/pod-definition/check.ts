@@ -28,7 +28,9 @@ interface NamedContainer {
   readonly startupProbe?: unknown;
   readonly readinessProbe?: unknown;
   readonly livenessProbe?: unknown;
-  readonly env?: readonly { name: string; value?: string | undefined }[] | undefined;
+  readonly env?:
+    | readonly { name: string; value?: string | undefined; valueFrom?: unknown }[]
+    | undefined;
   readonly volumeMounts?: readonly { name: string; mountPath: string }[] | undefined;
 }
 
@@ -62,7 +64,7 @@ export function podDefinitionIssues(source: PodDefinitionSource): Issue[] {
     add("longPolling", 'required for mode "long-polling" (at least a queue)');
   if (mode === "one-shot" && source.longPolling)
     add("longPolling", 'applies only to mode "long-polling"');
-  if (mode === "long-polling" && source.pod?.activeDeadlineSeconds !== undefined) {
+  if (mode === "long-polling" && source.pod?.activeDeadlineSeconds != null) {
     add(
       "pod.activeDeadlineSeconds",
       "a Deployment's pods run until replaced: remove it for long-polling",
@@ -97,6 +99,9 @@ export function podDefinitionIssues(source: PodDefinitionSource): Issue[] {
     }
     seen.set(container.name, container.path);
     container.env?.forEach((env, i) => {
+      if (env.value !== undefined && env.valueFrom !== undefined) {
+        add(`${container.path}.env[${i}]`, "set value or valueFrom, not both");
+      }
       if (
         env.name === "BUILDKITE_AGENT_TOKEN" &&
         env.value !== undefined &&
