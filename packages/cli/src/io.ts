@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
 
 /** Everything the CLI touches in the outside world, so tests can run it in-process. */
 export interface CliIo {
@@ -6,7 +6,8 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** All of standard input as text, at most `limit` bytes. */
   readonly readStdin: (limit: number) => Promise<string>;
-  readonly readFile: (path: string) => Promise<string>;
+  /** A whole file as text, at most `limit` bytes (read as a stream: a huge file is refused, not loaded). */
+  readonly readFile: (path: string, limit: number) => Promise<string>;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -36,7 +37,7 @@ export function processIo(): CliIo {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     readStdin: (limit) => readStream(process.stdin, limit),
-    readFile: (path) => readFile(path, "utf8"),
+    readFile: (path, limit) => readStream(createReadStream(path), limit),
     env: process.env,
   };
 }

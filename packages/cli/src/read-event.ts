@@ -9,7 +9,10 @@ export async function readEvent(source: string, io: CliIo): Promise<unknown> {
   const label = source === "-" ? "standard input" : source;
   let text: string;
   try {
-    text = source === "-" ? await io.readStdin(MAX_EVENT_BYTES) : await io.readFile(source);
+    text =
+      source === "-"
+        ? await io.readStdin(MAX_EVENT_BYTES)
+        : await io.readFile(source, MAX_EVENT_BYTES);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
@@ -19,9 +22,6 @@ export async function readEvent(source: string, io: CliIo): Promise<unknown> {
           ? "is a directory"
           : (error as Error).message;
     throw new CliError(`event ${label}: cannot read it: ${reason}`);
-  }
-  if (Buffer.byteLength(text) > MAX_EVENT_BYTES) {
-    throw new CliError(`event ${label}: larger than ${MAX_EVENT_BYTES} bytes`);
   }
   try {
     return JSON.parse(text);

@@ -77,6 +77,8 @@ export const SETTING_SOURCES: readonly SettingSource[] = [
 ];
 
 export const CONFIG_ENV = "ONDEMAND_EKS_CONFIG";
+/** Largest config file we read: settings fit in a few lines. */
+const MAX_CONFIG_BYTES = 64 * 1024;
 export const LIBRARY_ENV = "ONDEMAND_EKS_LIBRARY";
 
 /** Settings plus the library directory. */
@@ -102,7 +104,7 @@ function setAt(tree: Tree, path: readonly string[], value: unknown): void {
 async function readConfig(path: string, io: CliIo): Promise<Tree> {
   let text: string;
   try {
-    text = await io.readFile(path);
+    text = await io.readFile(path, MAX_CONFIG_BYTES);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new CliError(`config ${path}: cannot read it (${code ?? String(error)})`);

@@ -1,8 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CliIo, run } from "@ondemand-eks/cli";
+import { type CliIo, processIo, run } from "@ondemand-eks/cli";
 import { afterEach } from "vitest";
 
 export const SAMPLE_EVENT = new URL("../../../examples/job-scheduled.json", import.meta.url)
@@ -46,7 +45,7 @@ export async function cli(
       stderr += text;
     },
     readStdin: async () => options.stdin ?? "",
-    readFile: (path) => readFile(path, "utf8"),
+    readFile: processIo().readFile,
     env: options.env ?? {},
   };
   const status = await run(argv, io);

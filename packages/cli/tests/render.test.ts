@@ -111,6 +111,15 @@ describe("ondemand-eks render", () => {
     });
   });
 
+  it("refuses an event file over 1 MiB without loading it", async () => {
+    const file = eventFile(`{"pad":"${"x".repeat(2 * 1024 * 1024)}"}`);
+    expect(await cli(["render", "--event", file])).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: `ondemand-eks: error: event ${file}: cannot read it: input is larger than 1048576 bytes\n`,
+    });
+  });
+
   it("names a missing event file", async () => {
     const result = await cli(["render", "--event", "/nonexistent/event.json"]);
     expect(result.stderr).toBe(
