@@ -10,7 +10,7 @@
  */
 export * from "./errors.js";
 export * from "./events/index.js";
-export { cloneJson } from "./manifest/clone.js";
+export { cloneJson, defineOwn } from "./manifest/clone.js";
 export * from "./manifest/index.js";
 export {
   deploymentName,

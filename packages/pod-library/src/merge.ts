@@ -1,4 +1,4 @@
-import { cloneJson, type PodDefinitionSource } from "@ondemand-eks/core";
+import { cloneJson, defineOwn, type PodDefinitionSource } from "@ondemand-eks/core";
 
 type Json = unknown;
 
@@ -37,15 +37,6 @@ function isNamedList(value: Json): value is Record<string, Json>[] {
   );
 }
 
-function define(target: Record<string, Json>, key: string, value: Json): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
-}
-
 function mergeObjects(
   parent: Record<string, Json>,
   child: Record<string, Json>,
@@ -58,12 +49,12 @@ function mergeObjects(
   }
   const out: Record<string, Json> = {};
   for (const [key, value] of Object.entries(parent)) {
-    if (!dropped.has(key)) define(out, key, cloneJson(value));
+    if (!dropped.has(key)) defineOwn(out, key, cloneJson(value));
   }
   for (const [key, value] of Object.entries(child)) {
     // null in a child clears what the parent set.
     if (value === null) delete out[key];
-    else define(out, key, mergeValues(parent[key], value, key));
+    else defineOwn(out, key, mergeValues(parent[key], value, key));
   }
   return out;
 }

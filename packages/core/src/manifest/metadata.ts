@@ -1,5 +1,6 @@
 import type { ScheduledJob } from "../events/types.js";
 import type { PodDefinition } from "../pod-definition/schema.js";
+import { defineOwn } from "./clone.js";
 import { toLabelValue } from "./labels.js";
 
 /** Label and annotation keys the project sets. */
@@ -89,12 +90,7 @@ export function mergeSorted(
   for (const [key, value] of Object.entries(ours)) merged.set(key, value);
   const out: Record<string, string> = {};
   for (const key of [...merged.keys()].sort()) {
-    Object.defineProperty(out, key, {
-      value: merged.get(key),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    defineOwn(out, key, merged.get(key));
   }
   return out;
 }
