@@ -1,0 +1,212 @@
+import { execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { access, mkdir, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { promisify } from "node:util";
+import lockfile from "proper-lockfile";
+import { cacheRoot, TOOLS_MODULE_DIR } from "./paths.js";
+
+const execFileAsync = promisify(execFile);
+
+/** The commands the tools module builds, by output name. */
+const COMMANDS = {
+  etcd: "./cmd/etcd",
+  "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
+  "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
+} as const;
+
+export type BinaryName = keyof typeof COMMANDS;
+export type Binaries = Record<BinaryName, string>;
+
+export interface ToolVersions {
+  kubernetes: string;
+  etcd: string;
+}
+
+/** Go is needed only to build the binaries once; without it there is no control plane. */
+export class ToolchainMissingError extends Error {
+  constructor(detail: string) {
+    super(
+      `the local Kubernetes control plane is built with Go, and no usable \`go\` was found (${detail}); install Go 1.26 or newer, or see README.md "The local control plane"`,
+    );
+    this.name = "ToolchainMissingError";
+  }
+}
+
+export type Log = (line: string) => void;
+
+/** The versions pinned in tools/k8s/go.mod: the one place to change them. */
+export async function readToolVersions(): Promise<ToolVersions> {
+  const goMod = await readFile(join(TOOLS_MODULE_DIR, "go.mod"), "utf8");
+  const version = (module: string): string => {
+    const match = new RegExp(`^\\s*${module.replaceAll(".", "\\.")}\\s+(v\\S+)`, "m").exec(goMod);
+    if (!match?.[1]) throw new Error(`tools/k8s/go.mod does not require ${module}`);
+    return match[1];
+  };
+  return {
+    kubernetes: version("k8s.io/kubernetes"),
+    etcd: version("go.etcd.io/etcd/server/v3"),
+  };
+}
+
+/**
+ * The cache directory for this exact build: named by the versions, plus a short hash
+ * of the tools module so a changed replace list or dependency never reuses old binaries.
+ */
+export async function binariesDir(): Promise<string> {
+  const versions = await readToolVersions();
+  const hash = createHash("sha256");
+  for (const file of ["go.mod", "go.sum", "tools.go", "cmd/etcd/main.go"]) {
+    hash.update(file).update(await readFile(join(TOOLS_MODULE_DIR, file)));
+  }
+  const key = `k8s-${versions.kubernetes}-etcd-${versions.etcd}-${hash.digest("hex").slice(0, 12)}`;
+  return join(cacheRoot(), "control-plane", key);
+}
+
+function binaryPaths(dir: string): Binaries {
+  const bin = join(dir, "bin");
+  return {
+    etcd: join(bin, "etcd"),
+    "kube-apiserver": join(bin, "kube-apiserver"),
+    "kube-controller-manager": join(bin, "kube-controller-manager"),
+  };
+}
+
+async function allExist(paths: Binaries): Promise<boolean> {
+  try {
+    await Promise.all(Object.values(paths).map((path) => access(path)));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Checks for a Go toolchain and returns its version line. */
+export async function goVersion(): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync("go", ["version"], { timeout: 60_000 });
+    return stdout.trim();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ToolchainMissingError(code === "ENOENT" ? "`go` is not on PATH" : String(error));
+  }
+}
+
+/**
+ * Returns the paths of etcd, kube-apiserver and kube-controller-manager, building them
+ * first if this version is not cached yet. Concurrent callers (several test runs at
+ * once) wait on one lock, and only the first builds.
+ */
+export async function ensureBinaries(log: Log): Promise<Binaries> {
+  const dir = await binariesDir();
+  const paths = binaryPaths(dir);
+  if (await allExist(paths)) return paths;
+
+  const go = await goVersion();
+  await mkdir(dir, { recursive: true });
+  const release = await lockfile.lock(dir, {
+    lockfilePath: `${dir}.lock`,
+    stale: 60_000,
+    update: 10_000,
+    // Another process may be in the middle of a first build: wait for it (up to an hour).
+    retries: { retries: 1800, factor: 1, minTimeout: 2_000, maxTimeout: 2_000 },
+    onCompromised: (error) => log(`build lock lost: ${error.message}`),
+  });
+  try {
+    if (await allExist(paths)) return paths;
+    await build(dir, go, log);
+    return paths;
+  } finally {
+    await release();
+  }
+}
+
+async function build(dir: string, go: string, log: Log): Promise<void> {
+  const versions = await readToolVersions();
+  const started = Date.now();
+  const elapsed = () => `${Math.round((Date.now() - started) / 1000)}s`;
+  log(
+    `building the local control plane (Kubernetes ${versions.kubernetes}, etcd ${versions.etcd}) with ${go}`,
+  );
+  log(`this happens once per version and takes several minutes; binaries go to ${dir}`);
+
+  const env = { ...process.env, CGO_ENABLED: "0" };
+  log("downloading Go modules...");
+  await run("go", ["mod", "download"], env, () => {});
+
+  const { stdout } = await execFileAsync("go", ["list", "-deps", ...Object.values(COMMANDS)], {
+    cwd: TOOLS_MODULE_DIR,
+    env,
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 30 * 60_000,
+  });
+  const total = stdout.split("\n").filter(Boolean).length;
+  log(`compiling up to ${total} packages (${elapsed()} so far)`);
+
+  const [major, minor] = versions.kubernetes.replace(/^v/, "").split(".");
+  const ldflags = [
+    "-s -w",
+    `-X k8s.io/component-base/version.gitVersion=${versions.kubernetes}`,
+    `-X k8s.io/component-base/version.gitMajor=${major}`,
+    `-X k8s.io/component-base/version.gitMinor=${minor}`,
+  ].join(" ");
+  const staging = join(dir, `bin.partial-${process.pid}`);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+
+  let compiled = 0;
+  let lastReport = Date.now();
+  await run(
+    "go",
+    [
+      "build",
+      "-v",
+      "-trimpath",
+      "-ldflags",
+      ldflags,
+      "-o",
+      `${staging}/`,
+      ...Object.values(COMMANDS),
+    ],
+    env,
+    (line) => {
+      if (line.startsWith("go: ")) return;
+      compiled += 1;
+      if (Date.now() - lastReport >= 15_000) {
+        lastReport = Date.now();
+        log(`  compiled ${compiled} of up to ${total} packages (${elapsed()})`);
+      }
+    },
+  );
+  await rm(join(dir, "bin"), { recursive: true, force: true });
+  await rename(staging, join(dir, "bin"));
+  log(`control plane built in ${elapsed()}`);
+}
+
+/** Runs a go command in the tools module, feeding each stderr line to `onLine`. */
+function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  onLine: (line: string) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: TOOLS_MODULE_DIR,
+      env,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const tail: string[] = [];
+    createInterface({ input: child.stderr }).on("line", (line) => {
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+      onLine(line);
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${command} ${args[0]} failed (exit ${code}):\n${tail.join("\n")}`));
+    });
+  });
+}

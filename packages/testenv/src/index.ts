@@ -1,0 +1,34 @@
+/**
+ * A real local Kubernetes control plane for tests and `npm start`: etcd, kube-apiserver
+ * and kube-controller-manager built from pinned versions (tools/k8s), cached outside the
+ * work tree, started on loopback ports with RBAC and service-account tokens.
+ */
+export {
+  type Binaries,
+  binariesDir,
+  ensureBinaries,
+  goVersion,
+  type Log,
+  readToolVersions,
+  ToolchainMissingError,
+  type ToolVersions,
+} from "./binaries.js";
+export {
+  type ControlPlaneState,
+  destroyControlPlane,
+  isHealthy,
+  readState,
+  type StartOptions,
+  startApiserver,
+  startControlPlane,
+  stopApiserver,
+  stopControlPlane,
+} from "./control-plane.js";
+export { cacheRoot, REPO_ROOT } from "./paths.js";
+export { downShared, SHARED_KUBECONFIG, upShared } from "./shared.js";
+export {
+  cleanUpAbandonedRuns,
+  startTestControlPlane,
+  type TestControlPlane,
+  type TestRun,
+} from "./test-run.js";

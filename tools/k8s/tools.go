@@ -1,0 +1,9 @@
+//go:build tools
+
+// Keeps the commands we build in this module's requirements.
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+)
