@@ -1,0 +1,64 @@
+import { ApiException } from "@kubernetes/client-node";
+import { parseRetryAfter } from "./backoff.js";
+
+/** What one failed request means for the submission. */
+export type Failure =
+  | { kind: "already-exists" }
+  | { kind: "unauthorized"; message: string }
+  | { kind: "rejected"; status: number; reason: string; message: string }
+  | { kind: "transient"; message: string; retryAfterMs?: number }
+  | { kind: "fatal"; message: string };
+
+/** Connection errors a later attempt can get past. */
+const TRANSIENT_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EAI_AGAIN",
+]);
+
+interface StatusBody {
+  reason?: unknown;
+  message?: unknown;
+}
+
+function statusBody(body: unknown): StatusBody {
+  if (typeof body === "string") {
+    try {
+      return JSON.parse(body) as StatusBody;
+    } catch {
+      return { message: body };
+    }
+  }
+  return body && typeof body === "object" ? (body as StatusBody) : {};
+}
+
+/** Sorts an error from @kubernetes/client-node (or node-fetch under it) into a Failure. */
+export function classify(error: unknown, now: number): Failure {
+  if (error instanceof ApiException) {
+    const status = error.code;
+    const body = statusBody(error.body);
+    const reason = typeof body.reason === "string" ? body.reason : "";
+    const message = typeof body.message === "string" ? body.message : `HTTP ${status}`;
+    if (status === 409 && reason === "AlreadyExists") return { kind: "already-exists" };
+    if (status === 401) return { kind: "unauthorized", message: message || "Unauthorized" };
+    if (status === 429 || status >= 500) {
+      const retryAfterMs = parseRetryAfter(error.headers?.["retry-after"], now);
+      return {
+        kind: "transient",
+        message: `HTTP ${status}${reason ? ` ${reason}` : ""}: ${message}`,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      };
+    }
+    return { kind: "rejected", status, reason: reason || `HTTP${status}`, message };
+  }
+  const { name, code, message } = error as { name?: string; code?: string; message?: string };
+  if (name === "AbortError") return { kind: "transient", message: "request timed out" };
+  if (code && TRANSIENT_CODES.has(code)) return { kind: "transient", message: message ?? code };
+  return { kind: "fatal", message: message ?? String(error) };
+}

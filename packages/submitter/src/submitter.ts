@@ -1,0 +1,278 @@
+import { Agent } from "node:https";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  BatchV1Api,
+  createConfiguration,
+  Observable,
+  type ObservableMiddleware,
+  type RequestContext,
+  ServerConfiguration,
+  type V1Job,
+} from "@kubernetes/client-node";
+import { type JobManifest, LABELS } from "@ondemand-eks/core";
+import type { ClusterAuth } from "./auth/cluster-auth.js";
+import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff.js";
+import { classify, type Failure } from "./classify.js";
+import type { SubmitOutcome } from "./outcome.js";
+
+export interface SubmitterOptions {
+  auth: ClusterAuth;
+  /** Default deadline for one `submit`, retries included. Default 30 s. */
+  timeoutMs?: number;
+  /** Longest wait for one request. Default 10 s (never past the deadline). */
+  attemptTimeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Most connections held open to the API server. Default 64. */
+  maxSockets?: number;
+  /** Recorded as the manager of the fields we set. Default "ondemand-eks". */
+  fieldManager?: string;
+  /** For tests: the jitter source, and the clock. */
+  random?: () => number;
+  now?: () => number;
+}
+
+export interface SubmitOptions {
+  /** This submission's deadline, from now; overrides the submitter's `timeoutMs`. */
+  timeoutMs?: number;
+  /** Server-side dry run (`dryRun=All`): full validation and admission, nothing stored. */
+  dryRun?: boolean;
+  /** Cancels the submission (it then ends `unavailable`). */
+  signal?: AbortSignal;
+}
+
+const USER_AGENT = "ondemand-eks-submitter/0.1.0";
+
+/**
+ * Submits Kubernetes Jobs to one API server. Job names are derived from the Buildkite
+ * job, so a submission is idempotent: a second one for the same job ends `exists`, and a
+ * retry after an answer was lost cannot create a second Job. Transient failures
+ * (connection refused or reset, timeouts, 429, 5xx) are retried with capped exponential
+ * backoff and jitter until the deadline; nothing else is. Connections are kept alive and
+ * shared by all submissions.
+ */
+export class Submitter {
+  readonly #auth: ClusterAuth;
+  readonly #agent: Agent;
+  readonly #api: BatchV1Api;
+  readonly #policy: RetryPolicy;
+  readonly #timeoutMs: number;
+  readonly #attemptTimeoutMs: number;
+  readonly #fieldManager: string;
+  readonly #random: () => number;
+  readonly #now: () => number;
+
+  constructor(options: SubmitterOptions) {
+    this.#auth = options.auth;
+    this.#policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000;
+    this.#fieldManager = options.fieldManager ?? "ondemand-eks";
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
+    this.#agent = new Agent({
+      keepAlive: true,
+      maxSockets: options.maxSockets ?? 64,
+      ...options.auth.tls,
+    });
+    const agent = this.#agent;
+    const auth = this.#auth;
+    this.#api = new BatchV1Api(
+      createConfiguration({
+        baseServer: new ServerConfiguration(auth.server, {}),
+        authMethods: {
+          default: {
+            getName: () => "ondemand-eks",
+            async applySecurityAuthentication(context: RequestContext) {
+              context.setAgent(agent);
+              context.setHeaderParam("User-Agent", USER_AGENT);
+              for (const [name, value] of Object.entries(await auth.headers())) {
+                context.setHeaderParam(name, value);
+              }
+            },
+          },
+        },
+      }),
+    );
+  }
+
+  /** The API server this submitter talks to. */
+  get server(): string {
+    return this.#auth.server;
+  }
+
+  /** Creates the Job (idempotently) and reports what happened; never throws for API errors. */
+  async submit(manifest: JobManifest, options: SubmitOptions = {}): Promise<SubmitOutcome> {
+    const name = manifest.metadata.name;
+    const namespace = manifest.metadata.namespace ?? "default";
+    const dryRun = options.dryRun ?? false;
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const deadline = this.#now() + timeoutMs;
+    const body = JSON.stringify(manifest);
+    let attempts = 0;
+    let failures = 0;
+    let refreshed = false;
+    let lastProblem = "no request completed";
+    const common = () => ({ name, namespace, attempts, dryRun });
+
+    for (;;) {
+      if (options.signal?.aborted) {
+        return { ...common(), outcome: "unavailable", message: `cancelled (${lastProblem})` };
+      }
+      const remaining = deadline - this.#now();
+      if (remaining <= 0) {
+        return {
+          ...common(),
+          outcome: "unavailable",
+          message: `no success within ${timeoutMs} ms: ${lastProblem}`,
+        };
+      }
+      attempts += 1;
+      const signal = this.#attemptSignal(remaining, options.signal);
+      let failure: Failure;
+      try {
+        const created = await this.#api.createNamespacedJob(
+          {
+            namespace,
+            body: {} as V1Job,
+            fieldManager: this.#fieldManager,
+            fieldValidation: "Strict",
+            ...(dryRun ? { dryRun: "All" } : {}),
+          },
+          this.#callOptions(signal, body),
+        );
+        return { ...common(), outcome: "created", ...uid(created) };
+      } catch (error) {
+        failure = classify(error, this.#now());
+      }
+
+      if (failure.kind === "already-exists") {
+        const checked = await this.#checkExisting(manifest, namespace, signal);
+        if (checked.kind === "ours") return { ...common(), outcome: "exists", ...checked.uid };
+        if (checked.kind === "theirs") {
+          return {
+            ...common(),
+            outcome: "rejected",
+            status: 409,
+            reason: "AlreadyExists",
+            message: checked.message,
+          };
+        }
+        failure = checked.failure;
+      }
+
+      switch (failure.kind) {
+        case "already-exists":
+          // #checkExisting never reports this; kept for exhaustiveness.
+          return { ...common(), outcome: "exists" };
+        case "unauthorized":
+          if (!refreshed && this.#auth.refresh && (await this.#auth.refresh())) {
+            refreshed = true;
+            continue;
+          }
+          return {
+            ...common(),
+            outcome: "rejected",
+            status: 401,
+            reason: "Unauthorized",
+            message: `the API server did not accept the credentials from ${this.#auth.description}`,
+          };
+        case "rejected":
+          return { ...common(), outcome: "rejected", ...pick(failure) };
+        case "fatal":
+          return { ...common(), outcome: "unavailable", message: failure.message };
+        case "transient": {
+          failures += 1;
+          lastProblem = failure.message;
+          const delay = backoffDelay(failures, this.#policy, this.#random, failure.retryAfterMs);
+          if (this.#now() + delay >= deadline) {
+            return {
+              ...common(),
+              outcome: "unavailable",
+              message: `no success within ${timeoutMs} ms: ${lastProblem}`,
+            };
+          }
+          try {
+            await sleep(delay, undefined, options.signal ? { signal: options.signal } : {});
+          } catch {
+            // Cancelled while waiting: the loop reports it.
+          }
+        }
+      }
+    }
+  }
+
+  /** Closes idle keep-alive connections. The submitter must not be used afterwards. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  /**
+   * After AlreadyExists: is the Job under that name this Buildkite job's? Names come from
+   * job UUIDs, so it normally is; a Job someone else made under the name is reported,
+   * not silently taken for ours.
+   */
+  async #checkExisting(
+    manifest: JobManifest,
+    namespace: string,
+    signal: AbortSignal,
+  ): Promise<
+    | { kind: "ours"; uid: { uid?: string } }
+    | { kind: "theirs"; message: string }
+    | { kind: "failed"; failure: Failure }
+  > {
+    let existing: V1Job;
+    try {
+      existing = await this.#api.readNamespacedJob(
+        { name: manifest.metadata.name, namespace },
+        this.#callOptions(signal),
+      );
+    } catch (error) {
+      const failure = classify(error, this.#now());
+      // Deleted in between (a finished Job's TTL), or no permission to look: the name
+      // was taken by the Job for this UUID, which is what a duplicate looks like.
+      if (failure.kind === "rejected" && (failure.status === 404 || failure.status === 403)) {
+        return { kind: "ours", uid: {} };
+      }
+      return { kind: "failed", failure };
+    }
+    const want = manifest.metadata.labels?.[LABELS.jobUuid];
+    const have = existing.metadata?.labels?.[LABELS.jobUuid];
+    if (want === undefined || want === have) return { kind: "ours", uid: uid(existing) };
+    return {
+      kind: "theirs",
+      message: `a Job named ${manifest.metadata.name} already exists in ${namespace} and belongs to ${
+        have === undefined ? "no Buildkite job" : `Buildkite job ${have}`
+      }, not ${want}`,
+    };
+  }
+
+  #attemptSignal(remaining: number, caller?: AbortSignal): AbortSignal {
+    const timeout = AbortSignal.timeout(Math.max(1, Math.min(this.#attemptTimeoutMs, remaining)));
+    return caller ? AbortSignal.any([timeout, caller]) : timeout;
+  }
+
+  /**
+   * Per-request middleware: the cancellation signal, and for creates our manifest as
+   * JSON exactly as built (the generated client's model serializer would drop fields it
+   * does not know, hiding them from the server's strict field validation).
+   */
+  #callOptions(signal: AbortSignal, body?: string) {
+    const middleware: ObservableMiddleware = {
+      pre(context) {
+        context.setSignal(signal);
+        if (body !== undefined) context.setBody(body);
+        return new Observable(Promise.resolve(context));
+      },
+      post: (context) => new Observable(Promise.resolve(context)),
+    };
+    return { middleware: [middleware], middlewareMergeStrategy: "append" as const };
+  }
+}
+
+function uid(job: V1Job): { uid?: string } {
+  return job.metadata?.uid ? { uid: job.metadata.uid } : {};
+}
+
+function pick(failure: { status: number; reason: string; message: string }) {
+  return { status: failure.status, reason: failure.reason, message: failure.message };
+}
