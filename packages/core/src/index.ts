@@ -29,5 +29,10 @@ export type {
 } from "./scheduling/render-event.js";
 export { renderEvent } from "./scheduling/render-event.js";
 export { type Route, routeJob } from "./scheduling/route.js";
+export {
+  SAMPLE_JOB_UUID,
+  sampleManifest,
+  sampleScheduledJob,
+} from "./scheduling/sample-manifest.js";
 export * from "./settings.js";
 export { fromZodIssues, joinPath, zodErrorMap } from "./zod-issues.js";

@@ -1,7 +1,10 @@
 import {
   InvalidEventError,
+  LABELS,
   type PodDefinition,
   renderEvent,
+  SAMPLE_JOB_UUID,
+  sampleManifest,
   UnknownPodDefinitionError,
 } from "@ondemand-eks/core";
 import { describe, expect, it } from "vitest";
@@ -114,5 +117,23 @@ describe("renderEvent", () => {
       'UnknownPodDefinitionError: no pod definition named "gpu" (known: default, node-postgres, pool)',
     );
     expect(() => render(input)).not.toThrow(InvalidEventError);
+  });
+});
+
+describe("sampleManifest", () => {
+  it("renders a one-shot definition as a Job for the sample job, and a long-polling one as its Deployment", () => {
+    const job = sampleManifest(podDefinition({ name: "web" }), settings({ queues: ["ci"] }));
+    expect(job.kind).toBe("Job");
+    expect(job.metadata.name).toBe(`buildkite-${SAMPLE_JOB_UUID}`);
+    expect(job.spec.template.metadata?.labels?.[LABELS.podDefinition]).toBe("web");
+    const pool = sampleManifest(
+      podDefinition({
+        name: "pool",
+        mode: "long-polling",
+        longPolling: { queue: "ci", replicas: 1 },
+      }),
+      settings({ queues: ["ci"] }),
+    );
+    expect(pool.kind).toBe("Deployment");
   });
 });

@@ -1,15 +1,18 @@
 import { Agent } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  AppsV1Api,
   BatchV1Api,
+  type Configuration,
   createConfiguration,
   Observable,
   type ObservableMiddleware,
   type RequestContext,
   ServerConfiguration,
+  type V1Deployment,
   type V1Job,
 } from "@kubernetes/client-node";
-import { type JobManifest, LABELS } from "@ondemand-eks/core";
+import { type DeploymentManifest, type JobManifest, LABELS } from "@ondemand-eks/core";
 import type { ClusterAuth } from "./auth/cluster-auth.js";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff.js";
 import { classify, type Failure } from "./classify.js";
@@ -53,7 +56,8 @@ const USER_AGENT = "ondemand-eks-submitter/0.1.0";
 export class Submitter {
   readonly #auth: ClusterAuth;
   readonly #agent: Agent;
-  readonly #api: BatchV1Api;
+  readonly #batch: BatchV1Api;
+  readonly #apps: AppsV1Api;
   readonly #policy: RetryPolicy;
   readonly #timeoutMs: number;
   readonly #attemptTimeoutMs: number;
@@ -76,23 +80,23 @@ export class Submitter {
     });
     const agent = this.#agent;
     const auth = this.#auth;
-    this.#api = new BatchV1Api(
-      createConfiguration({
-        baseServer: new ServerConfiguration(auth.server, {}),
-        authMethods: {
-          default: {
-            getName: () => "ondemand-eks",
-            async applySecurityAuthentication(context: RequestContext) {
-              context.setAgent(agent);
-              context.setHeaderParam("User-Agent", USER_AGENT);
-              for (const [name, value] of Object.entries(await auth.headers())) {
-                context.setHeaderParam(name, value);
-              }
-            },
+    const configuration: Configuration = createConfiguration({
+      baseServer: new ServerConfiguration(auth.server, {}),
+      authMethods: {
+        default: {
+          getName: () => "ondemand-eks",
+          async applySecurityAuthentication(context: RequestContext) {
+            context.setAgent(agent);
+            context.setHeaderParam("User-Agent", USER_AGENT);
+            for (const [name, value] of Object.entries(await auth.headers())) {
+              context.setHeaderParam(name, value);
+            }
           },
         },
-      }),
-    );
+      },
+    });
+    this.#batch = new BatchV1Api(configuration);
+    this.#apps = new AppsV1Api(configuration);
   }
 
   /** The API server this submitter talks to. */
@@ -101,7 +105,10 @@ export class Submitter {
   }
 
   /** Creates the Job (idempotently) and reports what happened; never throws for API errors. */
-  async submit(manifest: JobManifest, options: SubmitOptions = {}): Promise<SubmitOutcome> {
+  async submit(
+    manifest: JobManifest | DeploymentManifest,
+    options: SubmitOptions = {},
+  ): Promise<SubmitOutcome> {
     const name = manifest.metadata.name;
     const namespace = manifest.metadata.namespace ?? "default";
     const dryRun = options.dryRun ?? false;
@@ -130,16 +137,22 @@ export class Submitter {
       const signal = this.#attemptSignal(remaining, options.signal);
       let failure: Failure;
       try {
-        const created = await this.#api.createNamespacedJob(
-          {
-            namespace,
-            body: {} as V1Job,
-            fieldManager: this.#fieldManager,
-            fieldValidation: "Strict",
-            ...(dryRun ? { dryRun: "All" } : {}),
-          },
-          this.#callOptions(signal, body),
-        );
+        const request = {
+          namespace,
+          fieldManager: this.#fieldManager,
+          fieldValidation: "Strict",
+          ...(dryRun ? { dryRun: "All" } : {}),
+        };
+        const created =
+          manifest.kind === "Job"
+            ? await this.#batch.createNamespacedJob(
+                { ...request, body: {} as V1Job },
+                this.#callOptions(signal, body),
+              )
+            : await this.#apps.createNamespacedDeployment(
+                { ...request, body: {} as V1Deployment },
+                this.#callOptions(signal, body),
+              );
         return { ...common(), outcome: "created", ...uid(created) };
       } catch (error) {
         failure = classify(error, this.#now());
@@ -212,7 +225,7 @@ export class Submitter {
    * not silently taken for ours.
    */
   async #checkExisting(
-    manifest: JobManifest,
+    manifest: JobManifest | DeploymentManifest,
     namespace: string,
     signal: AbortSignal,
   ): Promise<
@@ -220,12 +233,13 @@ export class Submitter {
     | { kind: "theirs"; message: string }
     | { kind: "failed"; failure: Failure }
   > {
-    let existing: V1Job;
+    let existing: V1Job | V1Deployment;
+    const request = { name: manifest.metadata.name, namespace };
     try {
-      existing = await this.#api.readNamespacedJob(
-        { name: manifest.metadata.name, namespace },
-        this.#callOptions(signal),
-      );
+      existing =
+        manifest.kind === "Job"
+          ? await this.#batch.readNamespacedJob(request, this.#callOptions(signal))
+          : await this.#apps.readNamespacedDeployment(request, this.#callOptions(signal));
     } catch (error) {
       const failure = classify(error, this.#now());
       // Deleted in between (a finished Job's TTL), or no permission to look: the name
@@ -240,7 +254,7 @@ export class Submitter {
     if (want === undefined || want === have) return { kind: "ours", uid: uid(existing) };
     return {
       kind: "theirs",
-      message: `a Job named ${manifest.metadata.name} already exists in ${namespace} and belongs to ${
+      message: `a ${manifest.kind} named ${manifest.metadata.name} already exists in ${namespace} and belongs to ${
         have === undefined ? "no Buildkite job" : `Buildkite job ${have}`
       }, not ${want}`,
     };
@@ -269,7 +283,7 @@ export class Submitter {
   }
 }
 
-function uid(job: V1Job): { uid?: string } {
+function uid(job: V1Job | V1Deployment): { uid?: string } {
   return job.metadata?.uid ? { uid: job.metadata.uid } : {};
 }
 

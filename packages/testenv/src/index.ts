@@ -25,6 +25,7 @@ export {
   stopControlPlane,
 } from "./control-plane.js";
 export { cacheRoot, REPO_ROOT } from "./paths.js";
+export { createPki, type Pki } from "./pki.js";
 export { downShared, SHARED_KUBECONFIG, upShared } from "./shared.js";
 export {
   cleanUpAbandonedRuns,
@@ -32,3 +33,4 @@ export {
   type TestControlPlane,
   type TestRun,
 } from "./test-run.js";
+export { controlPlaneGlobalSetup } from "./vitest.js";

@@ -1,0 +1,82 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ClusterAuthError, inClusterAuth, kubeconfigAuth } from "@ondemand-eks/submitter";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "ondemand-eks-auth-"));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const KUBECONFIG = `apiVersion: v1
+kind: Config
+clusters:
+  - name: c
+    cluster: { server: "https://10.1.2.3:6443/", insecure-skip-tls-verify: true }
+users:
+  - name: u
+    user: { token: "s3cret-token" }
+contexts:
+  - name: one
+    context: { cluster: c, user: u }
+current-context: one
+`;
+
+describe("kubeconfigAuth", () => {
+  it("takes the server, TLS settings and bearer token from the current context", async () => {
+    const path = join(dir, "kubeconfig");
+    await writeFile(path, KUBECONFIG);
+    const auth = await kubeconfigAuth({ path });
+    expect(auth.server).toBe("https://10.1.2.3:6443");
+    expect(auth.tls.rejectUnauthorized).toBe(false);
+    expect(await auth.headers()).toEqual({ Authorization: "Bearer s3cret-token" });
+    expect(auth.description).toContain('context "one"');
+    expect(auth.description).not.toContain("s3cret");
+  });
+
+  it("names a missing file", async () => {
+    const path = join(dir, "nope");
+    await expect(kubeconfigAuth({ path })).rejects.toThrow(ClusterAuthError);
+    await expect(kubeconfigAuth({ path })).rejects.toThrow(`cannot read kubeconfig ${path}`);
+  });
+
+  it("names an unknown context and lists the known ones", async () => {
+    const path = join(dir, "kubeconfig");
+    await writeFile(path, KUBECONFIG);
+    await expect(kubeconfigAuth({ path, context: "two" })).rejects.toThrow(
+      'has no context "two" (it has: one)',
+    );
+  });
+});
+
+describe("inClusterAuth", () => {
+  it("explains that it needs to run in a pod", async () => {
+    await expect(inClusterAuth({ env: {} })).rejects.toThrow(
+      "not running in a Kubernetes pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set",
+    );
+  });
+
+  it("builds the server from the service environment and re-reads a changed token", async () => {
+    const tokenPath = join(dir, "token");
+    const caPath = join(dir, "ca.crt");
+    await writeFile(tokenPath, "first\n");
+    await writeFile(caPath, "not checked here");
+    const env = { KUBERNETES_SERVICE_HOST: "fd00::1", KUBERNETES_SERVICE_PORT: "443" };
+    const auth = await inClusterAuth({ tokenPath, caPath, env });
+    expect(auth.server).toBe("https://[fd00::1]:443");
+    expect(await auth.headers()).toEqual({ Authorization: "Bearer first" });
+    await writeFile(tokenPath, "second-token\n");
+    expect(await auth.headers()).toEqual({ Authorization: "Bearer second-token" });
+    expect(await auth.refresh?.()).toBe(false);
+  });
+
+  it("names a missing token file", async () => {
+    const caPath = join(dir, "ca.crt");
+    await writeFile(caPath, "x");
+    await expect(
+      inClusterAuth({ tokenPath: join(dir, "missing"), caPath, server: "https://x" }),
+    ).rejects.toThrow(`cannot read the ServiceAccount token at ${join(dir, "missing")}`);
+  });
+});

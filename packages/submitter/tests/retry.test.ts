@@ -1,0 +1,217 @@
+import { readFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ClusterAuth, SubmitterOptions } from "@ondemand-eks/submitter";
+import { Submitter } from "@ondemand-eks/submitter";
+import { createPki, type Pki } from "@ondemand-eks/testenv";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { manifestFor } from "./helpers/cluster.js";
+
+/**
+ * How the submitter treats each kind of answer. The real API server cannot be made to
+ * answer 429 or 503 on demand, so this HTTPS server plays one: it answers from a script,
+ * one response per request, with Kubernetes Status bodies.
+ */
+interface Scripted {
+  status: number;
+  reason?: string;
+  headers?: Record<string, string>;
+}
+
+let pki: Pki;
+let dir: string;
+let server: Server;
+let script: Scripted[] = [];
+let requests: { method: string; url: string; authorization?: string }[] = [];
+let connections = 0;
+
+function status(code: number, reason: string, message: string) {
+  return JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", code, reason, message });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "ondemand-eks-retry-"));
+  pki = await createPki(dir);
+  server = createServer({
+    cert: await readFile(pki.servingCert),
+    key: await readFile(pki.servingKey),
+  });
+  server.on("secureConnection", () => {
+    connections += 1;
+  });
+  server.on("request", (request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      requests.push({
+        method: request.method ?? "",
+        url: request.url ?? "",
+        ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
+      });
+      const next = script.shift() ?? { status: 500, reason: "InternalError" };
+      response.writeHead(next.status, { "content-type": "application/json", ...next.headers });
+      if (next.status === 201 || next.status === 200) {
+        const body = JSON.parse(Buffer.concat(chunks).toString() || "{}");
+        response.end(JSON.stringify({ ...body, metadata: { ...body.metadata, uid: "uid-1" } }));
+      } else {
+        response.end(status(next.status, next.reason ?? "", `scripted ${next.status}`));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await rm(dir, { recursive: true, force: true });
+});
+
+afterEach(() => {
+  script = [];
+  requests = [];
+  connections = 0;
+});
+
+async function submitter(options: Partial<SubmitterOptions> & { auth?: Partial<ClusterAuth> } = {}) {
+  const { port } = server.address() as AddressInfo;
+  const auth: ClusterAuth = {
+    server: `https://127.0.0.1:${port}`,
+    tls: { ca: await readFile(pki.caCert) },
+    description: "a test token",
+    headers: async () => ({ Authorization: "Bearer test-token" }),
+    ...options.auth,
+  };
+  // No jitter wait: the tests count requests, they do not time them.
+  return new Submitter({ random: () => 0, timeoutMs: 20_000, ...options, auth });
+}
+
+const manifest = () => manifestFor("0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70");
+
+describe("retries", () => {
+  it("retries 429, 500, 502, 503 and 504, then succeeds", async () => {
+    script = [
+      { status: 429, reason: "TooManyRequests", headers: { "retry-after": "0" } },
+      { status: 500, reason: "InternalError" },
+      { status: 502 },
+      { status: 503, reason: "ServiceUnavailable" },
+      { status: 504, reason: "Timeout" },
+      { status: 201 },
+    ];
+    const s = await submitter();
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "created", attempts: 6, uid: "uid-1" });
+    expect(requests.map((request) => request.method)).toEqual(Array(6).fill("POST"));
+    expect(requests[0]?.url).toBe(
+      "/apis/batch/v1/namespaces/buildkite/jobs?fieldManager=ondemand-eks&fieldValidation=Strict",
+    );
+  });
+
+  it.each([
+    [400, "BadRequest"],
+    [403, "Forbidden"],
+    [404, "NotFound"],
+    [405, "MethodNotAllowed"],
+    [409, "Conflict"],
+    [413, "RequestEntityTooLarge"],
+    [422, "Invalid"],
+  ])("does not retry %i %s: rejected with the server's message", async (code, reason) => {
+    script = [{ status: code, reason }, { status: 201 }];
+    const s = await submitter();
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({
+      outcome: "rejected",
+      status: code,
+      reason,
+      message: `scripted ${code}`,
+      attempts: 1,
+    });
+    expect(requests).toHaveLength(1);
+  });
+
+  it("gives up as unavailable when a Retry-After reaches past the deadline", async () => {
+    script = [{ status: 429, reason: "TooManyRequests", headers: { "retry-after": "60" } }];
+    const s = await submitter({ timeoutMs: 5_000 });
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "unavailable", attempts: 1 });
+    if (result.outcome === "unavailable") expect(result.message).toContain("HTTP 429 TooManyRequests");
+  });
+
+  it("keeps answering 5xx until the deadline: unavailable, with the last problem", async () => {
+    script = Array(1000).fill({ status: 503, reason: "ServiceUnavailable" });
+    const s = await submitter({ timeoutMs: 1_000, retry: { initialDelayMs: 10, maxDelayMs: 50 } });
+    const result = await s.submit(await manifest(), {});
+    s.close();
+    expect(result.outcome).toBe("unavailable");
+    expect(result.attempts).toBeGreaterThan(1);
+    if (result.outcome === "unavailable") {
+      expect(result.message).toContain("HTTP 503 ServiceUnavailable: scripted 503");
+    }
+  });
+
+  it("after a 401, retries once when the auth found new credentials", async () => {
+    script = [{ status: 401 }, { status: 201 }];
+    let token = "old";
+    const s = await submitter({
+      auth: {
+        headers: async () => ({ Authorization: `Bearer ${token}` }),
+        refresh: async () => {
+          token = "new";
+          return true;
+        },
+      },
+    });
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "created", attempts: 2 });
+    expect(requests.map((request) => request.authorization)).toEqual(["Bearer old", "Bearer new"]);
+  });
+
+  it("after a 401 with nothing new to try, is rejected naming where credentials came from", async () => {
+    script = [{ status: 401 }, { status: 401 }, { status: 201 }];
+    const s = await submitter({ auth: { refresh: async () => false } });
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "rejected", status: 401, attempts: 1 });
+    if (result.outcome === "rejected") {
+      expect(result.message).toContain("a test token");
+      expect(result.message).not.toContain("test-token");
+    }
+  });
+
+  it("stops when the caller cancels", async () => {
+    script = Array(1000).fill({ status: 503 });
+    const s = await submitter({ retry: { initialDelayMs: 10, maxDelayMs: 10 } });
+    const controller = new AbortController();
+    const pending = s.submit(await manifest(), { signal: controller.signal });
+    setTimeout(() => controller.abort(), 200);
+    const result = await pending;
+    s.close();
+    expect(result.outcome).toBe("unavailable");
+    if (result.outcome === "unavailable") expect(result.message).toContain("cancelled");
+  });
+
+  it("reuses one keep-alive connection across submissions", async () => {
+    script = Array(20).fill({ status: 201 });
+    const s = await submitter();
+    for (let i = 0; i < 20; i++) expect((await s.submit(await manifest())).outcome).toBe("created");
+    s.close();
+    expect(requests).toHaveLength(20);
+    expect(connections).toBe(1);
+  });
+
+  it("does not retry a server it cannot trust: unavailable after one attempt", async () => {
+    script = [{ status: 201 }];
+    const s = await submitter({ auth: { tls: {} } });
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "unavailable", attempts: 1 });
+    expect(requests).toHaveLength(0);
+  });
+});
