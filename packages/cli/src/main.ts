@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { render } from "./commands/render.js";
 import { renderDeployment } from "./commands/render-deployment.js";
+import { schedule } from "./commands/schedule.js";
 import { validate } from "./commands/validate.js";
 import { describeError } from "./errors.js";
 import type { CliIo } from "./io.js";
@@ -8,7 +9,8 @@ import { CONFIG_ENV, describeDefault, LIBRARY_ENV, SETTING_SOURCES } from "./set
 
 const EXIT_HELP = `
 Exit status: 0 done (also when the event is not for us), 1 invalid input or settings,
-2 usage error.
+or the API server refused the object, 2 usage error, 3 the API server could not be
+reached before the timeout (retrying may help).
 Settings come from, in rising precedence: defaults, the config file, environment
 variables, flags.`;
 
@@ -39,6 +41,18 @@ function settingsOptions(command: Command): Command {
     command.addOption(option);
   }
   return command;
+}
+
+function clusterOptions(command: Command): Command {
+  return command
+    .option("--kubeconfig <file>", "kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config)")
+    .option("--context <name>", "kubeconfig context (default: its current-context)")
+    .option("--in-cluster", "use the pod's ServiceAccount token instead of a kubeconfig")
+    .option(
+      "--timeout <seconds>",
+      "give up on the API server after this long, retries included",
+      "30",
+    );
 }
 
 function outputOption(): Option {
@@ -93,9 +107,35 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   });
 
   settingsOptions(
-    program
-      .command("validate")
-      .description("check every pod definition in the library and report all problems"),
+    clusterOptions(
+      program
+        .command("schedule")
+        .description("render the Job for a Buildkite job event and submit it to the cluster")
+        .requiredOption(
+          "--event <file>",
+          'event JSON: EventBridge event, its detail, or webhook body ("-" for stdin)',
+        )
+        .option("--dry-run", "let the API server validate the Job without storing it")
+        .addOption(
+          new Option("-o, --output <format>", "output format")
+            .choices(["text", "json"])
+            .default("text"),
+        ),
+    ),
+  ).action(async (flags) => {
+    status = await schedule(flags, io);
+  });
+
+  settingsOptions(
+    clusterOptions(
+      program
+        .command("validate")
+        .description("check every pod definition in the library and report all problems")
+        .option(
+          "--server",
+          "also have the API server dry-run what each definition becomes (needs a cluster)",
+        ),
+    ),
   ).action(async (flags) => {
     status = await validate(flags, io);
   });

@@ -1,4 +1,9 @@
-import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "@ondemand-eks/submitter";
+import {
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+  type RetryPolicy,
+} from "@ondemand-eks/submitter";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
@@ -34,11 +39,22 @@ describe("backoffDelay", () => {
 
   it("waits at least a server's Retry-After, even beyond the cap", () => {
     fc.assert(
-      fc.property(policy, fc.integer({ min: 1, max: 50 }), unit, fc.nat(600_000), (p, n, r, after) => {
-        const delay = backoffDelay(n, p, () => r, after);
-        expect(delay).toBeGreaterThanOrEqual(after);
-        expect(delay).toBe(Math.max(after, backoffDelay(n, p, () => r)));
-      }),
+      fc.property(
+        policy,
+        fc.integer({ min: 1, max: 50 }),
+        unit,
+        fc.nat(600_000),
+        (p, n, r, after) => {
+          const delay = backoffDelay(n, p, () => r, after);
+          expect(delay).toBeGreaterThanOrEqual(after);
+          expect(delay).toBe(
+            Math.max(
+              after,
+              backoffDelay(n, p, () => r),
+            ),
+          );
+        },
+      ),
     );
   });
 

@@ -90,19 +90,28 @@ describeWithCluster("the scheduler's ServiceAccount and Role from deploy/kuberne
     const manifest = await manifestFor(randomUUID());
     manifest.metadata.namespace = "default";
     const result = await submitter.submit(manifest);
-    expect(result).toMatchObject({ outcome: "rejected", status: 403, reason: "Forbidden", attempts: 1 });
+    expect(result).toMatchObject({
+      outcome: "rejected",
+      status: 403,
+      reason: "Forbidden",
+      attempts: 1,
+    });
     if (result.outcome === "rejected") expect(result.message).toContain(SCHEDULER);
   });
 
   it("is forbidden from creating Deployments (no feature needs them yet)", async () => {
     const pool = (await bundledLibrary()).definitions().find((d) => d.mode === "long-polling");
     if (!pool) throw new Error("no long-polling definition");
-    const result = await submitter.submit(buildDeployment({ definition: pool, settings: resolveSettings({}) }));
+    const result = await submitter.submit(
+      buildDeployment({ definition: pool, settings: resolveSettings({}) }),
+    );
     expect(result).toMatchObject({ outcome: "rejected", status: 403 });
   });
 
   it("is forbidden from reading Secrets, even the agent token's namespace", async () => {
-    expect(await statusOf(() => asScheduler.listNamespacedSecret({ namespace: NAMESPACE }))).toBe(403);
+    expect(await statusOf(() => asScheduler.listNamespacedSecret({ namespace: NAMESPACE }))).toBe(
+      403,
+    );
     expect(
       await statusOf(() =>
         asScheduler.readNamespacedSecret({ name: "buildkite-agent-token", namespace: NAMESPACE }),

@@ -1,5 +1,4 @@
-import { readFile } from "node:fs/promises";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -29,7 +28,14 @@ let requests: { method: string; url: string; authorization?: string }[] = [];
 let connections = 0;
 
 function status(code: number, reason: string, message: string) {
-  return JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", code, reason, message });
+  return JSON.stringify({
+    kind: "Status",
+    apiVersion: "v1",
+    status: "Failure",
+    code,
+    reason,
+    message,
+  });
 }
 
 beforeAll(async () => {
@@ -76,7 +82,9 @@ afterEach(() => {
   connections = 0;
 });
 
-async function submitter(options: Partial<SubmitterOptions> & { auth?: Partial<ClusterAuth> } = {}) {
+async function submitter(
+  options: Omit<Partial<SubmitterOptions>, "auth"> & { auth?: Partial<ClusterAuth> } = {},
+) {
   const { port } = server.address() as AddressInfo;
   const auth: ClusterAuth = {
     server: `https://127.0.0.1:${port}`,
@@ -140,7 +148,8 @@ describe("retries", () => {
     const result = await s.submit(await manifest());
     s.close();
     expect(result).toMatchObject({ outcome: "unavailable", attempts: 1 });
-    if (result.outcome === "unavailable") expect(result.message).toContain("HTTP 429 TooManyRequests");
+    if (result.outcome === "unavailable")
+      expect(result.message).toContain("HTTP 429 TooManyRequests");
   });
 
   it("keeps answering 5xx until the deadline: unavailable, with the last problem", async () => {

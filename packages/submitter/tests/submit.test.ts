@@ -67,7 +67,9 @@ describeWithCluster("submit against a real API server", () => {
     const result = await submitter.submit(manifest);
     expect(result).toMatchObject({ outcome: "rejected", status: 400, attempts: 1 });
     if (result.outcome === "rejected") {
-      expect(result.message).toContain('unknown field "spec.template.spec.containers[0].imagePullPolicyy"');
+      expect(result.message).toContain(
+        'unknown field "spec.template.spec.containers[0].imagePullPolicyy"',
+      );
     }
   });
 
@@ -76,7 +78,12 @@ describeWithCluster("submit against a real API server", () => {
     const manifest = await manifestFor(uuid);
     manifest.spec.template.spec.containers[0]!.name = "Not_A_DNS_Label";
     const result = await submitter.submit(manifest);
-    expect(result).toMatchObject({ outcome: "rejected", status: 422, reason: "Invalid", attempts: 1 });
+    expect(result).toMatchObject({
+      outcome: "rejected",
+      status: 422,
+      reason: "Invalid",
+      attempts: 1,
+    });
     if (result.outcome === "rejected") expect(result.message).toContain("Not_A_DNS_Label");
     expect(await jobsFor(uuid)).toHaveLength(0);
   });
@@ -95,7 +102,12 @@ describeWithCluster("submit against a real API server", () => {
     const manifest = await manifestFor(randomUUID());
     manifest.metadata.namespace = "no-such-namespace";
     const result = await submitter.submit(manifest);
-    expect(result).toMatchObject({ outcome: "rejected", status: 404, reason: "NotFound", attempts: 1 });
+    expect(result).toMatchObject({
+      outcome: "rejected",
+      status: 404,
+      reason: "NotFound",
+      attempts: 1,
+    });
   });
 
   it("creates a long-polling definition's Deployment, idempotently", async () => {

@@ -1,22 +1,8 @@
 import { readFileSync } from "node:fs";
-import {
-  AppsV1Api,
-  BatchV1Api,
-  CoreV1Api,
-  KubeConfig,
-} from "@kubernetes/client-node";
-import {
-  type JobManifest,
-  LABELS,
-  renderEvent,
-  resolveSettings,
-} from "@ondemand-eks/core";
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { type JobManifest, LABELS, renderEvent, resolveSettings } from "@ondemand-eks/core";
 import { bundledLibraryDir, loadPodLibrary, type PodLibrary } from "@ondemand-eks/pod-library";
-import {
-  kubeconfigAuth,
-  Submitter,
-  type SubmitterOptions,
-} from "@ondemand-eks/submitter";
+import { kubeconfigAuth, Submitter, type SubmitterOptions } from "@ondemand-eks/submitter";
 import type { TestControlPlane } from "@ondemand-eks/testenv";
 import { describe, inject } from "vitest";
 

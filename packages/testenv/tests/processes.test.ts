@@ -1,0 +1,83 @@
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readToolVersions } from "@ondemand-eks/testenv";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isOurs, runningPid, startDaemon, stopAllDaemons } from "../src/processes.js";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "ondemand-eks-testenv-"));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** A long-running process whose command line names `marker`, like our daemons'. */
+function sleeper(marker: string): number {
+  const child = spawn("sh", ["-c", "sleep 60", marker], { detached: true, stdio: "ignore" });
+  child.unref();
+  return child.pid as number;
+}
+
+describe("pid files", () => {
+  it("starts a daemon, records it, and stops it through its pid file", async () => {
+    const env = join(dir, "a");
+    await mkdir(env);
+    const daemon = await startDaemon(env, "sleeper", "sh", ["-c", "sleep 60", env]);
+    expect(await readFile(join(env, "pids", "sleeper.pid"), "utf8")).toBe(`${daemon.pid}\n`);
+    expect(await runningPid(env, "sleeper")).toBe(daemon.pid);
+    await stopAllDaemons(env, ["sleeper"]);
+    expect(await isOurs(daemon.pid, env)).toBe(false);
+    expect(await runningPid(env, "sleeper")).toBeUndefined();
+  });
+
+  it("never signals a process whose command line does not name the directory (a reused pid)", async () => {
+    const env = join(dir, "b");
+    await mkdir(join(env, "pids"), { recursive: true });
+    const stranger = sleeper(join(dir, "someone-else"));
+    await writeFile(join(env, "pids", "etcd.pid"), `${stranger}\n`);
+    await stopAllDaemons(env, ["etcd"]);
+    expect(await isOurs(stranger, join(dir, "someone-else"))).toBe(true);
+    process.kill(stranger, "SIGKILL");
+  });
+});
+
+describe("readToolVersions", () => {
+  it("reads the pinned versions from tools/k8s/go.mod", async () => {
+    const goMod = await readFile(new URL("../../../tools/k8s/go.mod", import.meta.url), "utf8");
+    const versions = await readToolVersions();
+    expect(goMod).toContain(`k8s.io/kubernetes ${versions.kubernetes}`);
+    expect(goMod).toContain(`go.etcd.io/etcd/server/v3 ${versions.etcd}`);
+    // Every staging module is replaced by the release with the same minor and patch.
+    const staging = versions.kubernetes.replace(/^v1\./, "v0.");
+    const replaced = [...goMod.matchAll(/^\s*(k8s\.io\/\S+) => \S+ (v\S+)$/gm)];
+    expect(replaced.length).toBeGreaterThan(30);
+    for (const [, module, version] of replaced)
+      expect(`${module} ${version}`).toBe(`${module} ${staging}`);
+  });
+});
+
+describe("cleanUpAbandonedRuns", () => {
+  it("stops and removes runs whose owner died, and leaves live runs alone", async () => {
+    const { RUNS_DIR } = await import("../src/paths.js");
+    const { cleanUpAbandonedRuns } = await import("@ondemand-eks/testenv");
+    const abandoned = join(RUNS_DIR, `test-abandoned-${process.pid}`);
+    const live = join(RUNS_DIR, `test-live-${process.pid}`);
+    for (const run of [abandoned, live]) await mkdir(join(run, "pids"), { recursive: true });
+    // A pid that cannot be alive: above the kernel's pid_max.
+    await writeFile(join(abandoned, "owner"), "4194305\n");
+    await writeFile(join(live, "owner"), `${process.pid}\n`);
+    const leftover = sleeper(abandoned);
+    const running = sleeper(live);
+    await writeFile(join(abandoned, "pids", "kube-apiserver.pid"), `${leftover}\n`);
+    await writeFile(join(live, "pids", "kube-apiserver.pid"), `${running}\n`);
+
+    await cleanUpAbandonedRuns(() => {});
+
+    expect(await isOurs(leftover, abandoned)).toBe(false);
+    await expect(readFile(join(abandoned, "owner"))).rejects.toThrow();
+    expect(await isOurs(running, live)).toBe(true);
+    await stopAllDaemons(live, ["kube-apiserver"]);
+    await rm(live, { recursive: true, force: true });
+  });
+});
