@@ -83,9 +83,9 @@ async function allExist(paths: Binaries): Promise<boolean> {
 }
 
 /** Checks for a Go toolchain and returns its version line. */
-export async function goVersion(): Promise<string> {
+export async function goVersion(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   try {
-    const { stdout } = await execFileAsync("go", ["version"], { timeout: 60_000 });
+    const { stdout } = await execFileAsync("go", ["version"], { timeout: 60_000, env });
     return stdout.trim();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -59,7 +59,7 @@ export async function startTestControlPlane(
     options.log ?? ((line: string) => process.stderr.write(`[testenv ${name}] ${line}\n`));
   const env = options.env ?? process.env;
   try {
-    await goVersion();
+    await goVersion(env);
   } catch (error) {
     if (error instanceof ToolchainMissingError && env.CI !== "true") {
       return { info: { available: false, reason: error.message }, teardown: async () => {} };
