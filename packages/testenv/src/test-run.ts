@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { goVersion, type Log, ToolchainMissingError } from "./binaries.js";
 import { type ControlPlaneState, destroyControlPlane, startControlPlane } from "./control-plane.js";
@@ -15,6 +15,17 @@ export interface TestRun {
   teardown: () => Promise<void>;
 }
 
+/** A run directory's name: `<name>.<owner pid>.<stamp>`. */
+export function runDirName(name: string, owner: number): string {
+  return `${name}.${owner}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** The owner pid a run directory's name records; undefined for anything else there. */
+export function ownerOf(dirName: string): number | undefined {
+  const match = /\.(\d+)\.[a-z0-9]+$/.exec(dirName);
+  return match ? Number(match[1]) : undefined;
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -26,7 +37,9 @@ function alive(pid: number): boolean {
 
 /**
  * Stops control planes whose test run died without tearing down (a killed vitest):
- * each run directory records its owner's pid, and only those whose owner is gone are
+ * each run directory is named `<name>.<owner pid>.<stamp>`, so it names its owner from the
+ * moment it exists (no window where a concurrent cleanup sees an unowned directory), and
+ * only those whose owner is gone are
  * removed, so concurrent test runs leave each other alone.
  */
 export async function cleanUpAbandonedRuns(log: Log): Promise<void> {
@@ -38,8 +51,8 @@ export async function cleanUpAbandonedRuns(log: Log): Promise<void> {
   }
   for (const name of names) {
     const dir = join(RUNS_DIR, name);
-    const owner = Number.parseInt(await readFile(join(dir, "owner"), "utf8").catch(() => ""), 10);
-    if (Number.isInteger(owner) && alive(owner)) continue;
+    const owner = ownerOf(name);
+    if (owner === undefined || alive(owner)) continue;
     log(`removing control plane left by an earlier run: ${dir}`);
     await destroyControlPlane(dir);
   }
@@ -67,9 +80,8 @@ export async function startTestControlPlane(
     throw error;
   }
   await cleanUpAbandonedRuns(log);
-  const dir = join(RUNS_DIR, `${name}-${process.pid}-${Date.now().toString(36)}`);
+  const dir = join(RUNS_DIR, runDirName(name, process.pid));
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "owner"), `${process.pid}\n`);
   try {
     const state = await startControlPlane({
       dir,

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readToolVersions } from "@ondemand-eks/testenv";
@@ -60,13 +60,11 @@ describe("readToolVersions", () => {
 describe("cleanUpAbandonedRuns", () => {
   it("stops and removes runs whose owner died, and leaves live runs alone", async () => {
     const { RUNS_DIR } = await import("../src/paths.js");
-    const { cleanUpAbandonedRuns } = await import("@ondemand-eks/testenv");
-    const abandoned = join(RUNS_DIR, `test-abandoned-${process.pid}`);
-    const live = join(RUNS_DIR, `test-live-${process.pid}`);
+    const { cleanUpAbandonedRuns, runDirName } = await import("../src/test-run.js");
+    // A pid that cannot be alive: above the kernel's largest pid_max.
+    const abandoned = join(RUNS_DIR, runDirName("test-abandoned", 4194305));
+    const live = join(RUNS_DIR, runDirName("test-live", process.pid));
     for (const run of [abandoned, live]) await mkdir(join(run, "pids"), { recursive: true });
-    // A pid that cannot be alive: above the kernel's pid_max.
-    await writeFile(join(abandoned, "owner"), "4194305\n");
-    await writeFile(join(live, "owner"), `${process.pid}\n`);
     const leftover = sleeper(abandoned);
     const running = sleeper(live);
     await writeFile(join(abandoned, "pids", "kube-apiserver.pid"), `${leftover}\n`);
@@ -75,9 +73,19 @@ describe("cleanUpAbandonedRuns", () => {
     await cleanUpAbandonedRuns(() => {});
 
     expect(await isOurs(leftover, abandoned)).toBe(false);
-    await expect(readFile(join(abandoned, "owner"))).rejects.toThrow();
+    await expect(readdir(abandoned)).rejects.toThrow();
     expect(await isOurs(running, live)).toBe(true);
     await stopAllDaemons(live, ["kube-apiserver"]);
     await rm(live, { recursive: true, force: true });
+  });
+});
+
+describe("run directory names", () => {
+  it("record their owner pid, whatever the run's name", async () => {
+    const { ownerOf, runDirName } = await import("../src/test-run.js");
+    for (const name of ["cli", "submitter-outage", "a.b-1.2"]) {
+      expect(ownerOf(runDirName(name, 12345))).toBe(12345);
+    }
+    expect(ownerOf("README")).toBeUndefined();
   });
 });
