@@ -8,7 +8,16 @@ import { SHARED_KUBECONFIG, upShared } from "@ondemand-eks/testenv";
 const EVENT = "examples/job-scheduled.json";
 const say = (line = "") => process.stdout.write(`${line}\n`);
 
-const state = await upShared((line) => process.stderr.write(`testenv: ${line}\n`));
+let state;
+try {
+  state = await upShared((line) => process.stderr.write(`testenv: ${line}\n`));
+} catch (error) {
+  process.stderr.write(`npm start: the local control plane did not start: ${error.message}\n`);
+  process.stderr.write(
+    "Without a cluster, `node packages/cli/dist/bin.js render --event examples/job-scheduled.json` shows the Job.\n",
+  );
+  process.exit(1);
+}
 const kubeconfig = "./.testenv/kubeconfig";
 say(`Local Kubernetes API server: ${state.server} (admin kubeconfig: ${kubeconfig})`);
 say(`Scheduling the sample event ${EVENT}:`);
