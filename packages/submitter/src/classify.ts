@@ -20,6 +20,8 @@ const TRANSIENT_CODES = new Set([
   "ENETUNREACH",
   "ENETDOWN",
   "EAI_AGAIN",
+  // node-fetch: the connection closed in the middle of the answer.
+  "ERR_STREAM_PREMATURE_CLOSE",
 ]);
 
 interface StatusBody {

@@ -13,6 +13,7 @@ import {
   type V1Job,
 } from "@kubernetes/client-node";
 import { type DeploymentManifest, type JobManifest, LABELS } from "@ondemand-eks/core";
+import { abortable } from "./abortable.js";
 import type { ClusterAuth } from "./auth/cluster-auth.js";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff.js";
 import { classify, type Failure } from "./classify.js";
@@ -68,8 +69,15 @@ export class Submitter {
   constructor(options: SubmitterOptions) {
     this.#auth = options.auth;
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000;
+    this.#timeoutMs = positive("timeoutMs", options.timeoutMs ?? 30_000);
+    this.#attemptTimeoutMs = positive("attemptTimeoutMs", options.attemptTimeoutMs ?? 10_000);
+    positive("retry.initialDelayMs", this.#policy.initialDelayMs);
+    positive("retry.maxDelayMs", this.#policy.maxDelayMs);
+    if (!(this.#policy.multiplier >= 1) || !Number.isFinite(this.#policy.multiplier)) {
+      throw new RangeError(
+        `retry.multiplier: expected a number >= 1, received ${this.#policy.multiplier}`,
+      );
+    }
     this.#fieldManager = options.fieldManager ?? "ondemand-eks";
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
@@ -112,7 +120,7 @@ export class Submitter {
     const name = manifest.metadata.name;
     const namespace = manifest.metadata.namespace ?? "default";
     const dryRun = options.dryRun ?? false;
-    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const timeoutMs = positive("timeoutMs", options.timeoutMs ?? this.#timeoutMs);
     const deadline = this.#now() + timeoutMs;
     const body = JSON.stringify(manifest);
     let attempts = 0;
@@ -120,11 +128,14 @@ export class Submitter {
     let refreshed = false;
     let lastProblem = "no request completed";
     const common = () => ({ name, namespace, attempts, dryRun });
+    const cancelled = (): SubmitOutcome => ({
+      ...common(),
+      outcome: "unavailable",
+      message: `cancelled by the caller (${lastProblem})`,
+    });
 
     for (;;) {
-      if (options.signal?.aborted) {
-        return { ...common(), outcome: "unavailable", message: `cancelled (${lastProblem})` };
-      }
+      if (options.signal?.aborted) return cancelled();
       const remaining = deadline - this.#now();
       if (remaining <= 0) {
         return {
@@ -143,24 +154,38 @@ export class Submitter {
           fieldValidation: "Strict",
           ...(dryRun ? { dryRun: "All" } : {}),
         };
-        const created =
+        // The whole call, auth headers included (an exec plugin may hang), is bounded.
+        const created = await abortable<V1Job | V1Deployment>(
           manifest.kind === "Job"
-            ? await this.#batch.createNamespacedJob(
+            ? this.#batch.createNamespacedJob(
                 { ...request, body: {} as V1Job },
                 this.#callOptions(signal, body),
               )
-            : await this.#apps.createNamespacedDeployment(
+            : this.#apps.createNamespacedDeployment(
                 { ...request, body: {} as V1Deployment },
                 this.#callOptions(signal, body),
-              );
-        return { ...common(), outcome: "created", ...uid(created) };
+              ),
+          signal,
+        );
+        // Only an answer naming our object counts (a redirect to something that is not an
+        // API server could answer 200 with anything).
+        if (created.metadata?.name === name) {
+          return { ...common(), outcome: "created", ...uid(created) };
+        }
+        failure = {
+          kind: "fatal",
+          message: `the server at ${this.#auth.server} answered without the ${manifest.kind}: is it a Kubernetes API server?`,
+        };
       } catch (error) {
         failure = classify(error, this.#now());
       }
+      if (options.signal?.aborted) return cancelled();
 
       if (failure.kind === "already-exists") {
         const checked = await this.#checkExisting(manifest, namespace, signal);
         if (checked.kind === "ours") return { ...common(), outcome: "exists", ...checked.uid };
+        // The name was freed between our create and our read: create again.
+        if (checked.kind === "gone") continue;
         if (checked.kind === "theirs") {
           return {
             ...common(),
@@ -178,9 +203,9 @@ export class Submitter {
           // #checkExisting never reports this; kept for exhaustiveness.
           return { ...common(), outcome: "exists" };
         case "unauthorized":
-          if (!refreshed && this.#auth.refresh && (await this.#auth.refresh())) {
+          if (!refreshed && this.#auth.refresh) {
             refreshed = true;
-            continue;
+            if (await this.#refreshAuth(deadline, options.signal)) continue;
           }
           return {
             ...common(),
@@ -214,6 +239,18 @@ export class Submitter {
     }
   }
 
+  /** Asks the auth for newer credentials, within the deadline; false on any failure. */
+  async #refreshAuth(deadline: number, caller?: AbortSignal): Promise<boolean> {
+    const refresh = this.#auth.refresh;
+    const remaining = deadline - this.#now();
+    if (!refresh || remaining <= 0) return false;
+    try {
+      return await abortable(refresh.call(this.#auth), this.#attemptSignal(remaining, caller));
+    } catch {
+      return false;
+    }
+  }
+
   /** Closes idle keep-alive connections. The submitter must not be used afterwards. */
   close(): void {
     this.#agent.destroy();
@@ -231,21 +268,30 @@ export class Submitter {
   ): Promise<
     | { kind: "ours"; uid: { uid?: string } }
     | { kind: "theirs"; message: string }
+    | { kind: "gone" }
     | { kind: "failed"; failure: Failure }
   > {
     let existing: V1Job | V1Deployment;
     const request = { name: manifest.metadata.name, namespace };
     try {
-      existing =
+      existing = await abortable<V1Job | V1Deployment>(
         manifest.kind === "Job"
-          ? await this.#batch.readNamespacedJob(request, this.#callOptions(signal))
-          : await this.#apps.readNamespacedDeployment(request, this.#callOptions(signal));
+          ? this.#batch.readNamespacedJob(request, this.#callOptions(signal))
+          : this.#apps.readNamespacedDeployment(request, this.#callOptions(signal)),
+        signal,
+      );
     } catch (error) {
       const failure = classify(error, this.#now());
-      // Deleted in between (a finished Job's TTL), or no permission to look: the name
-      // was taken by the Job for this UUID, which is what a duplicate looks like.
-      if (failure.kind === "rejected" && (failure.status === 404 || failure.status === 403)) {
-        return { kind: "ours", uid: {} };
+      if (failure.kind === "rejected" && failure.status === 404) return { kind: "gone" };
+      if (failure.kind === "rejected" && failure.status === 403) {
+        // Without get we cannot tell our Job from someone else's: say so, never guess.
+        return {
+          kind: "failed",
+          failure: {
+            ...failure,
+            message: `${manifest.metadata.name} exists, and this identity may not get ${manifest.kind === "Job" ? "jobs" : "deployments"} to check it is this job's (grant get): ${failure.message}`,
+          },
+        };
       }
       return { kind: "failed", failure };
     }
@@ -281,6 +327,13 @@ export class Submitter {
     };
     return { middleware: [middleware], middlewareMergeStrategy: "append" as const };
   }
+}
+
+function positive(field: string, value: number): number {
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new RangeError(`${field}: expected a positive number of milliseconds, received ${value}`);
+  }
+  return value;
 }
 
 function uid(job: V1Job | V1Deployment): { uid?: string } {

@@ -80,3 +80,58 @@ describe("inClusterAuth", () => {
     ).rejects.toThrow(`cannot read the ServiceAccount token at ${join(dir, "missing")}`);
   });
 });
+
+describe("kubeconfig errors never show a secret", () => {
+  it("reports a YAML syntax error without the lines around it", async () => {
+    const path = join(dir, "broken");
+    await writeFile(
+      path,
+      [
+        "apiVersion: v1",
+        "users:",
+        "  - name: u",
+        "    user:",
+        "      token: SECRET-TOKEN-abc123",
+        "     bad: indentation",
+        "",
+      ].join("\n"),
+    );
+    const error = (await kubeconfigAuth({ path }).then(
+      () => new Error("no error"),
+      (caught: unknown) => caught,
+    )) as Error;
+    expect(error).toBeInstanceOf(ClusterAuthError);
+    expect(error.message).toContain(`cannot read kubeconfig ${path}`);
+    expect(error.message).not.toContain("SECRET");
+  });
+
+  it("keeps impersonation from the kubeconfig's as:", async () => {
+    const path = join(dir, "impersonating");
+    await writeFile(
+      path,
+      KUBECONFIG.replace(
+        'user: { token: "s3cret-token" }',
+        'user: { token: "t", as: "scheduler" }',
+      ),
+    );
+    const auth = await kubeconfigAuth({ path });
+    expect(await auth.headers()).toEqual({
+      Authorization: "Bearer t",
+      "Impersonate-User": "scheduler",
+    });
+  });
+
+  it("says so when there is no kubeconfig at all", async () => {
+    const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };
+    process.env.KUBECONFIG = "";
+    process.env.HOME = dir;
+    try {
+      await expect(kubeconfigAuth()).rejects.toThrow("no kubeconfig found");
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+});

@@ -18,6 +18,8 @@ interface Scripted {
   status: number;
   reason?: string;
   headers?: Record<string, string>;
+  /** For 2xx: the body to send instead of the request's own object (with a uid). */
+  body?: unknown;
 }
 
 let pki: Pki;
@@ -57,9 +59,12 @@ beforeAll(async () => {
         url: request.url ?? "",
         ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
       });
-      const next = script.shift() ?? { status: 500, reason: "InternalError" };
+      // Past the script: keep failing, the same way as its last entry would.
+      const next = script.shift() ?? { status: 503, reason: "ServiceUnavailable" };
       response.writeHead(next.status, { "content-type": "application/json", ...next.headers });
-      if (next.status === 201 || next.status === 200) {
+      if (next.body !== undefined) {
+        response.end(JSON.stringify(next.body));
+      } else if (next.status === 201 || next.status === 200) {
         const body = JSON.parse(Buffer.concat(chunks).toString() || "{}");
         response.end(JSON.stringify({ ...body, metadata: { ...body.metadata, uid: "uid-1" } }));
       } else {
@@ -153,8 +158,13 @@ describe("retries", () => {
   });
 
   it("keeps answering 5xx until the deadline: unavailable, with the last problem", async () => {
-    script = Array(1000).fill({ status: 503, reason: "ServiceUnavailable" });
-    const s = await submitter({ timeoutMs: 1_000, retry: { initialDelayMs: 10, maxDelayMs: 50 } });
+    script = [];
+    // Waits at their cap (10, 20, 40, 50, 50... ms), so the loop is not a busy one.
+    const s = await submitter({
+      timeoutMs: 1_000,
+      random: () => 1,
+      retry: { initialDelayMs: 10, maxDelayMs: 50 },
+    });
     const result = await s.submit(await manifest(), {});
     s.close();
     expect(result.outcome).toBe("unavailable");
@@ -195,15 +205,16 @@ describe("retries", () => {
   });
 
   it("stops when the caller cancels", async () => {
-    script = Array(1000).fill({ status: 503 });
-    const s = await submitter({ retry: { initialDelayMs: 10, maxDelayMs: 10 } });
+    script = [];
+    const s = await submitter({ random: () => 1, retry: { initialDelayMs: 10, maxDelayMs: 10 } });
     const controller = new AbortController();
     const pending = s.submit(await manifest(), { signal: controller.signal });
     setTimeout(() => controller.abort(), 200);
     const result = await pending;
     s.close();
     expect(result.outcome).toBe("unavailable");
-    if (result.outcome === "unavailable") expect(result.message).toContain("cancelled");
+    if (result.outcome === "unavailable")
+      expect(result.message).toContain("cancelled by the caller");
   });
 
   it("reuses one keep-alive connection across submissions", async () => {
@@ -222,5 +233,116 @@ describe("retries", () => {
     s.close();
     expect(result).toMatchObject({ outcome: "unavailable", attempts: 1 });
     expect(requests).toHaveLength(0);
+  });
+});
+
+describe("after AlreadyExists", () => {
+  const uuid = "0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70";
+  const stored = (jobUuid: string) => ({
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: {
+      name: `buildkite-${uuid}`,
+      uid: "uid-9",
+      labels: { "buildkite.com/job-uuid": jobUuid },
+    },
+  });
+
+  it("reads the Job and calls it exists when it carries this job's UUID", async () => {
+    script = [
+      { status: 409, reason: "AlreadyExists" },
+      { status: 200, body: stored(uuid) },
+    ];
+    const s = await submitter();
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "exists", uid: "uid-9", attempts: 1 });
+    expect(requests.map((request) => request.method)).toEqual(["POST", "GET"]);
+    expect(requests[1]?.url).toBe(`/apis/batch/v1/namespaces/buildkite/jobs/buildkite-${uuid}`);
+  });
+
+  it("creates again when the name was freed in between (404 on the read)", async () => {
+    script = [
+      { status: 409, reason: "AlreadyExists" },
+      { status: 404, reason: "NotFound" },
+      { status: 201 },
+    ];
+    const s = await submitter();
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "created", attempts: 2 });
+    expect(requests.map((request) => request.method)).toEqual(["POST", "GET", "POST"]);
+  });
+
+  it("is rejected, not taken for ours, when it may not read the Job (403)", async () => {
+    script = [
+      { status: 409, reason: "AlreadyExists" },
+      { status: 403, reason: "Forbidden" },
+    ];
+    const s = await submitter();
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "rejected", status: 403 });
+    if (result.outcome === "rejected") expect(result.message).toContain("may not get jobs");
+  });
+
+  it("is rejected when the Job under that name belongs to another Buildkite job", async () => {
+    script = [
+      { status: 409, reason: "AlreadyExists" },
+      { status: 200, body: stored("someone-else") },
+    ];
+    const s = await submitter();
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "rejected", status: 409, reason: "AlreadyExists" });
+  });
+});
+
+describe("what the submitter never does", () => {
+  it("never reports created for an answer without our object (a redirect, a proxy page)", async () => {
+    script = [{ status: 200, body: { kind: "JobList", items: [] } }];
+    const s = await submitter();
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "unavailable", attempts: 1 });
+  });
+
+  it("never waits past the deadline for credentials that do not come", async () => {
+    const s = await submitter({
+      timeoutMs: 300,
+      attemptTimeoutMs: 100,
+      auth: { headers: () => new Promise<Record<string, string>>(() => {}) },
+    });
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result.outcome).toBe("unavailable");
+    expect(requests).toHaveLength(0);
+  });
+
+  it("never throws when refreshing credentials fails: rejected 401", async () => {
+    script = [{ status: 401 }];
+    const s = await submitter({
+      auth: {
+        refresh: async () => {
+          throw new Error("token file vanished");
+        },
+      },
+    });
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "rejected", status: 401 });
+  });
+
+  it("refuses settings that would make it spin or never end", async () => {
+    await expect(submitter({ timeoutMs: Number.NaN })).rejects.toThrow(
+      "timeoutMs: expected a positive number of milliseconds, received NaN",
+    );
+    await expect(submitter({ retry: { initialDelayMs: 0 } })).rejects.toThrow(
+      "retry.initialDelayMs",
+    );
+    await expect(submitter({ retry: { multiplier: 0.5 } })).rejects.toThrow("retry.multiplier");
+    const s = await submitter();
+    await expect(s.submit(await manifest(), { timeoutMs: -1 })).rejects.toThrow(RangeError);
+    s.close();
   });
 });

@@ -22,9 +22,7 @@ export async function kubeconfigAuth(options: KubeconfigAuthOptions = {}): Promi
     if (options.path) config.loadFromFile(options.path);
     else config.loadFromDefault();
   } catch (error) {
-    throw new ClusterAuthError(`cannot read kubeconfig ${source}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new ClusterAuthError(`cannot read kubeconfig ${source}: ${safeMessage(error)}`);
   }
   if (options.context) {
     if (!config.getContextObject(options.context)) {
@@ -36,6 +34,12 @@ export async function kubeconfigAuth(options: KubeconfigAuthOptions = {}): Promi
     config.setCurrentContext(options.context);
   }
   const cluster = config.getCurrentCluster();
+  // client-node's last resort when it finds nothing: an unauthenticated localhost:8080.
+  if (!options.path && cluster?.name === "cluster" && cluster.server === "http://localhost:8080") {
+    throw new ClusterAuthError(
+      "no kubeconfig found: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a pod with --in-cluster",
+    );
+  }
   if (!cluster?.server) {
     throw new ClusterAuthError(
       `kubeconfig ${source} names no cluster server for its current context`,
@@ -49,8 +53,7 @@ export async function kubeconfigAuth(options: KubeconfigAuthOptions = {}): Promi
     await config.applyToHTTPSOptions(options0);
   } catch (error) {
     throw new ClusterAuthError(
-      `cannot load credentials from kubeconfig ${source}: ${(error as Error).message}`,
-      { cause: error },
+      `cannot load credentials from kubeconfig ${source}: ${safeMessage(error)}`,
     );
   }
   const tls: ClusterTls = {};
@@ -59,22 +62,52 @@ export async function kubeconfigAuth(options: KubeconfigAuthOptions = {}): Promi
   if (options0.key) tls.key = options0.key as Buffer;
   if (cluster.tlsServerName) tls.servername = cluster.tlsServerName;
   if (cluster.skipTLSVerify) tls.rejectUnauthorized = false;
-  const staticHeaders = authorizationOnly(options0.headers);
+  const staticHeaders = credentialHeaders(options0.headers);
+  let inflight: Promise<Record<string, string>> | undefined;
+  const fresh = async () => {
+    const next: RequestOptions & { headers: Record<string, string> } = { headers: {} };
+    await config.applyToHTTPSOptions(next);
+    return credentialHeaders(next.headers);
+  };
 
   return {
     server: cluster.server.replace(/\/+$/, ""),
     tls,
     description: `kubeconfig ${source}, context "${config.getCurrentContext()}"`,
-    async headers() {
-      if (!dynamic) return staticHeaders;
-      const fresh: RequestOptions & { headers: Record<string, string> } = { headers: {} };
-      await config.applyToHTTPSOptions(fresh);
-      return authorizationOnly(fresh.headers);
+    headers() {
+      if (!dynamic) return Promise.resolve(staticHeaders);
+      // Concurrent requests share one credential lookup (one exec plugin run, not many).
+      inflight ??= fresh().finally(() => {
+        inflight = undefined;
+      });
+      return inflight;
     },
   };
 }
 
-function authorizationOnly(headers: Record<string, string>): Record<string, string> {
-  const authorization = headers.Authorization ?? headers.authorization;
-  return authorization ? { Authorization: authorization } : {};
+/** Authorization, and impersonation (a kubeconfig's `as:`), which must not be dropped. */
+function credentialHeaders(headers: Record<string, string | string[]>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (/^(authorization|impersonate-.*)$/i.test(name)) {
+      kept[name] = Array.isArray(value) ? value.join(",") : value;
+    }
+  }
+  return kept;
+}
+
+/**
+ * An error's message without what may be a secret: YAML parsers quote the lines around
+ * a syntax error (a token next to it), JSON.parse quotes the text it choked on (an exec
+ * plugin's output). Keeps the first line, with quoted text elided.
+ */
+export function safeMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // File system errors name a path, never file contents.
+  if ((error as NodeJS.ErrnoException).syscall) return message;
+  const first = message.split("\n")[0] ?? "";
+  return first
+    .replace(/"[^"]*"/g, '"..."')
+    .replace(/'[^']*'/g, "'...'")
+    .trim();
 }
