@@ -6,7 +6,7 @@
 // repository, so it cannot be installed directly; this module requires it and
 // points each staging module at its published v0.Y.Z instead. The list below is
 // the replace block of k8s.io/kubernetes v1.36.3's go.mod. When bumping the
-// version, copy that release's list again (scripts/testenv reads the versions
+// version, copy that release's list again (packages/testenv reads the versions
 // from here).
 
 module github.com/ondemand-eks/ondemand-eks/tools/k8s

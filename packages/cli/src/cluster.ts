@@ -43,8 +43,8 @@ async function clusterAuth(flags: ClusterFlags, io: CliIo): Promise<ClusterAuth>
 function timeoutMs(raw: string | undefined): number {
   if (raw === undefined) return 30_000;
   const seconds = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(seconds > 0) || seconds > 3600) {
-    throw new CliError(`--timeout: expected seconds between 0 and 3600, received "${raw}"`);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(seconds >= 0.1) || seconds > 3600) {
+    throw new CliError(`--timeout: expected seconds from 0.1 to 3600, received "${raw}"`);
   }
   return Math.round(seconds * 1000);
 }

@@ -111,7 +111,7 @@ describeWithCluster("ondemand-eks schedule", () => {
     const event = eventFile();
     const bad = await cli(["schedule", "--event", event.path, "--timeout", "soon"]);
     expect(bad).toMatchObject({ status: 1 });
-    expect(bad.stderr).toContain('--timeout: expected seconds between 0 and 3600, received "soon"');
+    expect(bad.stderr).toContain('--timeout: expected seconds from 0.1 to 3600, received "soon"');
     const outside = await cli(["schedule", "--event", event.path, "--in-cluster"], { env: {} });
     expect(outside.status).toBe(1);
     expect(outside.stderr).toContain("not running in a Kubernetes pod");

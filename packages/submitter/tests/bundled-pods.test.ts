@@ -24,6 +24,11 @@ async function podsOfJob(name: string, attempts = 300) {
   return [];
 }
 
+const oneShot = (await bundledLibrary())
+  .definitions()
+  .filter((definition) => definition.mode === "one-shot")
+  .map((definition) => definition.name);
+
 describeWithCluster("every bundled one-shot pod definition", () => {
   let submitter: Submitter;
   beforeAll(async () => {
@@ -31,14 +36,13 @@ describeWithCluster("every bundled one-shot pod definition", () => {
   });
   afterAll(() => submitter.close());
 
-  it("is in the bundled library", async () => {
-    const oneShot = (await bundledLibrary()).definitions().filter((d) => d.mode === "one-shot");
-    expect(oneShot.map((definition) => definition.name)).toEqual(
+  it("includes at least the definitions the README lists", () => {
+    expect(oneShot).toEqual(
       expect.arrayContaining(["default", "elastic-ci-stack", "node-postgres"]),
     );
   });
 
-  it.each(["default", "elastic-ci-stack", "node-postgres"])(
+  it.each(oneShot)(
     "%s: passes a dry run, is created, and the Job controller makes its Pod",
     async (name) => {
       const uuid = randomUUID();

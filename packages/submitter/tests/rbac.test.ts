@@ -135,6 +135,30 @@ describeWithCluster("the scheduler's ServiceAccount and Role from deploy/kuberne
     expect(status).toBe(403);
   });
 
+  it("grants the same to the group ondemand-eks:scheduler (an IAM role mapped to it)", async () => {
+    const { kubeconfigAuth } = await import("@ondemand-eks/submitter");
+    const { kubeconfigPath } = await import("./helpers/cluster.js");
+    const admin = await kubeconfigAuth({ path: kubeconfigPath() });
+    // The admin's client certificate may impersonate: act as a user only in that group.
+    const asLambda = new Submitter({
+      auth: {
+        ...admin,
+        headers: async () => ({
+          "Impersonate-User": "arn:aws:sts::123456789012:assumed-role/scheduler/lambda",
+          "Impersonate-Group": "ondemand-eks:scheduler",
+        }),
+      },
+    });
+    try {
+      expect((await asLambda.submit(await manifestFor(randomUUID()))).outcome).toBe("created");
+      const elsewhere = await manifestFor(randomUUID());
+      elsewhere.metadata.namespace = "default";
+      expect(await asLambda.submit(elsewhere)).toMatchObject({ outcome: "rejected", status: 403 });
+    } finally {
+      asLambda.close();
+    }
+  });
+
   it("picks up a rotated token file without being rebuilt", async () => {
     await writeFile(tokenPath, "not-a-valid-token");
     const refused = await submitter.submit(await manifestFor(randomUUID()));

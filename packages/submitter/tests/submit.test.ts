@@ -116,9 +116,13 @@ describeWithCluster("submit against a real API server", () => {
     const pool = pods.definitions().find((definition) => definition.mode === "long-polling");
     if (!pool) throw new Error("the bundled library has no long-polling definition");
     const manifest = buildDeployment({ definition: pool, settings: resolveSettings({}) });
+    const { apps } = adminApis();
+    // A re-run (watch mode) starts from nothing too.
+    await apps
+      .deleteNamespacedDeployment({ name: manifest.metadata.name, namespace: "buildkite" })
+      .catch(() => {});
     expect((await submitter.submit(manifest)).outcome).toBe("created");
     expect((await submitter.submit(manifest)).outcome).toBe("exists");
-    const { apps } = adminApis();
     const found = await apps.readNamespacedDeployment({
       name: manifest.metadata.name,
       namespace: "buildkite",

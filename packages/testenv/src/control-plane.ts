@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { join } from "node:path";
@@ -17,13 +18,14 @@ export interface ControlPlaneState {
   server: string;
   kubeconfig: string;
   ports: { etcd: number; etcdPeer: number; apiserver: number };
+  etcdName: string;
   pki: Pki;
   binaries: Binaries;
   controllerManager: boolean;
 }
 
 export interface StartOptions {
-  /** Directory for data, certificates, logs and pid files; emptied first. */
+  /** Directory for data, certificates, logs and pid files; its processes are stopped and its contents removed first. */
   dir: string;
   log: Log;
   /** Run kube-controller-manager (Jobs get Pods). Default true. */
@@ -67,15 +69,20 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
 async function startOnce(options: StartOptions, binaries: Binaries): Promise<ControlPlaneState> {
   const { dir, log } = options;
   await stopControlPlane(dir);
+  await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const pki = await createPki(join(dir, "pki"));
   const ports = { etcd: await freePort(), etcdPeer: await freePort(), apiserver: await freePort() };
   const server = `https://127.0.0.1:${ports.apiserver}`;
+  // A name no other etcd has, so the health check can tell ours from a concurrent run's
+  // that got the same port first.
+  const etcdName = `testenv-${randomBytes(6).toString("hex")}`;
   const state: ControlPlaneState = {
     dir,
     server,
     kubeconfig: join(dir, "kubeconfig"),
     ports,
+    etcdName,
     pki,
     binaries,
     controllerManager: options.controllerManager ?? true,
@@ -85,7 +92,7 @@ async function startOnce(options: StartOptions, binaries: Binaries): Promise<Con
 
   const started = Date.now();
   await startDaemon(dir, "etcd", binaries.etcd, etcdArgs(state));
-  await waitFor(dir, "etcd", 60_000, () => etcdHealthy(ports.etcd));
+  await waitFor(dir, "etcd", 60_000, () => etcdHealthy(ports.etcd, etcdName));
   await startApiserver(state);
   if (state.controllerManager) {
     await startDaemon(dir, "kube-controller-manager", binaries["kube-controller-manager"], [
@@ -108,12 +115,12 @@ function etcdArgs(state: ControlPlaneState): string[] {
   const peer = `http://127.0.0.1:${state.ports.etcdPeer}`;
   return [
     `--data-dir=${join(state.dir, "etcd")}`,
-    "--name=testenv",
+    `--name=${state.etcdName}`,
     `--listen-client-urls=${client}`,
     `--advertise-client-urls=${client}`,
     `--listen-peer-urls=${peer}`,
     `--initial-advertise-peer-urls=${peer}`,
-    `--initial-cluster=testenv=${peer}`,
+    `--initial-cluster=${state.etcdName}=${peer}`,
     // Test data is thrown away: skip fsync, which is most of etcd's latency on CI disks.
     "--unsafe-no-fsync",
     "--log-level=warn",
@@ -186,21 +193,33 @@ async function waitFor(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await ready()) return;
+    const isReady = await ready();
+    // Checked after ready(): something else answering on our port is not our process.
     if ((await runningPid(dir, name)) === undefined) {
       throw new DaemonExitedError(`${name} exited while starting:\n${await logTail(dir, name)}`);
     }
+    if (isReady) return;
     await sleep(100);
   }
   throw new Error(`${name} was not ready after ${timeoutMs / 1000}s:\n${await logTail(dir, name)}`);
 }
 
-async function etcdHealthy(port: number): Promise<boolean> {
+/** Healthy, and the member answering is the one we started (by its unique name). */
+async function etcdHealthy(port: number, name: string): Promise<boolean> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/health`, {
+    const health = await fetch(`http://127.0.0.1:${port}/health`, {
       signal: AbortSignal.timeout(2_000),
     });
-    return response.ok && ((await response.json()) as { health?: string }).health === "true";
+    if (!health.ok || ((await health.json()) as { health?: string }).health !== "true") {
+      return false;
+    }
+    const members = await fetch(`http://127.0.0.1:${port}/v3/cluster/member/list`, {
+      method: "POST",
+      body: "{}",
+      signal: AbortSignal.timeout(2_000),
+    });
+    const list = (await members.json()) as { members?: { name?: string }[] };
+    return members.ok && (list.members ?? []).some((member) => member.name === name);
   } catch {
     return false;
   }

@@ -7,7 +7,8 @@ import { setTimeout as sleep } from "node:timers/promises";
  * The control plane's processes outlive the command that starts them (`testenv:up`
  * returns), so each is recorded in a pid file in its environment's directory. Leftovers
  * are found through those files, never by process name, and a pid is trusted only while
- * the process's command line still names that directory (pids are reused).
+ * the process's command line still names that directory (pids are reused). Linux only:
+ * the command line is read from /proc.
  */
 
 export interface Daemon {
@@ -50,8 +51,10 @@ export async function startDaemon(
 /** Whether `pid` is alive and is one of this directory's processes. */
 export async function isOurs(pid: number, dir: string): Promise<boolean> {
   try {
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8");
-    return cmdline.includes(dir);
+    const args = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0");
+    const inside = (path: string) => path === dir || path.startsWith(`${dir}/`);
+    // As an argument of its own, or as a flag's value (--data-dir=<dir>/etcd).
+    return args.some((arg) => inside(arg) || inside(arg.slice(arg.indexOf("=") + 1)));
   } catch {
     return false;
   }

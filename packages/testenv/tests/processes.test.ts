@@ -12,9 +12,12 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-/** A long-running process whose command line names `marker`, like our daemons'. */
+/**
+ * A long-running process whose command line names `marker`, like our daemons'. The
+ * trailing `:` keeps a bash /bin/sh from exec'ing sleep, which would drop the marker.
+ */
 function sleeper(marker: string): number {
-  const child = spawn("sh", ["-c", "sleep 60", marker], { detached: true, stdio: "ignore" });
+  const child = spawn("sh", ["-c", "sleep 60; :", marker], { detached: true, stdio: "ignore" });
   child.unref();
   return child.pid as number;
 }
@@ -23,7 +26,7 @@ describe("pid files", () => {
   it("starts a daemon, records it, and stops it through its pid file", async () => {
     const env = join(dir, "a");
     await mkdir(env);
-    const daemon = await startDaemon(env, "sleeper", "sh", ["-c", "sleep 60", env]);
+    const daemon = await startDaemon(env, "sleeper", "sh", ["-c", "sleep 60; :", env]);
     expect(await readFile(join(env, "pids", "sleeper.pid"), "utf8")).toBe(`${daemon.pid}\n`);
     expect(await runningPid(env, "sleeper")).toBe(daemon.pid);
     await stopAllDaemons(env, ["sleeper"]);
@@ -87,5 +90,20 @@ describe("run directory names", () => {
       expect(ownerOf(runDirName(name, 12345))).toBe(12345);
     }
     expect(ownerOf("README")).toBeUndefined();
+  });
+});
+
+describe("isOurs", () => {
+  it("matches the directory at path boundaries only", async () => {
+    const env = join(dir, "c");
+    const longer = sleeper(`${env}-other`);
+    const flag = sleeper(`--data-dir=${env}/etcd`);
+    try {
+      expect(await isOurs(longer, env)).toBe(false);
+      expect(await isOurs(flag, env)).toBe(true);
+    } finally {
+      process.kill(longer, "SIGKILL");
+      process.kill(flag, "SIGKILL");
+    }
   });
 });
