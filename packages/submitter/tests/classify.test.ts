@@ -1,0 +1,72 @@
+import { ApiException } from "@kubernetes/client-node";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { classify } from "../src/classify.js";
+
+const now = Date.parse("2026-11-28T10:00:00Z");
+const reasons = fc.constantFrom("", "AlreadyExists", "Conflict", "Invalid", "Forbidden", "Timeout");
+
+function apiError(code: number, reason: string, headers: Record<string, string> = {}) {
+  return new ApiException(code, "status", { kind: "Status", code, reason, message: "m" }, headers);
+}
+
+describe("classify", () => {
+  it("retries exactly 429 and 5xx; 409 AlreadyExists and 401 have their own paths; the rest is refused", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 400, max: 599 }), reasons, (code, reason) => {
+        const failure = classify(apiError(code, reason), now);
+        if (code === 409 && reason === "AlreadyExists") expect(failure.kind).toBe("already-exists");
+        else if (code === 401) expect(failure.kind).toBe("unauthorized");
+        else if (code === 429 || code >= 500) expect(failure.kind).toBe("transient");
+        else expect(failure).toMatchObject({ kind: "rejected", status: code, message: "m" });
+      }),
+    );
+  });
+
+  it("carries Retry-After of a 429 or 503 as milliseconds", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(429, 503), fc.nat(3600), (code, seconds) => {
+        expect(classify(apiError(code, "", { "retry-after": String(seconds) }), now)).toMatchObject(
+          {
+            kind: "transient",
+            retryAfterMs: seconds * 1000,
+          },
+        );
+      }),
+    );
+  });
+
+  it("retries connection failures and timeouts, and nothing else from the network", () => {
+    const system = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
+    for (const code of ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ERR_STREAM_PREMATURE_CLOSE"]) {
+      expect(classify(system(code), now).kind).toBe("transient");
+    }
+    const aborted = Object.assign(new Error("aborted"), { name: "AbortError" });
+    expect(classify(aborted, now).kind).toBe("transient");
+    for (const code of [
+      "ENOTFOUND",
+      "DEPTH_ZERO_SELF_SIGNED_CERT",
+      "ERR_TLS_CERT_ALTNAME_INVALID",
+    ]) {
+      expect(classify(system(code), now).kind).toBe("fatal");
+    }
+    expect(classify("something odd", now).kind).toBe("fatal");
+  });
+
+  it("keeps the server's message and reason, whatever shape the body has", () => {
+    expect(
+      classify(
+        new ApiException(422, "x", JSON.stringify({ reason: "Invalid", message: "bad" }), {}),
+        now,
+      ),
+    ).toMatchObject({ kind: "rejected", reason: "Invalid", message: "bad" });
+    expect(classify(new ApiException(403, "x", "plain text", {}), now)).toMatchObject({
+      kind: "rejected",
+      reason: "HTTP403",
+      message: "plain text",
+    });
+    expect(classify(new ApiException(404, "x", undefined, {}), now)).toMatchObject({
+      message: "HTTP 404",
+    });
+  });
+});
