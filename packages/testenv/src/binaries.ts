@@ -105,14 +105,23 @@ export async function ensureBinaries(log: Log): Promise<Binaries> {
 
   const go = await goVersion();
   await mkdir(dir, { recursive: true });
-  const release = await lockfile.lock(dir, {
+  const lockOptions = {
     lockfilePath: `${dir}.lock`,
     stale: 60_000,
     update: 10_000,
-    // Another process may be in the middle of a first build: wait for it (up to an hour).
-    retries: { retries: 1800, factor: 1, minTimeout: 2_000, maxTimeout: 2_000 },
-    onCompromised: (error) => log(`build lock lost: ${error.message}`),
-  });
+    onCompromised: (error: Error) => log(`build lock lost: ${error.message}`),
+  };
+  const release = await lockfile
+    .lock(dir, lockOptions)
+    .catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== "ELOCKED") throw error;
+      // Another process is in the middle of the first build: wait for it (up to an hour).
+      log("another process is building the control plane; waiting for it");
+      return lockfile.lock(dir, {
+        ...lockOptions,
+        retries: { retries: 1800, factor: 1, minTimeout: 2_000, maxTimeout: 2_000 },
+      });
+    });
   try {
     if (await allExist(paths)) return paths;
     await build(dir, go, log);
