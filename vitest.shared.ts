@@ -14,3 +14,15 @@ export const sharedTestConfig: ViteUserConfig = {
     onConsoleLog: () => false,
   },
 };
+
+/**
+ * For packages with integration tests: a real control plane for the run (see
+ * @ondemand-eks/testenv), and room for its first build and for tests that restart it.
+ */
+export const integrationTestConfig: ViteUserConfig = {
+  test: {
+    globalSetup: ["tests/global-setup.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 600_000,
+  },
+};

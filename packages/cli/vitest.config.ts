@@ -1,13 +1,4 @@
 import { defineConfig, mergeConfig } from "vitest/config";
-import { sharedTestConfig } from "../../vitest.shared.js";
+import { integrationTestConfig, sharedTestConfig } from "../../vitest.shared.js";
 
-export default defineConfig(
-  mergeConfig(sharedTestConfig, {
-    test: {
-      // A real control plane for the integration tests (see @ondemand-eks/testenv).
-      globalSetup: ["tests/global-setup.ts"],
-      testTimeout: 120_000,
-      hookTimeout: 600_000,
-    },
-  }),
-);
+export default defineConfig(mergeConfig(sharedTestConfig, integrationTestConfig));

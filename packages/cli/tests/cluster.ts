@@ -1,25 +1,7 @@
 import { BatchV1Api, KubeConfig } from "@kubernetes/client-node";
-import type { TestControlPlane } from "@ondemand-eks/testenv";
-import { describe, inject } from "vitest";
+import { kubeconfigPath } from "@ondemand-eks/testenv/vitest";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    controlPlane: TestControlPlane;
-  }
-}
-
-export const controlPlane = inject("controlPlane");
-
-/** A describe block that needs the control plane: skipped, with the reason, without Go. */
-export function describeWithCluster(name: string, body: () => void): void {
-  if (controlPlane.available) describe(name, body);
-  else describe.skip(`${name} (skipped: ${controlPlane.reason})`, body);
-}
-
-export function kubeconfigPath(): string {
-  if (!controlPlane.available) throw new Error(controlPlane.reason);
-  return controlPlane.kubeconfig;
-}
+export { describeWithCluster, kubeconfigPath } from "@ondemand-eks/testenv/vitest";
 
 /** Whether a Job of that name is stored in the namespace. */
 export async function jobExists(name: string, namespace = "buildkite"): Promise<boolean> {

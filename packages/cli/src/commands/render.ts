@@ -1,9 +1,7 @@
-import { renderEvent } from "@ondemand-eks/core";
-import { bundledLibraryDir, loadPodLibrary } from "@ondemand-eks/pod-library";
 import type { CliIo } from "../io.js";
 import { formatManifest, type OutputFormat } from "../output.js";
-import { readEvent } from "../read-event.js";
-import { loadCliSettings, type SettingsFlags } from "../settings.js";
+import { renderFromFlags } from "../render-input.js";
+import type { SettingsFlags } from "../settings.js";
 
 export interface RenderFlags extends SettingsFlags {
   readonly event: string;
@@ -15,10 +13,7 @@ export interface RenderFlags extends SettingsFlags {
  * that is not for us prints nothing on stdout and its reason on stderr, and succeeds.
  */
 export async function render(flags: RenderFlags, io: CliIo): Promise<number> {
-  const { settings, library } = await loadCliSettings(flags, io);
-  const event = await readEvent(flags.event, io);
-  const pods = await loadPodLibrary(library ?? bundledLibraryDir());
-  const rendered = renderEvent(event, { settings, lookup: (name) => pods.get(name) });
+  const rendered = await renderFromFlags(flags, io);
   if (rendered.kind === "ignored") {
     io.stderr(`ondemand-eks: not for us: ${rendered.reason}\n`);
     return 0;

@@ -1,9 +1,7 @@
-import { renderEvent } from "@ondemand-eks/core";
-import { bundledLibraryDir, loadPodLibrary } from "@ondemand-eks/pod-library";
 import { type ClusterFlags, describeOutcome, outcomeStatus, submitterFor } from "../cluster.js";
 import type { CliIo } from "../io.js";
-import { readEvent } from "../read-event.js";
-import { loadCliSettings, type SettingsFlags } from "../settings.js";
+import { renderFromFlags } from "../render-input.js";
+import type { SettingsFlags } from "../settings.js";
 
 export interface ScheduleFlags extends SettingsFlags, ClusterFlags {
   readonly event: string;
@@ -16,10 +14,7 @@ export interface ScheduleFlags extends SettingsFlags, ClusterFlags {
  * outcome and the Job's name; an event that is not for us submits nothing.
  */
 export async function schedule(flags: ScheduleFlags, io: CliIo): Promise<number> {
-  const { settings, library } = await loadCliSettings(flags, io);
-  const event = await readEvent(flags.event, io);
-  const pods = await loadPodLibrary(library ?? bundledLibraryDir());
-  const rendered = renderEvent(event, { settings, lookup: (name) => pods.get(name) });
+  const rendered = await renderFromFlags(flags, io);
   if (rendered.kind === "ignored") {
     if (flags.output === "json")
       io.stdout(`${JSON.stringify({ outcome: "ignored", reason: rendered.reason })}\n`);

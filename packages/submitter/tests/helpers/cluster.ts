@@ -3,27 +3,9 @@ import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client
 import { type JobManifest, LABELS, renderEvent, resolveSettings } from "@ondemand-eks/core";
 import { bundledLibraryDir, loadPodLibrary, type PodLibrary } from "@ondemand-eks/pod-library";
 import { kubeconfigAuth, Submitter, type SubmitterOptions } from "@ondemand-eks/submitter";
-import type { TestControlPlane } from "@ondemand-eks/testenv";
-import { describe, inject } from "vitest";
+import { kubeconfigPath } from "@ondemand-eks/testenv/vitest";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    controlPlane: TestControlPlane;
-  }
-}
-
-export const controlPlane = inject("controlPlane");
-
-/** A describe block that needs the control plane: skipped, with the reason, without Go. */
-export function describeWithCluster(name: string, body: () => void): void {
-  if (controlPlane.available) describe(name, body);
-  else describe.skip(`${name} (skipped: ${controlPlane.reason})`, body);
-}
-
-export function kubeconfigPath(): string {
-  if (!controlPlane.available) throw new Error(controlPlane.reason);
-  return controlPlane.kubeconfig;
-}
+export { describeWithCluster, kubeconfigPath } from "@ondemand-eks/testenv/vitest";
 
 /** A submitter authenticated as the control plane's admin. */
 export async function adminSubmitter(options: Partial<SubmitterOptions> = {}): Promise<Submitter> {
