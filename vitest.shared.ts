@@ -6,8 +6,8 @@ import type { ViteUserConfig } from "vitest/config";
  * to the console, so stray output never hides in a passing run.
  */
 export const sharedTestConfig: ViteUserConfig = {
-  resolve: { conditions: ["@ondemand-eks/source", "import", "module", "node", "default"] },
-  ssr: { resolve: { conditions: ["@ondemand-eks/source", "import", "module", "node", "default"] } },
+  resolve: { conditions: ["@ondemand-eks/source", "import", "node", "default"] },
+  ssr: { resolve: { conditions: ["@ondemand-eks/source", "import", "node", "default"] } },
   test: {
     include: ["tests/**/*.test.ts"],
     setupFiles: [new URL("./vitest.fail-on-console.ts", import.meta.url).pathname],

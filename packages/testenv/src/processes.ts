@@ -25,6 +25,7 @@ export async function startDaemon(
   name: string,
   binary: string,
   args: string[],
+  extraEnv: Record<string, string> = {},
 ): Promise<Daemon> {
   await mkdir(join(dir, "pids"), { recursive: true });
   await mkdir(join(dir, "logs"), { recursive: true });
@@ -34,7 +35,11 @@ export async function startDaemon(
       cwd: dir,
       detached: true,
       stdio: ["ignore", log.fd, log.fd],
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? dir },
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: process.env.HOME ?? dir,
+        ...extraEnv,
+      },
     });
     const pid = await new Promise<number>((resolve, reject) => {
       child.once("error", reject);

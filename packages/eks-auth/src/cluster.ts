@@ -1,0 +1,69 @@
+import { type Cluster, DescribeClusterCommand, type EKSClient } from "@aws-sdk/client-eks";
+import { EksAuthError } from "./errors.js";
+
+/** Where a cluster's API server is, and the CA its certificate chains to. */
+export interface ClusterEndpoint {
+  /** `https://...` */
+  endpoint: string;
+  /** The cluster CA, PEM. */
+  caPem: string;
+}
+
+/**
+ * Looks the cluster up with DescribeCluster (IAM: eks:DescribeCluster on the cluster).
+ * A missing cluster, a denied call and a cluster that is not ACTIVE each get an error that
+ * says which, with what to check.
+ */
+export async function describeCluster(
+  client: EKSClient,
+  clusterName: string,
+  region: string,
+): Promise<ClusterEndpoint> {
+  let cluster: Cluster | undefined;
+  try {
+    ({ cluster } = await client.send(new DescribeClusterCommand({ name: clusterName })));
+  } catch (error) {
+    const name = (error as { name?: string }).name ?? "";
+    const message = (error as Error).message;
+    if (name === "ResourceNotFoundException") {
+      throw new EksAuthError(
+        "cluster-not-found",
+        `EKS cluster "${clusterName}" does not exist in ${region} (check the name and the region)`,
+      );
+    }
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const denied = ["AccessDeniedException", "UnrecognizedClientException", "InvalidClientTokenId"];
+    if (denied.includes(name) || status === 403) {
+      // Only a recognised error's own words are kept: an unparsable body says nothing useful.
+      const detail = denied.includes(name) ? `${name}: ${message}` : `HTTP ${status}`;
+      throw new EksAuthError(
+        "access-denied",
+        `not allowed to describe EKS cluster "${clusterName}" in ${region}: grant eks:DescribeCluster on it, or give the endpoint and CA in the settings (${detail})`,
+      );
+    }
+    throw new EksAuthError(
+      "describe-failed",
+      `DescribeCluster for "${clusterName}" in ${region} failed: ${name || "error"}: ${message}`,
+    );
+  }
+  if (!cluster) {
+    throw new EksAuthError(
+      "describe-failed",
+      `DescribeCluster for "${clusterName}" returned no cluster`,
+    );
+  }
+  if (cluster.status !== "ACTIVE") {
+    throw new EksAuthError(
+      "cluster-not-active",
+      `EKS cluster "${clusterName}" in ${region} is ${cluster.status ?? "in an unknown state"}, not ACTIVE: its API server cannot take Jobs yet`,
+    );
+  }
+  const ca = cluster.certificateAuthority?.data;
+  if (!cluster.endpoint || !ca) {
+    throw new EksAuthError(
+      "describe-failed",
+      `EKS cluster "${clusterName}" has no ${cluster.endpoint ? "certificate authority" : "endpoint"} in its description`,
+    );
+  }
+  return { endpoint: cluster.endpoint, caPem: Buffer.from(ca, "base64").toString("utf8") };
+}

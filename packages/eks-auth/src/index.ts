@@ -1,0 +1,19 @@
+/**
+ * IAM authentication to Amazon EKS: aws-iam-authenticator tokens (presigned STS
+ * GetCallerIdentity), cached and refreshed, and a ClusterAuth for @ondemand-eks/submitter.
+ */
+
+export { type ClusterEndpoint, describeCluster } from "./cluster.js";
+export { type EksAuthOptions, eksAuth } from "./eks-auth.js";
+export { EksAuthError } from "./errors.js";
+export { execCredential } from "./exec-credential.js";
+export { type Partition, partitionOf, stsHostname } from "./partition.js";
+export {
+  createToken,
+  type EksToken,
+  PRESIGN_EXPIRES_SECONDS,
+  TOKEN_LIFETIME_MS,
+  TOKEN_PREFIX,
+  type TokenRequest,
+} from "./token.js";
+export { type CachedToken, TokenSource, type TokenSourceOptions } from "./token-source.js";

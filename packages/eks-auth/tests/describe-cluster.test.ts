@@ -1,0 +1,95 @@
+import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
+import { describeCluster, EksAuthError, eksAuth } from "@ondemand-eks/eks-auth";
+import { type Moto, startMoto } from "@ondemand-eks/testenv";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const region = "eu-west-1";
+const admin = { accessKeyId: "AKIDMOTOADMIN", secretAccessKey: "moto-admin-secret" };
+
+function eks(endpoint: string, credentials = admin) {
+  return new EKSClient({ region, endpoint, credentials });
+}
+
+async function createCluster(endpoint: string, name: string) {
+  await eks(endpoint).send(
+    new CreateClusterCommand({
+      name,
+      roleArn: "arn:aws:iam::123456789012:role/eks",
+      resourcesVpcConfig: { subnetIds: [] },
+    }),
+  );
+}
+
+describe("DescribeCluster against moto server", () => {
+  let moto: Moto;
+  beforeAll(async () => {
+    moto = await startMoto("eks-auth");
+    await createCluster(moto.endpoint, "ci");
+  });
+  afterAll(() => moto?.stop());
+
+  it("finds the endpoint and CA of an ACTIVE cluster", async () => {
+    const cluster = await describeCluster(eks(moto.endpoint), "ci", region);
+    expect(cluster.endpoint).toMatch(/^https:\/\//);
+    expect(cluster.caPem.length).toBeGreaterThan(0);
+  });
+
+  it("says the cluster does not exist, naming it and the region", async () => {
+    const error = await describeCluster(eks(moto.endpoint), "nope", region).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(EksAuthError);
+    expect(error).toMatchObject({
+      code: "cluster-not-found",
+      message: 'EKS cluster "nope" does not exist in eu-west-1 (check the name and the region)',
+    });
+  });
+
+  it("describes once, through eksAuth, and makes no AWS call when endpoint and CA are given", async () => {
+    const auth = await eksAuth({
+      clusterName: "ci",
+      region,
+      credentials: async () => admin,
+      eksClient: eks(moto.endpoint),
+    });
+    expect(auth.server).toMatch(/^https:\/\//);
+    const given = await eksAuth({
+      clusterName: "ci",
+      region,
+      credentials: async () => admin,
+      endpoint: "https://10.0.0.1",
+      caPem: "PEM",
+      eksClient: eks("http://127.0.0.1:1"),
+    });
+    expect(given.server).toBe("https://10.0.0.1");
+  });
+});
+
+describe("DescribeCluster when IAM is enforced", () => {
+  let moto: Moto;
+  let denied: { accessKeyId: string; secretAccessKey: string };
+  beforeAll(async () => {
+    // moto answers the first three calls unauthenticated (the setup), then checks IAM.
+    moto = await startMoto("eks-auth-iam", { env: { INITIAL_NO_AUTH_ACTION_COUNT: "3" } });
+    await createCluster(moto.endpoint, "ci");
+    const iam = new IAMClient({ region: "us-east-1", endpoint: moto.endpoint, credentials: admin });
+    await iam.send(new CreateUserCommand({ UserName: "no-permissions" }));
+    const { AccessKey } = await iam.send(
+      new CreateAccessKeyCommand({ UserName: "no-permissions" }),
+    );
+    denied = { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! };
+  });
+  afterAll(() => moto?.stop());
+
+  it("says the caller may not describe the cluster, and what to grant", async () => {
+    const error = await describeCluster(eks(moto.endpoint, denied), "ci", region).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: "access-denied" });
+    expect((error as Error).message).toContain(
+      'not allowed to describe EKS cluster "ci" in eu-west-1: grant eks:DescribeCluster',
+    );
+    expect((error as Error).message).not.toContain(denied.secretAccessKey);
+  });
+});

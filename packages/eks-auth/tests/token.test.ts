@@ -1,0 +1,183 @@
+import { readFileSync } from "node:fs";
+import { createToken, partitionOf, TOKEN_PREFIX } from "@ondemand-eks/eks-auth";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { TokenRejected, verifyToken } from "./helpers/verifier.js";
+
+interface Vector {
+  name: string;
+  region: string;
+  clusterName: string;
+  signingDate: string;
+  sessionToken: string | null;
+  accessKeyId: string;
+  secretAccessKey: string;
+  url: string;
+  token: string;
+}
+
+/** Derived with botocore (the library behind `aws eks get-token`): see vectors/derive.py. */
+const { vectors } = JSON.parse(
+  readFileSync(new URL("./vectors/vectors.json", import.meta.url), "utf8"),
+) as { vectors: Vector[] };
+
+const credentials = (v: Vector) => ({
+  accessKeyId: v.accessKeyId,
+  secretAccessKey: v.secretAccessKey,
+  ...(v.sessionToken ? { sessionToken: v.sessionToken } : {}),
+});
+
+describe("createToken: known answers", () => {
+  it.each(vectors.map((v) => [v.name, v] as const))(
+    "%s: exactly botocore's token",
+    async (_, v) => {
+      const token = await createToken({
+        clusterName: v.clusterName,
+        region: v.region,
+        credentials: credentials(v),
+        signingDate: new Date(v.signingDate),
+      });
+      expect(token.token).toBe(v.token);
+      expect(token.signedAt.toISOString()).toBe(new Date(v.signingDate).toISOString());
+      expect(token.expiresAt.getTime() - token.signedAt.getTime()).toBe(15 * 60_000);
+    },
+  );
+});
+
+describe("aws-iam-authenticator's checks, on our tokens", () => {
+  it.each(vectors.map((v) => [v.name, v] as const))(
+    "%s passes every check and the signature",
+    async (_, v) => {
+      const { token } = await createToken({
+        clusterName: v.clusterName,
+        region: v.region,
+        credentials: credentials(v),
+        signingDate: new Date(v.signingDate),
+      });
+      const verified = verifyToken(token, {
+        clusterName: v.clusterName,
+        partition: partitionOf(v.region).id as "aws",
+        now: new Date(new Date(v.signingDate).getTime() + 14 * 60_000),
+        secrets: { [v.accessKeyId]: v.secretAccessKey },
+      });
+      expect(verified.accessKeyId).toBe(v.accessKeyId);
+      const url = new URL(Buffer.from(token.slice(TOKEN_PREFIX.length), "base64url").toString());
+      expect(url.searchParams.get("X-Amz-Expires")).toBe("60");
+      expect(url.searchParams.get("X-Amz-SignedHeaders")).toBe("host;x-k8s-aws-id");
+      expect(url.searchParams.get("X-Amz-Security-Token")).toBe(v.sessionToken);
+      expect(url.searchParams.has("x-k8s-aws-id")).toBe(false);
+      expect(token).not.toMatch(/=/);
+    },
+  );
+
+  const base = vectors[0]!;
+  const baseToken = base.token;
+  const options = {
+    clusterName: base.clusterName,
+    partition: "aws" as const,
+    now: new Date(new Date(base.signingDate).getTime() + 60_000),
+    secrets: { [base.accessKeyId]: base.secretAccessKey },
+  };
+  const reencode = (edit: (url: URL) => void) => {
+    const url = new URL(Buffer.from(baseToken.slice(TOKEN_PREFIX.length), "base64url").toString());
+    edit(url);
+    return TOKEN_PREFIX + Buffer.from(url.toString()).toString("base64url");
+  };
+
+  it.each([
+    ["too long", `${baseToken}${"A".repeat(4096)}`],
+    ["no prefix", baseToken.slice(TOKEN_PREFIX.length)],
+    ["padded base64", `${baseToken}=`],
+    ["http", reencode((u) => void (u.protocol = "http:"))],
+    ["another host", reencode((u) => void (u.hostname = "sts.example.com"))],
+    ["global endpoint", reencode((u) => void (u.hostname = "sts.amazonaws.com"))],
+    [
+      "another partition's host",
+      reencode((u) => void (u.hostname = "sts.cn-north-1.amazonaws.com.cn")),
+    ],
+    ["a port", reencode((u) => void (u.port = "8443"))],
+    ["another path", reencode((u) => void (u.pathname = "/x"))],
+    ["an extra query key", reencode((u) => u.searchParams.append("Foo", "1"))],
+    ["a repeated key", reencode((u) => u.searchParams.append("Action", "GetCallerIdentity"))],
+    ["another action", reencode((u) => u.searchParams.set("Action", "AssumeRole"))],
+    ["cluster id not signed", reencode((u) => u.searchParams.set("X-Amz-SignedHeaders", "host"))],
+    ["expires over 900", reencode((u) => u.searchParams.set("X-Amz-Expires", "901"))],
+    ["no date", reencode((u) => u.searchParams.delete("X-Amz-Date"))],
+    [
+      "a tampered signature",
+      reencode((u) => u.searchParams.set("X-Amz-Signature", "0".repeat(64))),
+    ],
+    [
+      "another cluster's date",
+      reencode((u) => u.searchParams.set("X-Amz-Date", "20261128T100115Z")),
+    ],
+  ])("rejects a token with %s", (_, token) => {
+    expect(() => verifyToken(token, options)).toThrow(TokenRejected);
+  });
+
+  it("rejects a token older than 15 minutes, and one for another cluster", () => {
+    const late = new Date(new Date(base.signingDate).getTime() + 15 * 60_000 + 1_000);
+    expect(() => verifyToken(baseToken, { ...options, now: late })).toThrow("expired");
+    expect(() => verifyToken(baseToken, { ...options, clusterName: "other" })).toThrow("signature");
+  });
+
+  it("holds for any cluster name, region of each partition, time and session token", async () => {
+    const region = fc.constantFrom(
+      "us-east-1",
+      "eu-central-2",
+      "ap-southeast-4",
+      "cn-northwest-1",
+      "us-gov-east-1",
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.stringMatching(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/),
+        region,
+        fc.date({ min: new Date("2020-01-01"), max: new Date("2040-01-01"), noInvalidDate: true }),
+        fc.option(fc.base64String({ minLength: 16, maxLength: 1200 }), { nil: undefined }),
+        async (clusterName, region, date, sessionToken) => {
+          const { token } = await createToken({
+            clusterName,
+            region,
+            credentials: {
+              accessKeyId: "AKIDPROPERTY",
+              secretAccessKey: "secret/+=",
+              ...(sessionToken ? { sessionToken } : {}),
+            },
+            signingDate: date,
+          });
+          expect(token.length).toBeLessThanOrEqual(4096);
+          verifyToken(token, {
+            clusterName,
+            partition: partitionOf(region).id as "aws",
+            now: new Date(date.getTime() + 60_000),
+            secrets: { AKIDPROPERTY: "secret/+=" },
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("createToken: bad settings", () => {
+  const creds = { accessKeyId: "a", secretAccessKey: "b" };
+  it("names the field", async () => {
+    await expect(
+      createToken({
+        clusterName: "bad name",
+        region: "us-east-1",
+        credentials: creds,
+        signingDate: new Date(),
+      }),
+    ).rejects.toThrow("clusterName: expected an EKS cluster name");
+    await expect(
+      createToken({
+        clusterName: "ok",
+        region: "mars-1",
+        credentials: creds,
+        signingDate: new Date(),
+      }),
+    ).rejects.toThrow('region: expected an AWS region such as us-east-1, received "mars-1"');
+  });
+});
