@@ -26,3 +26,8 @@ export const integrationTestConfig: ViteUserConfig = {
     hookTimeout: 600_000,
   },
 };
+
+/** Room for test files that start their own servers (control plane, moto) in hooks. */
+export const serverTestConfig: ViteUserConfig = {
+  test: { testTimeout: 120_000, hookTimeout: 600_000 },
+};

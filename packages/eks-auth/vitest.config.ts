@@ -1,4 +1,5 @@
 import { defineConfig, mergeConfig } from "vitest/config";
-import { integrationTestConfig, sharedTestConfig } from "../../vitest.shared.js";
+import { serverTestConfig, sharedTestConfig } from "../../vitest.shared.js";
 
-export default defineConfig(mergeConfig(sharedTestConfig, integrationTestConfig));
+// No global control plane: the end-to-end test starts one with a token webhook of its own.
+export default defineConfig(mergeConfig(sharedTestConfig, serverTestConfig));

@@ -1,7 +1,7 @@
 import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { describeCluster, EksAuthError, eksAuth } from "@ondemand-eks/eks-auth";
-import { type Moto, startMoto } from "@ondemand-eks/testenv";
+import { startTestMoto } from "@ondemand-eks/testenv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const region = "eu-west-1";
@@ -21,13 +21,25 @@ async function createCluster(endpoint: string, name: string) {
   );
 }
 
-describe("DescribeCluster against moto server", () => {
-  let moto: Moto;
-  beforeAll(async () => {
-    moto = await startMoto("eks-auth");
-    await createCluster(moto.endpoint, "ci");
-  });
-  afterAll(() => moto?.stop());
+// Started here so that without Python the tests are collected as skipped, with the reason.
+const plain = await startTestMoto("eks-auth");
+// This one answers the first three calls unauthenticated (the setup), then checks IAM.
+const enforced = await startTestMoto("eks-auth-iam", {
+  env: { INITIAL_NO_AUTH_ACTION_COUNT: "3" },
+});
+
+function describeWithMoto(
+  name: string,
+  started: typeof plain,
+  body: (moto: NonNullable<typeof plain.moto>) => void,
+) {
+  if (started.moto) describe(name, () => body(started.moto!));
+  else describe.skip(`${name} (skipped: ${started.skipReason})`, () => {});
+}
+
+describeWithMoto("DescribeCluster against moto server", plain, (moto) => {
+  beforeAll(() => createCluster(moto.endpoint, "ci"));
+  afterAll(() => moto.stop());
 
   it("finds the endpoint and CA of an ACTIVE cluster", async () => {
     const cluster = await describeCluster(eks(moto.endpoint), "ci", region);
@@ -66,12 +78,9 @@ describe("DescribeCluster against moto server", () => {
   });
 });
 
-describe("DescribeCluster when IAM is enforced", () => {
-  let moto: Moto;
+describeWithMoto("DescribeCluster when IAM is enforced", enforced, (moto) => {
   let denied: { accessKeyId: string; secretAccessKey: string };
   beforeAll(async () => {
-    // moto answers the first three calls unauthenticated (the setup), then checks IAM.
-    moto = await startMoto("eks-auth-iam", { env: { INITIAL_NO_AUTH_ACTION_COUNT: "3" } });
     await createCluster(moto.endpoint, "ci");
     const iam = new IAMClient({ region: "us-east-1", endpoint: moto.endpoint, credentials: admin });
     await iam.send(new CreateUserCommand({ UserName: "no-permissions" }));
@@ -80,7 +89,7 @@ describe("DescribeCluster when IAM is enforced", () => {
     );
     denied = { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! };
   });
-  afterAll(() => moto?.stop());
+  afterAll(() => moto.stop());
 
   it("says the caller may not describe the cluster, and what to grant", async () => {
     const error = await describeCluster(eks(moto.endpoint, denied), "ci", region).catch(

@@ -22,6 +22,8 @@ export interface ControlPlaneState {
   pki: Pki;
   binaries: Binaries;
   controllerManager: boolean;
+  /** More kube-apiserver flags (a token webhook, say), kept for restarts. */
+  extraApiserverArgs: string[];
 }
 
 export interface StartOptions {
@@ -32,6 +34,8 @@ export interface StartOptions {
   controllerManager?: boolean;
   /** Apply deploy/kubernetes/ once the API is ready. Default true. */
   applyDeploy?: boolean;
+  /** More kube-apiserver flags, such as --authentication-token-webhook-config-file. */
+  apiserverArgs?: string[];
 }
 
 export const stateFile = (dir: string) => join(dir, "state.json");
@@ -86,6 +90,7 @@ async function startOnce(options: StartOptions, binaries: Binaries): Promise<Con
     pki,
     binaries,
     controllerManager: options.controllerManager ?? true,
+    extraApiserverArgs: options.apiserverArgs ?? [],
   };
   await writeFile(stateFile(dir), `${JSON.stringify(state, null, 2)}\n`);
   await writeKubeconfig(state);
@@ -144,6 +149,7 @@ function apiserverArgs(state: ControlPlaneState): string[] {
     `--service-account-issuer=${state.server}`,
     `--service-account-key-file=${pki.serviceAccountPublicKey}`,
     `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+    ...(state.extraApiserverArgs ?? []),
   ];
 }
 

@@ -24,7 +24,14 @@ export {
   stopApiserver,
   stopControlPlane,
 } from "./control-plane.js";
-export { ensureMoto, MOTO_VERSION, type Moto, PythonMissingError, startMoto } from "./moto.js";
+export {
+  ensureMoto,
+  MOTO_VERSION,
+  type Moto,
+  PythonMissingError,
+  startMoto,
+  startTestMoto,
+} from "./moto.js";
 export { cacheRoot, REPO_ROOT } from "./paths.js";
 export { createPki, type Pki } from "./pki.js";
 export { downShared, SHARED_KUBECONFIG, upShared } from "./shared.js";

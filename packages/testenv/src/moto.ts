@@ -129,3 +129,21 @@ export async function startMoto(
   await stop();
   throw new Error("moto was not ready after 60s");
 }
+
+/**
+ * moto for a test file: without Python the tests are skipped with the reason (returned
+ * here), except under CI=true, where that is an error like any failure to start.
+ */
+export async function startTestMoto(
+  name: string,
+  options: { env?: Record<string, string> } = {},
+): Promise<{ moto: Moto; skipReason?: undefined } | { moto?: undefined; skipReason: string }> {
+  try {
+    return { moto: await startMoto(name, options) };
+  } catch (error) {
+    if (error instanceof PythonMissingError && process.env.CI !== "true") {
+      return { skipReason: error.message };
+    }
+    throw error;
+  }
+}

@@ -66,7 +66,12 @@ export async function cleanUpAbandonedRuns(log: Log): Promise<void> {
  */
 export async function startTestControlPlane(
   name: string,
-  options: { log?: Log; controllerManager?: boolean; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    log?: Log;
+    controllerManager?: boolean;
+    apiserverArgs?: string[];
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<TestRun> {
   const log =
     options.log ?? ((line: string) => process.stderr.write(`[testenv ${name}] ${line}\n`));
@@ -89,6 +94,7 @@ export async function startTestControlPlane(
       ...(options.controllerManager === undefined
         ? {}
         : { controllerManager: options.controllerManager }),
+      ...(options.apiserverArgs ? { apiserverArgs: options.apiserverArgs } : {}),
     });
     return {
       info: { available: true, server: state.server, kubeconfig: state.kubeconfig, dir },

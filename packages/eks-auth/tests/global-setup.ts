@@ -1,3 +1,0 @@
-import { controlPlaneGlobalSetup } from "@ondemand-eks/testenv";
-
-export default controlPlaneGlobalSetup("eks-auth");

@@ -1,0 +1,130 @@
+import type { EKSClient } from "@aws-sdk/client-eks";
+import {
+  describeCluster,
+  EksAuthError,
+  execCredential,
+  TOKEN_PREFIX,
+  TokenSource,
+} from "@ondemand-eks/eks-auth";
+import type { AwsCredentialIdentity } from "@smithy/types";
+import { describe, expect, it } from "vitest";
+
+const start = Date.parse("2026-11-28T10:00:00Z");
+const minutes = (n: number) => n * 60_000;
+
+function accessKeyOf(token: string): string {
+  const url = new URL(Buffer.from(token.slice(TOKEN_PREFIX.length), "base64url").toString());
+  return (url.searchParams.get("X-Amz-Credential") ?? "").split("/")[0] ?? "";
+}
+
+/** A clock and a credentials provider the test moves by hand. */
+function harness(initial: AwsCredentialIdentity = { accessKeyId: "AKID1", secretAccessKey: "s1" }) {
+  let now = start;
+  let credentials = initial;
+  const calls: (boolean | undefined)[] = [];
+  const source = new TokenSource({
+    clusterName: "ci",
+    region: "us-east-1",
+    now: () => now,
+    credentials: async (options) => {
+      calls.push(options?.forceRefresh);
+      return credentials;
+    },
+  });
+  return {
+    source,
+    calls,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    rotate: (next: AwsCredentialIdentity) => {
+      credentials = next;
+    },
+  };
+}
+
+describe("TokenSource", () => {
+  it("reuses a token until 14 minutes after signing, then signs a new one", async () => {
+    const h = harness();
+    const first = await h.source.get();
+    h.advance(minutes(13) + 59_000);
+    expect((await h.source.get()).token).toBe(first.token);
+    h.advance(1_000);
+    const second = await h.source.get();
+    expect(second.token).not.toBe(first.token);
+    expect(second.signedAt.getTime()).toBe(start + minutes(14));
+    expect(h.calls).toHaveLength(2);
+  });
+
+  it("refreshes earlier when the credentials expire before the token would", async () => {
+    const h = harness({
+      accessKeyId: "ASIA1",
+      secretAccessKey: "s",
+      sessionToken: "t",
+      expiration: new Date(start + minutes(5)),
+    });
+    const token = await h.source.get();
+    expect(token.refreshAt.getTime()).toBe(start + minutes(4));
+    h.advance(minutes(4));
+    expect((await h.source.get()).token).not.toBe(token.token);
+  });
+
+  it("shares one signing among concurrent callers", async () => {
+    const h = harness();
+    const tokens = await Promise.all(Array.from({ length: 50 }, () => h.source.get()));
+    expect(new Set(tokens.map((t) => t.token)).size).toBe(1);
+    expect(h.calls).toHaveLength(1);
+  });
+
+  it("picks up rotated credentials at the next refresh, and a forced refresh asks for fresh ones", async () => {
+    const h = harness();
+    expect(accessKeyOf((await h.source.get()).token)).toBe("AKID1");
+    h.rotate({ accessKeyId: "AKID2", secretAccessKey: "s2" });
+    h.advance(minutes(14));
+    expect(accessKeyOf((await h.source.get()).token)).toBe("AKID2");
+    h.rotate({ accessKeyId: "AKID3", secretAccessKey: "s3" });
+    expect(accessKeyOf((await h.source.refresh()).token)).toBe("AKID3");
+    expect(h.calls.at(-1)).toBe(true);
+  });
+
+  it("reports missing credentials as an EksAuthError", async () => {
+    const source = new TokenSource({
+      clusterName: "ci",
+      region: "us-east-1",
+      credentials: async () => {
+        throw new Error("Could not load credentials from any providers");
+      },
+    });
+    await expect(source.get()).rejects.toMatchObject({
+      code: "credentials",
+      message:
+        "no AWS credentials to sign an EKS token with: Could not load credentials from any providers",
+    });
+  });
+});
+
+describe("execCredential", () => {
+  it("is what kubectl expects from an exec plugin", async () => {
+    const token = await harness().source.get();
+    expect(JSON.parse(execCredential(token))).toEqual({
+      kind: "ExecCredential",
+      apiVersion: "client.authentication.k8s.io/v1beta1",
+      spec: {},
+      status: { expirationTimestamp: "2026-11-28T10:14:00Z", token: token.token },
+    });
+  });
+});
+
+describe("describeCluster: a cluster that is not ACTIVE", () => {
+  it("says its state", async () => {
+    const client = {
+      send: async () => ({ cluster: { status: "CREATING" } }),
+    } as unknown as EKSClient;
+    await expect(describeCluster(client, "new", "us-east-1")).rejects.toMatchObject({
+      code: "cluster-not-active",
+      message:
+        'EKS cluster "new" in us-east-1 is CREATING, not ACTIVE: its API server cannot take Jobs yet',
+    });
+    expect(new EksAuthError("x", "y")).toBeInstanceOf(Error);
+  });
+});
