@@ -1,3 +1,4 @@
+import { EksAuthError, eksAuth } from "@ondemand-eks/eks-auth";
 import {
   type ClusterAuth,
   ClusterAuthError,
@@ -14,6 +15,8 @@ export interface ClusterFlags {
   readonly kubeconfig?: string;
   readonly context?: string;
   readonly inCluster?: boolean;
+  readonly eksCluster?: string;
+  readonly region?: string;
   readonly timeout?: string;
 }
 
@@ -22,6 +25,14 @@ export const EXIT_UNAVAILABLE = 3;
 
 async function clusterAuth(flags: ClusterFlags, io: CliIo): Promise<ClusterAuth> {
   try {
+    if (flags.eksCluster) {
+      if (flags.kubeconfig || flags.context || flags.inCluster) {
+        throw new CliError(
+          "--eks-cluster cannot be combined with --kubeconfig, --context or --in-cluster",
+        );
+      }
+      return await eksAuth({ clusterName: flags.eksCluster, region: regionOf(flags, io) });
+    }
     if (flags.inCluster) {
       if (flags.kubeconfig || flags.context) {
         throw new CliError("--in-cluster cannot be combined with --kubeconfig or --context");
@@ -35,9 +46,18 @@ async function clusterAuth(flags: ClusterFlags, io: CliIo): Promise<ClusterAuth>
       ...(flags.context ? { context: flags.context } : {}),
     });
   } catch (error) {
-    if (error instanceof ClusterAuthError) throw new CliError(error.message);
+    if (error instanceof ClusterAuthError || error instanceof EksAuthError) {
+      throw new CliError(error.message);
+    }
     throw error;
   }
+}
+
+/** --region, else AWS_REGION, else AWS_DEFAULT_REGION. */
+export function regionOf(flags: { readonly region?: string }, io: CliIo): string {
+  const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+  if (!region) throw new CliError("--region: required for EKS (or set AWS_REGION)");
+  return region;
 }
 
 function timeoutMs(raw: string | undefined): number {

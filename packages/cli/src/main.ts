@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
+import { eksToken } from "./commands/eks-token.js";
 import { render } from "./commands/render.js";
 import { renderDeployment } from "./commands/render-deployment.js";
 import { schedule } from "./commands/schedule.js";
@@ -48,6 +49,11 @@ function clusterOptions(command: Command): Command {
     .option("--kubeconfig <file>", "kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config)")
     .option("--context <name>", "kubeconfig context (default: its current-context)")
     .option("--in-cluster", "use the pod's ServiceAccount token instead of a kubeconfig")
+    .option(
+      "--eks-cluster <name>",
+      "an EKS cluster: find it with DescribeCluster and authenticate with IAM (AWS credential chain)",
+    )
+    .option("--region <region>", "AWS region of --eks-cluster (default: $AWS_REGION)")
     .option(
       "--timeout <seconds>",
       "give up on the API server after this long, retries included",
@@ -139,6 +145,17 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   ).action(async (flags) => {
     status = await validate(flags, io);
   });
+
+  program
+    .command("eks-token")
+    .description(
+      "print an EKS token as a kubectl ExecCredential (client.authentication.k8s.io/v1beta1)",
+    )
+    .requiredOption("--cluster-name <name>", "the EKS cluster's name")
+    .option("--region <region>", "its AWS region (default: $AWS_REGION, then $AWS_DEFAULT_REGION)")
+    .action(async (flags) => {
+      status = await eksToken(flags, io);
+    });
 
   for (const command of program.commands) command.addHelpText("after", EXIT_HELP);
 
