@@ -8,7 +8,7 @@ import type { Log } from "./binaries.js";
 import { cacheRoot, RUNS_DIR } from "./paths.js";
 import { freePort } from "./ports.js";
 import { logTail, runningPid, startDaemon, stopAllDaemons } from "./processes.js";
-import { runDirName } from "./test-run.js";
+import { cleanUpAbandonedRuns, runDirName } from "./test-run.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -88,6 +88,7 @@ export async function startMoto(
 ): Promise<Moto> {
   const log = options.log ?? ((line: string) => process.stderr.write(`[moto ${name}] ${line}\n`));
   const python = await ensureMoto(log);
+  await cleanUpAbandonedRuns(log);
   const dir = join(RUNS_DIR, runDirName(name, process.pid));
   await mkdir(dir, { recursive: true });
   const port = await freePort();
