@@ -88,15 +88,42 @@ describe("aws-iam-authenticator's checks, on our tokens", () => {
     ["too long", `${baseToken}${"A".repeat(4096)}`],
     ["no prefix", baseToken.slice(TOKEN_PREFIX.length)],
     ["padded base64", `${baseToken}=`],
-    ["http", reencode((u) => void (u.protocol = "http:"))],
-    ["another host", reencode((u) => void (u.hostname = "sts.example.com"))],
-    ["global endpoint", reencode((u) => void (u.hostname = "sts.amazonaws.com"))],
+    [
+      "http",
+      reencode((u) => {
+        u.protocol = "http:";
+      }),
+    ],
+    [
+      "another host",
+      reencode((u) => {
+        u.hostname = "sts.example.com";
+      }),
+    ],
+    [
+      "global endpoint",
+      reencode((u) => {
+        u.hostname = "sts.amazonaws.com";
+      }),
+    ],
     [
       "another partition's host",
-      reencode((u) => void (u.hostname = "sts.cn-north-1.amazonaws.com.cn")),
+      reencode((u) => {
+        u.hostname = "sts.cn-north-1.amazonaws.com.cn";
+      }),
     ],
-    ["a port", reencode((u) => void (u.port = "8443"))],
-    ["another path", reencode((u) => void (u.pathname = "/x"))],
+    [
+      "a port",
+      reencode((u) => {
+        u.port = "8443";
+      }),
+    ],
+    [
+      "another path",
+      reencode((u) => {
+        u.pathname = "/x";
+      }),
+    ],
     ["an extra query key", reencode((u) => u.searchParams.append("Foo", "1"))],
     ["a repeated key", reencode((u) => u.searchParams.append("Action", "GetCallerIdentity"))],
     ["another action", reencode((u) => u.searchParams.set("Action", "AssumeRole"))],
