@@ -145,6 +145,9 @@ export class Submitter {
         };
       }
       attempts += 1;
+      // An attempt cut short by the deadline (not by its own timeout) that times out
+      // says less than the failure before it, which is then the one reported.
+      const shortened = remaining < this.#attemptTimeoutMs;
       const signal = this.#attemptSignal(remaining, options.signal);
       let failure: Failure;
       try {
@@ -220,7 +223,9 @@ export class Submitter {
           return { ...common(), outcome: "unavailable", message: failure.message };
         case "transient": {
           failures += 1;
-          lastProblem = failure.message;
+          if (!(shortened && failures > 1 && failure.message === "request timed out")) {
+            lastProblem = failure.message;
+          }
           const delay = backoffDelay(failures, this.#policy, this.#random, failure.retryAfterMs);
           if (this.#now() + delay >= deadline) {
             return {

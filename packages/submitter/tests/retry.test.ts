@@ -161,7 +161,7 @@ describe("retries", () => {
     script = [];
     // Waits at their cap (10, 20, 40, 50, 50... ms), so the loop is not a busy one.
     const s = await submitter({
-      timeoutMs: 1_000,
+      timeoutMs: 5_000,
       random: () => 1,
       retry: { initialDelayMs: 10, maxDelayMs: 50 },
     });
