@@ -7,6 +7,7 @@ import {
   type SubmitOutcome,
   Submitter,
 } from "@ondemand-eks/submitter";
+import { awsCredentials } from "./aws-credentials.js";
 import { CliError } from "./errors.js";
 import type { CliIo } from "./io.js";
 
@@ -31,7 +32,11 @@ async function clusterAuth(flags: ClusterFlags, io: CliIo): Promise<ClusterAuth>
           "--eks-cluster cannot be combined with --kubeconfig, --context or --in-cluster",
         );
       }
-      return await eksAuth({ clusterName: flags.eksCluster, region: regionOf(flags, io) });
+      return await eksAuth({
+        clusterName: flags.eksCluster,
+        region: regionOf(flags, io),
+        credentials: awsCredentials(io),
+      });
     }
     if (flags.inCluster) {
       if (flags.kubeconfig || flags.context) {

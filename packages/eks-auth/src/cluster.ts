@@ -18,13 +18,35 @@ export async function describeCluster(
   client: EKSClient,
   clusterName: string,
   region: string,
+  timeoutMs = 15_000,
 ): Promise<ClusterEndpoint> {
   let cluster: Cluster | undefined;
   try {
-    ({ cluster } = await client.send(new DescribeClusterCommand({ name: clusterName })));
+    ({ cluster } = await client.send(new DescribeClusterCommand({ name: clusterName }), {
+      abortSignal: AbortSignal.timeout(timeoutMs),
+    }));
   } catch (error) {
     const name = (error as { name?: string }).name ?? "";
     const message = (error as Error).message;
+    if (name === "AbortError" || name === "TimeoutError") {
+      throw new EksAuthError(
+        "describe-failed",
+        `DescribeCluster for "${clusterName}" in ${region} did not answer within ${timeoutMs} ms`,
+      );
+    }
+    // The credentials themselves are wrong: no permission would help.
+    const badCredentials = [
+      "UnrecognizedClientException",
+      "InvalidClientTokenId",
+      "InvalidSignatureException",
+      "ExpiredTokenException",
+    ];
+    if (badCredentials.includes(name)) {
+      throw new EksAuthError(
+        "credentials",
+        `the AWS credentials were refused by EKS in ${region} (${name}): check the access key, secret and session`,
+      );
+    }
     if (name === "ResourceNotFoundException") {
       throw new EksAuthError(
         "cluster-not-found",
@@ -32,10 +54,11 @@ export async function describeCluster(
       );
     }
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    const denied = ["AccessDeniedException", "UnrecognizedClientException", "InvalidClientTokenId"];
-    if (denied.includes(name) || status === 403) {
-      // Only a recognised error's own words are kept: an unparsable body says nothing useful.
-      const detail = denied.includes(name) ? `${name}: ${message}` : `HTTP ${status}`;
+    // A 403 whose body the SDK could not read (moto answers EKS errors in XML) is taken
+    // for a denial too; a recognised error keeps its own words.
+    const unreadable = name === "" || name === "SyntaxError" || name === "Error";
+    if (name === "AccessDeniedException" || (status === 403 && unreadable)) {
+      const detail = name === "AccessDeniedException" ? `${name}: ${message}` : `HTTP ${status}`;
       throw new EksAuthError(
         "access-denied",
         `not allowed to describe EKS cluster "${clusterName}" in ${region}: grant eks:DescribeCluster on it, or give the endpoint and CA in the settings (${detail})`,
@@ -52,10 +75,11 @@ export async function describeCluster(
       `DescribeCluster for "${clusterName}" returned no cluster`,
     );
   }
-  if (cluster.status !== "ACTIVE") {
+  // UPDATING (a version upgrade, a config change) keeps serving; the rest cannot.
+  if (cluster.status !== "ACTIVE" && cluster.status !== "UPDATING") {
     throw new EksAuthError(
       "cluster-not-active",
-      `EKS cluster "${clusterName}" in ${region} is ${cluster.status ?? "in an unknown state"}, not ACTIVE: its API server cannot take Jobs yet`,
+      `EKS cluster "${clusterName}" in ${region} is ${cluster.status ?? "in an unknown state"}, not ACTIVE: its API server cannot take Jobs`,
     );
   }
   const ca = cluster.certificateAuthority?.data;

@@ -3,7 +3,9 @@ import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import type { ClusterAuth } from "@ondemand-eks/submitter";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { type ClusterEndpoint, describeCluster } from "./cluster.js";
+import { EksAuthError } from "./errors.js";
 import { partitionOf } from "./partition.js";
+import { checkClusterName } from "./token.js";
 import { TokenSource } from "./token-source.js";
 
 export interface EksAuthOptions {
@@ -19,6 +21,8 @@ export interface EksAuthOptions {
   caPem?: string;
   /** For DescribeCluster; default: a client for the region with the same credentials. */
   eksClient?: EKSClient;
+  /** Longest wait for DescribeCluster, and for the credential provider. Default 15 s. */
+  timeoutMs?: number;
   /** For tests: the clock used for signing and refresh. */
   now?: () => number;
 }
@@ -30,18 +34,42 @@ export interface EksAuthOptions {
  */
 export async function eksAuth(options: EksAuthOptions): Promise<ClusterAuth> {
   partitionOf(options.region);
+  checkClusterName(options.clusterName);
+  if ((options.endpoint === undefined) !== (options.caPem === undefined)) {
+    throw new EksAuthError(
+      "invalid-settings",
+      options.endpoint === undefined
+        ? "endpoint: required when caPem is given (give both, or neither to use DescribeCluster)"
+        : "caPem: required when endpoint is given (give both, or neither to use DescribeCluster)",
+    );
+  }
+  if (options.endpoint !== undefined && !/^https:\/\/[^/\s]+/.test(options.endpoint)) {
+    throw new EksAuthError(
+      "invalid-settings",
+      `endpoint: expected an https:// URL, received ${JSON.stringify(options.endpoint)}`,
+    );
+  }
+  const timeoutMs = options.timeoutMs ?? 15_000;
   const credentials = options.credentials ?? defaultProvider();
   let cluster: ClusterEndpoint;
   if (options.endpoint && options.caPem) {
     cluster = { endpoint: options.endpoint, caPem: options.caPem };
   } else {
-    const client = options.eksClient ?? new EKSClient({ region: options.region, credentials });
-    cluster = await describeCluster(client, options.clusterName, options.region);
+    const client =
+      options.eksClient ??
+      new EKSClient({
+        region: options.region,
+        credentials,
+        requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
+        maxAttempts: 2,
+      });
+    cluster = await describeCluster(client, options.clusterName, options.region, timeoutMs);
   }
   const tokens = new TokenSource({
     clusterName: options.clusterName,
     region: options.region,
     credentials,
+    credentialsTimeoutMs: timeoutMs,
     ...(options.now ? { now: options.now } : {}),
   });
   return {

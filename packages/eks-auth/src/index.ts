@@ -9,6 +9,7 @@ export { EksAuthError } from "./errors.js";
 export { execCredential } from "./exec-credential.js";
 export { type Partition, partitionOf, stsHostname } from "./partition.js";
 export {
+  checkClusterName,
   createToken,
   type EksToken,
   PRESIGN_EXPIRES_SECONDS,

@@ -20,6 +20,14 @@ export function partitionOf(region: string): Partition {
   if (region.startsWith("us-gov-")) return { id: "aws-us-gov", dnsSuffix: "amazonaws.com" };
   if (region.startsWith("us-isob-")) return { id: "aws-iso-b", dnsSuffix: "sc2s.sgov.gov" };
   if (region.startsWith("us-iso-")) return { id: "aws-iso", dnsSuffix: "c2s.ic.gov" };
+  // Other isolated partitions (us-isof, eu-isoe...) have endpoints of their own: refuse
+  // rather than sign for the wrong host.
+  if (/^[a-z]{2}-iso[a-z]*-/.test(region)) {
+    throw new EksAuthError(
+      "invalid-settings",
+      `region: ${region} is in an isolated partition this version does not know the STS endpoint of`,
+    );
+  }
   return { id: "aws", dnsSuffix: "amazonaws.com" };
 }
 

@@ -9,6 +9,8 @@ export interface TokenSourceOptions {
   credentials: AwsCredentialIdentityProvider;
   /** Refresh this long before a token stops being accepted. Default 60 s (at 14 minutes). */
   refreshMarginMs?: number;
+  /** Longest wait for the credential provider (STS, SSO, instance metadata). Default 15 s. */
+  credentialsTimeoutMs?: number;
   /** For tests: the clock. */
   now?: () => number;
 }
@@ -19,53 +21,112 @@ export interface CachedToken extends EksToken {
   refreshAt: Date;
 }
 
+/** The least time a token is handed out for, even when its credentials are about to expire. */
+const MIN_REUSE_MS = 5_000;
+
 /**
  * Hands out EKS tokens, signing a new one only when the cached one is due for refresh:
  * 14 minutes after signing (tokens live 15), or a minute before the credentials behind it
- * expire, whichever is first. Concurrent callers during a refresh share one signing.
+ * expire, whichever is first. Concurrent callers share one signing; a signing that fails
+ * while the cached token is still accepted hands out the cached token.
  */
 export class TokenSource {
   readonly #options: TokenSourceOptions;
   readonly #now: () => number;
   readonly #margin: number;
+  readonly #credentialsTimeout: number;
   #current: CachedToken | undefined;
   #pending: Promise<CachedToken> | undefined;
+  #pendingForced = false;
 
   constructor(options: TokenSourceOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#margin = options.refreshMarginMs ?? 60_000;
+    this.#credentialsTimeout = options.credentialsTimeoutMs ?? 15_000;
   }
 
-  /** A token valid for at least the refresh margin. */
-  get(): Promise<CachedToken> {
+  /** A token the API server will accept for at least a few seconds more. */
+  async get(): Promise<CachedToken> {
     const current = this.#current;
-    if (current && this.#now() < current.refreshAt.getTime()) return Promise.resolve(current);
-    return this.#refresh(false);
-  }
-
-  /** Signs a new token now (after the API server refused the last one), asking for fresh credentials too. */
-  refresh(): Promise<CachedToken> {
-    return this.#refresh(true);
-  }
-
-  #refresh(force: boolean): Promise<CachedToken> {
-    this.#pending ??= this.#sign(force).finally(() => {
-      this.#pending = undefined;
-    });
-    return this.#pending;
-  }
-
-  async #sign(force: boolean): Promise<CachedToken> {
-    let credentials: AwsCredentialIdentity;
+    if (current && this.#now() < current.refreshAt.getTime()) return current;
     try {
-      credentials = await this.#options.credentials(force ? { forceRefresh: true } : undefined);
+      return await (this.#pending ?? this.#start(false));
     } catch (error) {
+      // STS or instance metadata hiccuped: the old token still works for a while.
+      if (
+        current &&
+        current === this.#current &&
+        this.#now() < current.expiresAt.getTime() - MIN_REUSE_MS
+      ) {
+        return current;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Signs a new token with fresh credentials, because the API server refused the current
+   * one. Until it is ready nobody is handed the refused token; callers share this one
+   * refresh, and one already running without fresh credentials is followed by this one.
+   */
+  refresh(): Promise<CachedToken> {
+    this.#current = undefined;
+    if (this.#pending && this.#pendingForced) return this.#pending;
+    const before = this.#pending?.catch(() => undefined) ?? Promise.resolve(undefined);
+    return this.#start(true, before);
+  }
+
+  #start(force: boolean, after: Promise<unknown> = Promise.resolve()): Promise<CachedToken> {
+    const pending: Promise<CachedToken> = after
+      .then(() => this.#sign(force))
+      .finally(() => {
+        if (this.#pending === pending) {
+          this.#pending = undefined;
+          this.#pendingForced = false;
+        }
+      });
+    this.#pending = pending;
+    this.#pendingForced = force;
+    return pending;
+  }
+
+  async #credentials(force: boolean): Promise<AwsCredentialIdentity> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new EksAuthError(
+              "credentials",
+              `no AWS credentials within ${this.#credentialsTimeout} ms (the credential provider did not answer)`,
+            ),
+          ),
+        this.#credentialsTimeout,
+      );
+    });
+    try {
+      return await Promise.race([
+        this.#options.credentials(force ? { forceRefresh: true } : undefined),
+        timeout,
+      ]);
+    } catch (error) {
+      if (error instanceof EksAuthError) throw error;
       throw new EksAuthError(
         "credentials",
         `no AWS credentials to sign an EKS token with: ${(error as Error).message}`,
       );
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  async #sign(force: boolean): Promise<CachedToken> {
+    let credentials = await this.#credentials(force);
+    const expiresSoon = (c: AwsCredentialIdentity) =>
+      c.expiration !== undefined && c.expiration.getTime() - this.#margin <= this.#now();
+    // Credentials in their last minute (a cache that has not refreshed them yet): ask once for new ones.
+    if (!force && expiresSoon(credentials)) credentials = await this.#credentials(true);
     const token = await createToken({
       clusterName: this.#options.clusterName,
       region: this.#options.region,
@@ -76,6 +137,8 @@ export class TokenSource {
     if (credentials.expiration) {
       refreshAt = Math.min(refreshAt, credentials.expiration.getTime() - this.#margin);
     }
+    // Never a refresh time in the past, which would sign a token for every request.
+    refreshAt = Math.max(refreshAt, this.#now() + MIN_REUSE_MS);
     const cached: CachedToken = { ...token, refreshAt: new Date(refreshAt) };
     this.#current = cached;
     return cached;

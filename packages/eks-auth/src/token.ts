@@ -55,13 +55,18 @@ function encode(value: string): string {
  * cluster name in the signed header `x-k8s-aws-id`. The API server (through the
  * authenticator) replays the URL to STS to learn who signed it.
  */
-export async function createToken(request: TokenRequest): Promise<EksToken> {
-  if (!CLUSTER_NAME.test(request.clusterName)) {
+/** Throws an EksAuthError naming the field unless this is a valid EKS cluster name. */
+export function checkClusterName(clusterName: string): void {
+  if (!CLUSTER_NAME.test(clusterName)) {
     throw new EksAuthError(
       "invalid-settings",
-      `clusterName: expected an EKS cluster name (letters, digits, - and _, up to 100), received ${JSON.stringify(request.clusterName)}`,
+      `clusterName: expected an EKS cluster name (letters, digits, - and _, up to 100), received ${JSON.stringify(clusterName)}`,
     );
   }
+}
+
+export async function createToken(request: TokenRequest): Promise<EksToken> {
+  checkClusterName(request.clusterName);
   const hostname = stsHostname(request.region);
   const signer = new SignatureV4({
     credentials: request.credentials,

@@ -28,6 +28,12 @@ const enforced = await startTestMoto("eks-auth-iam", {
   env: { INITIAL_NO_AUTH_ACTION_COUNT: "3" },
 });
 
+// Whatever happens below (a failed start, skipped blocks), both stop.
+afterAll(async () => {
+  await plain.moto?.stop();
+  await enforced.moto?.stop();
+});
+
 function describeWithMoto(
   name: string,
   started: typeof plain,
@@ -59,13 +65,25 @@ describeWithMoto("DescribeCluster against moto server", plain, (moto) => {
   });
 
   it("describes once, through eksAuth, and makes no AWS call when endpoint and CA are given", async () => {
+    const client = eks(moto.endpoint);
+    let calls = 0;
+    client.middlewareStack.add(
+      (next) => (args) => {
+        calls += 1;
+        return next(args);
+      },
+      { step: "initialize" },
+    );
     const auth = await eksAuth({
       clusterName: "ci",
       region,
       credentials: async () => admin,
-      eksClient: eks(moto.endpoint),
+      eksClient: client,
     });
     expect(auth.server).toMatch(/^https:\/\//);
+    await auth.headers();
+    await auth.headers();
+    expect(calls).toBe(1);
     const given = await eksAuth({
       clusterName: "ci",
       region,

@@ -49,6 +49,11 @@ const run: TestRun = await startTestControlPlane("eks-auth-e2e", {
     "--authentication-token-webhook-cache-ttl=0s",
   ],
 });
+afterAll(async () => {
+  await run.teardown();
+  await webhook.close();
+  await rm(dir, { recursive: true, force: true });
+});
 const title = "EKS IAM tokens against the local kube-apiserver";
 
 (run.info.available ? describe : describe.skip)(
@@ -75,12 +80,7 @@ const title = "EKS IAM tokens against the local kube-apiserver";
         }),
       });
     });
-    afterAll(async () => {
-      submitter?.close();
-      await run.teardown();
-      await webhook.close();
-      await rm(dir, { recursive: true, force: true });
-    });
+    afterAll(() => submitter?.close());
 
     it("creates a Job as the IAM identity, with only the scheduler's rights", async () => {
       expect(await submitter.submit(manifest())).toMatchObject({ outcome: "created" });

@@ -123,8 +123,134 @@ describe("describeCluster: a cluster that is not ACTIVE", () => {
     await expect(describeCluster(client, "new", "us-east-1")).rejects.toMatchObject({
       code: "cluster-not-active",
       message:
-        'EKS cluster "new" in us-east-1 is CREATING, not ACTIVE: its API server cannot take Jobs yet',
+        'EKS cluster "new" in us-east-1 is CREATING, not ACTIVE: its API server cannot take Jobs',
     });
     expect(new EksAuthError("x", "y")).toBeInstanceOf(Error);
+  });
+});
+
+describe("describeCluster: what each answer means", () => {
+  const client = (send: () => Promise<unknown>) => ({ send }) as unknown as EKSClient;
+  it("accepts an UPDATING cluster, which keeps serving during an upgrade", async () => {
+    const cluster = await describeCluster(
+      client(async () => ({
+        cluster: {
+          status: "UPDATING",
+          endpoint: "https://x.eks",
+          certificateAuthority: { data: "UEVN" },
+        },
+      })),
+      "ci",
+      "us-east-1",
+    );
+    expect(cluster).toEqual({ endpoint: "https://x.eks", caPem: "PEM" });
+  });
+
+  it("tells refused credentials from a missing permission", async () => {
+    const failing = (name: string, status: number) =>
+      client(async () => {
+        throw Object.assign(new Error(`${name} happened`), {
+          name,
+          $metadata: { httpStatusCode: status },
+        });
+      });
+    await expect(
+      describeCluster(failing("InvalidSignatureException", 403), "ci", "us-east-1"),
+    ).rejects.toMatchObject({
+      code: "credentials",
+    });
+    await expect(
+      describeCluster(failing("ExpiredTokenException", 403), "ci", "us-east-1"),
+    ).rejects.toMatchObject({
+      code: "credentials",
+    });
+    await expect(
+      describeCluster(failing("AccessDeniedException", 403), "ci", "us-east-1"),
+    ).rejects.toMatchObject({
+      code: "access-denied",
+      message: expect.stringContaining("(AccessDeniedException: AccessDeniedException happened)"),
+    });
+  });
+
+  it("gives up at its deadline", async () => {
+    const hung = client(
+      (...args: unknown[]) =>
+        new Promise((_, reject) => {
+          const signal = (args[1] as { abortSignal: AbortSignal }).abortSignal;
+          signal.addEventListener("abort", () =>
+            reject(Object.assign(new Error("aborted"), { name: "AbortError" })),
+          );
+        }),
+    );
+    await expect(describeCluster(hung, "ci", "us-east-1", 50)).rejects.toMatchObject({
+      code: "describe-failed",
+      message: 'DescribeCluster for "ci" in us-east-1 did not answer within 50 ms',
+    });
+  });
+});
+
+describe("TokenSource under trouble", () => {
+  it("gives up on a hung credential provider, and recovers when it answers again", async () => {
+    let hang = true;
+    const source = new TokenSource({
+      clusterName: "ci",
+      region: "us-east-1",
+      credentialsTimeoutMs: 50,
+      credentials: async () => {
+        if (hang) return new Promise<AwsCredentialIdentity>(() => {});
+        return { accessKeyId: "AKID", secretAccessKey: "s" };
+      },
+    });
+    await expect(source.get()).rejects.toMatchObject({ code: "credentials" });
+    hang = false;
+    expect((await source.get()).token).toMatch(/^k8s-aws-v1\./);
+  });
+
+  it("hands out the cached token while it is valid if signing a new one fails", async () => {
+    let now = start;
+    let fail = false;
+    const source = new TokenSource({
+      clusterName: "ci",
+      region: "us-east-1",
+      now: () => now,
+      credentials: async () => {
+        if (fail) throw new Error("IMDS timeout");
+        return { accessKeyId: "AKID", secretAccessKey: "s" };
+      },
+    });
+    const first = await source.get();
+    fail = true;
+    now += minutes(14) + 10_000;
+    expect((await source.get()).token).toBe(first.token);
+    now += minutes(1);
+    await expect(source.get()).rejects.toMatchObject({ code: "credentials" });
+  });
+
+  it("a forced refresh gets fresh credentials even while a normal one runs, and nobody gets the refused token", async () => {
+    const h = harness();
+    const refused = await h.source.get();
+    h.advance(minutes(14));
+    const normal = h.source.get();
+    const forced = h.source.refresh();
+    const during = h.source.get();
+    const [a, b, c] = await Promise.all([normal, forced, during]);
+    expect(h.calls).toEqual([undefined, undefined, true]);
+    expect(b.token).not.toBe(refused.token);
+    expect(c.token).toBe(b.token);
+    expect(a.token).not.toBe(refused.token);
+  });
+
+  it("never schedules a refresh in the past, even for credentials in their last seconds", async () => {
+    const h = harness({
+      accessKeyId: "ASIA",
+      secretAccessKey: "s",
+      sessionToken: "t",
+      expiration: new Date(start + 30_000),
+    });
+    const token = await h.source.get();
+    expect(h.calls).toEqual([undefined, true]);
+    expect(token.refreshAt.getTime()).toBeGreaterThanOrEqual(start + 5_000);
+    for (let i = 0; i < 10; i++) await h.source.get();
+    expect(h.calls).toHaveLength(2);
   });
 });

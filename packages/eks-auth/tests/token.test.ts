@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createToken, partitionOf, TOKEN_PREFIX } from "@ondemand-eks/eks-auth";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { TokenRejected, verifyToken } from "./helpers/verifier.js";
+import { verifyToken } from "./helpers/verifier.js";
 
 interface Vector {
   name: string;
@@ -84,62 +84,83 @@ describe("aws-iam-authenticator's checks, on our tokens", () => {
     return TOKEN_PREFIX + Buffer.from(url.toString()).toString("base64url");
   };
 
+  const set = (key: string, value: string) => reencode((u) => u.searchParams.set(key, value));
+  // Each case breaks one rule and must be refused by that rule: the checks run without the
+  // signature check, so no case passes only because its signature broke.
   it.each([
-    ["too long", `${baseToken}${"A".repeat(4096)}`],
-    ["no prefix", baseToken.slice(TOKEN_PREFIX.length)],
-    ["padded base64", `${baseToken}=`],
+    ["too long", `${baseToken}${"A".repeat(4096)}`, "token is too large"],
+    ["no prefix", baseToken.slice(TOKEN_PREFIX.length), "missing the k8s-aws-v1. prefix"],
+    ["padded base64", `${baseToken}=`, "not unpadded base64url"],
     [
       "http",
       reencode((u) => {
         u.protocol = "http:";
       }),
+      "unexpected scheme",
     ],
     [
       "another host",
       reencode((u) => {
         u.hostname = "sts.example.com";
       }),
-    ],
-    [
-      "global endpoint",
-      reencode((u) => {
-        u.hostname = "sts.amazonaws.com";
-      }),
+      "unexpected host",
     ],
     [
       "another partition's host",
       reencode((u) => {
         u.hostname = "sts.cn-north-1.amazonaws.com.cn";
       }),
+      "unexpected host",
     ],
     [
       "a port",
       reencode((u) => {
         u.port = "8443";
       }),
+      "unexpected host",
     ],
     [
       "another path",
       reencode((u) => {
         u.pathname = "/x";
       }),
-    ],
-    ["an extra query key", reencode((u) => u.searchParams.append("Foo", "1"))],
-    ["a repeated key", reencode((u) => u.searchParams.append("Action", "GetCallerIdentity"))],
-    ["another action", reencode((u) => u.searchParams.set("Action", "AssumeRole"))],
-    ["cluster id not signed", reencode((u) => u.searchParams.set("X-Amz-SignedHeaders", "host"))],
-    ["expires over 900", reencode((u) => u.searchParams.set("X-Amz-Expires", "901"))],
-    ["no date", reencode((u) => u.searchParams.delete("X-Amz-Date"))],
-    [
-      "a tampered signature",
-      reencode((u) => u.searchParams.set("X-Amz-Signature", "0".repeat(64))),
+      "unexpected path",
     ],
     [
-      "another cluster's date",
-      reencode((u) => u.searchParams.set("X-Amz-Date", "20261128T100115Z")),
+      "an extra query key",
+      reencode((u) => u.searchParams.append("Foo", "1")),
+      "non-whitelisted query parameter Foo",
     ],
-  ])("rejects a token with %s", (_, token) => {
-    expect(() => verifyToken(token, options)).toThrow(TokenRejected);
+    [
+      "a repeated key",
+      reencode((u) => u.searchParams.append("Action", "GetCallerIdentity")),
+      "multiple values",
+    ],
+    ["another action", set("Action", "AssumeRole"), "unexpected action"],
+    [
+      "cluster id not signed",
+      set("X-Amz-SignedHeaders", "host"),
+      "x-k8s-aws-id is not a signed header",
+    ],
+    ["expires over 900", set("X-Amz-Expires", "901"), "invalid X-Amz-Expires"],
+    ["negative expires", set("X-Amz-Expires", "-1"), "invalid X-Amz-Expires"],
+    [
+      "no date",
+      reencode((u) => u.searchParams.delete("X-Amz-Date")),
+      "X-Amz-Date missing or malformed",
+    ],
+  ])("rejects a token with %s", (_, token, reason) => {
+    const { secrets: _secrets, ...withoutSignature } = options;
+    expect(() => verifyToken(token, withoutSignature)).toThrow(reason);
+  });
+
+  it("rejects a tampered signature, and a date moved after signing", () => {
+    expect(() => verifyToken(set("X-Amz-Signature", "0".repeat(64)), options)).toThrow(
+      "signature does not match",
+    );
+    expect(() => verifyToken(set("X-Amz-Date", "20261128T100115Z"), options)).toThrow(
+      "signature does not match",
+    );
   });
 
   it("rejects a token older than 15 minutes, and one for another cluster", () => {
@@ -184,6 +205,19 @@ describe("aws-iam-authenticator's checks, on our tokens", () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("partitions", () => {
+  it("knows each partition's STS host, and refuses isolated ones it does not know", async () => {
+    const { stsHostname } = await import("@ondemand-eks/eks-auth");
+    expect(stsHostname("us-east-1")).toBe("sts.us-east-1.amazonaws.com");
+    expect(stsHostname("cn-northwest-1")).toBe("sts.cn-northwest-1.amazonaws.com.cn");
+    expect(stsHostname("us-gov-east-1")).toBe("sts.us-gov-east-1.amazonaws.com");
+    expect(stsHostname("us-iso-east-1")).toBe("sts.us-iso-east-1.c2s.ic.gov");
+    expect(stsHostname("us-isob-east-1")).toBe("sts.us-isob-east-1.sc2s.sgov.gov");
+    expect(() => stsHostname("eu-isoe-west-1")).toThrow("isolated partition");
+    expect(() => stsHostname("us-isof-south-1")).toThrow("isolated partition");
   });
 });
 

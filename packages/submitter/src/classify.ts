@@ -59,7 +59,14 @@ export function classify(error: unknown, now: number): Failure {
     }
     return { kind: "rejected", status, reason: reason || `HTTP${status}`, message };
   }
-  const { name, code, message } = error as { name?: string; code?: string; message?: string };
+  const { name, code, message, retryable } = error as {
+    name?: string;
+    code?: string;
+    message?: string;
+    retryable?: unknown;
+  };
+  // An auth that could not get credentials for now (see ClusterAuth) says so.
+  if (retryable === true) return { kind: "transient", message: message ?? String(error) };
   if (name === "AbortError") return { kind: "transient", message: "request timed out" };
   if (code && TRANSIENT_CODES.has(code)) return { kind: "transient", message: message ?? code };
   return { kind: "fatal", message: message ?? String(error) };

@@ -51,6 +51,13 @@ describe("classify", () => {
       expect(classify(system(code), now).kind).toBe("fatal");
     }
     expect(classify("something odd", now).kind).toBe("fatal");
+    // An auth that could not get credentials for now says so with retryable: true.
+    const noCredentials = Object.assign(new Error("no AWS credentials"), { retryable: true });
+    expect(classify(noCredentials, now)).toEqual({
+      kind: "transient",
+      message: "no AWS credentials",
+    });
+    expect(classify(Object.assign(new Error("bad"), { retryable: false }), now).kind).toBe("fatal");
   });
 
   it("keeps the server's message and reason, whatever shape the body has", () => {

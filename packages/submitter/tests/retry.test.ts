@@ -28,6 +28,12 @@ let server: Server;
 let script: Scripted[] = [];
 let requests: { method: string; url: string; authorization?: string }[] = [];
 let connections = 0;
+/**
+ * Each test's submitters mark their requests with it, and the server answers (and
+ * counts) only the current test's: a request an earlier test cancelled can still reach
+ * the server late, and must not take this test's scripted answers.
+ */
+let testRun = 0;
 
 function status(code: number, reason: string, message: string) {
   return JSON.stringify({
@@ -54,6 +60,10 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
+      if (request.headers["x-test-run"] !== String(testRun)) {
+        response.writeHead(503).end();
+        return;
+      }
       requests.push({
         method: request.method ?? "",
         url: request.url ?? "",
@@ -82,6 +92,7 @@ afterAll(async () => {
 });
 
 afterEach(() => {
+  testRun += 1;
   script = [];
   requests = [];
   connections = 0;
@@ -98,6 +109,9 @@ async function submitter(
     headers: async () => ({ Authorization: "Bearer test-token" }),
     ...options.auth,
   };
+  const run = String(testRun);
+  const headers = auth.headers.bind(auth);
+  auth.headers = async () => ({ ...(await headers()), "x-test-run": run });
   // No jitter wait: the tests count requests, they do not time them.
   return new Submitter({ random: () => 0, timeoutMs: 20_000, ...options, auth });
 }

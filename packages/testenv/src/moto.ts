@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { access, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
@@ -29,14 +29,15 @@ export class PythonMissingError extends Error {
 export async function ensureMoto(log: Log, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const dir = join(cacheRoot(env), "moto", MOTO_VERSION);
   const python = join(dir, "bin", "python");
+  // Finished installs only: the marker is written last, with the version.
   const ready = () =>
-    access(join(dir, "bin", "moto_server")).then(
-      () => true,
+    readFile(join(dir, "installed"), "utf8").then(
+      (text) => text.trim() === MOTO_VERSION,
       () => false,
     );
   if (await ready()) return python;
   try {
-    await execFileAsync("python3", ["-c", "import venv"], { env, timeout: 30_000 });
+    await execFileAsync("python3", ["-c", "import venv, ensurepip"], { env, timeout: 30_000 });
   } catch (error) {
     throw new PythonMissingError((error as Error).message.split("\n")[0] ?? "python3 failed");
   }
@@ -45,7 +46,8 @@ export async function ensureMoto(log: Log, env: NodeJS.ProcessEnv = process.env)
     lockfilePath: `${dir}.lock`,
     stale: 60_000,
     update: 10_000,
-    retries: { retries: 600, factor: 1, minTimeout: 1_000, maxTimeout: 1_000 },
+    // Another process may be installing: wait for it, longer than its pip may take.
+    retries: { retries: 1200, factor: 1, minTimeout: 1_000, maxTimeout: 1_000 },
   });
   try {
     if (await ready()) return python;

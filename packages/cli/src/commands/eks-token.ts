@@ -1,6 +1,5 @@
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { EksAuthError, execCredential, TokenSource } from "@ondemand-eks/eks-auth";
-import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import { awsCredentials } from "../aws-credentials.js";
 import { regionOf } from "../cluster.js";
 import { CliError } from "../errors.js";
 import type { CliIo } from "../io.js";
@@ -8,19 +7,6 @@ import type { CliIo } from "../io.js";
 export interface EksTokenFlags {
   readonly clusterName: string;
   readonly region?: string;
-}
-
-/** Keys from the CLI's environment when it has them; the SDK's whole chain otherwise. */
-function credentialsFrom(io: CliIo): AwsCredentialIdentityProvider {
-  const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN } = io.env;
-  if (AWS_ACCESS_KEY_ID && AWS_SECRET_ACCESS_KEY) {
-    return async () => ({
-      accessKeyId: AWS_ACCESS_KEY_ID,
-      secretAccessKey: AWS_SECRET_ACCESS_KEY,
-      ...(AWS_SESSION_TOKEN ? { sessionToken: AWS_SESSION_TOKEN } : {}),
-    });
-  }
-  return defaultProvider();
 }
 
 /**
@@ -31,7 +17,7 @@ export async function eksToken(flags: EksTokenFlags, io: CliIo): Promise<number>
   const source = new TokenSource({
     clusterName: flags.clusterName,
     region: regionOf(flags, io),
-    credentials: credentialsFrom(io),
+    credentials: awsCredentials(io),
   });
   try {
     io.stdout(`${execCredential(await source.get())}\n`);

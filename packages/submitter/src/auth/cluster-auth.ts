@@ -9,7 +9,11 @@ export interface ClusterAuth {
   readonly tls: ClusterTls;
   /** Where the credentials come from, for error messages. Never contains a secret. */
   readonly description: string;
-  /** Headers for one request (typically `Authorization`); called before every request. */
+  /**
+   * Headers for one request (typically `Authorization`); called before every request.
+   * An error with `retryable: true` (credentials briefly unavailable) is retried within
+   * the submission's deadline; any other error ends it as `unavailable`.
+   */
   headers(): Promise<Record<string, string>>;
   /**
    * Called once after the API server answered 401. Resolves true when it found newer
