@@ -10,6 +10,9 @@ export const sharedTestConfig: ViteUserConfig = {
   ssr: { resolve: { conditions: ["@ondemand-eks/source", "import", "node", "default"] } },
   test: {
     include: ["tests/**/*.test.ts"],
+    // Property tests run hundreds of cases; on a busy 2-core machine (every package's
+    // tests and three control planes at once) 5 s is too tight. Nothing here is timed.
+    testTimeout: 30_000,
     setupFiles: [new URL("./vitest.fail-on-console.ts", import.meta.url).pathname],
     onConsoleLog: () => false,
   },
