@@ -27,12 +27,18 @@ export type {
   RenderEventOptions,
   RenderedEvent,
 } from "./scheduling/render-event.js";
-export { renderEvent } from "./scheduling/render-event.js";
+export { renderEvent, renderParsedEvent } from "./scheduling/render-event.js";
 export { type Route, routeJob } from "./scheduling/route.js";
 export {
   SAMPLE_JOB_UUID,
   sampleManifest,
   sampleScheduledJob,
 } from "./scheduling/sample-manifest.js";
+export {
+  type ScheduleDependencies,
+  type ScheduleOutcome,
+  type SubmitResult,
+  schedule,
+} from "./scheduling/schedule.js";
 export * from "./settings.js";
 export { fromZodIssues, joinPath, zodErrorMap } from "./zod-issues.js";

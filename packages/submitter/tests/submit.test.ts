@@ -110,6 +110,28 @@ describeWithCluster("submit against a real API server", () => {
     });
   });
 
+  it("is the submit of the core's schedule(): created, then exists, for one event", async () => {
+    const { resolveSettings, schedule } = await import("@ondemand-eks/core");
+    const { readFileSync } = await import("node:fs");
+    const event = JSON.parse(
+      readFileSync(new URL("../../../examples/job-scheduled.json", import.meta.url), "utf8"),
+    ) as { detail: { job: { uuid: string } } };
+    event.detail.job.uuid = randomUUID();
+    const pods = await bundledLibrary();
+    const dependencies = {
+      settings: resolveSettings({}),
+      lookup: (name: string) => pods.get(name),
+      submit: (manifest: Parameters<Submitter["submit"]>[0]) => submitter.submit(manifest),
+    };
+    expect(await schedule(event, dependencies)).toMatchObject({
+      outcome: "created",
+      job: event.detail.job.uuid,
+      podDefinition: "node-postgres",
+    });
+    expect(await schedule(event, dependencies)).toMatchObject({ outcome: "exists" });
+    expect(await jobsFor(event.detail.job.uuid)).toHaveLength(1);
+  });
+
   it("creates a long-polling definition's Deployment, idempotently", async () => {
     const { buildDeployment, resolveSettings } = await import("@ondemand-eks/core");
     const pods = await bundledLibrary();

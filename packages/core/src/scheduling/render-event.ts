@@ -1,6 +1,6 @@
 import { InvalidEventError } from "../errors.js";
 import { type ParseEventOptions, parseEvent } from "../events/parse-event.js";
-import type { ScheduledJob } from "../events/types.js";
+import type { ParsedEvent, ScheduledJob } from "../events/types.js";
 import { buildJob } from "../manifest/job.js";
 import type { JobManifest } from "../manifest/kubernetes.js";
 import type { PodDefinition } from "../pod-definition/schema.js";
@@ -38,7 +38,14 @@ export type RenderedEvent =
  * ```
  */
 export function renderEvent(input: unknown, options: RenderEventOptions): RenderedEvent {
-  const event = parseEvent(input, options);
+  return renderParsedEvent(parseEvent(input, options), options);
+}
+
+/** {@link renderEvent} for an event already parsed (so a caller can log its job UUID first). */
+export function renderParsedEvent(
+  event: ParsedEvent,
+  options: Pick<RenderEventOptions, "settings" | "lookup">,
+): RenderedEvent {
   if (event.kind === "ignored") return event;
   if (event.kind === "finished") {
     return { kind: "ignored", reason: `job ${event.job.uuid} has finished: nothing to schedule` };

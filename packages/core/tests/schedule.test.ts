@@ -1,0 +1,186 @@
+import {
+  type JobManifest,
+  type PodDefinition,
+  type ScheduleOutcome,
+  type SubmitResult,
+  schedule,
+  UnknownPodDefinitionError,
+} from "@ondemand-eks/core";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { loadEvent, podDefinition, settings } from "./helpers/fixtures.js";
+
+const definitions: Record<string, PodDefinition> = {
+  default: podDefinition({ name: "default" }),
+  "node-postgres": podDefinition({ name: "node-postgres" }),
+};
+
+/** Dependencies with a scripted submitter, recording what reached it and the log. */
+function harness(result: SubmitResult | (() => Promise<SubmitResult>) = created()) {
+  const submitted: JobManifest[] = [];
+  const logged: ScheduleOutcome[] = [];
+  let clock = 1_000;
+  return {
+    submitted,
+    logged,
+    dependencies: {
+      settings: settings(),
+      lookup: (name: string) => {
+        const found = definitions[name];
+        if (!found) throw new UnknownPodDefinitionError(name, Object.keys(definitions));
+        return found;
+      },
+      submit: async (manifest: JobManifest) => {
+        submitted.push(manifest);
+        clock += 7;
+        return typeof result === "function" ? result() : result;
+      },
+      now: () => clock,
+      log: (outcome: ScheduleOutcome) => logged.push(outcome),
+    },
+  };
+}
+
+function created(outcome: "created" | "exists" = "created"): SubmitResult {
+  return { outcome, name: "buildkite-x", namespace: "buildkite", attempts: 1 };
+}
+
+const JOB = "0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70";
+
+function event(rules: string[] = ["queue=default", "pod=node-postgres"]) {
+  const e = loadEvent("eventbridge-job-scheduled") as { detail: { job: Record<string, unknown> } };
+  e.detail.job.agent_query_rules = rules;
+  return e;
+}
+
+describe("schedule: one outcome per event", () => {
+  it("created: the Job was made, with where it went", async () => {
+    const h = harness();
+    const outcome = await schedule(event(), h.dependencies);
+    expect(outcome).toEqual({
+      outcome: "created",
+      job: expect.any(String),
+      name: "buildkite-x",
+      namespace: "buildkite",
+      queue: "default",
+      podDefinition: "node-postgres",
+      attempts: 1,
+      durationMs: 7,
+    });
+    expect(h.submitted).toHaveLength(1);
+    expect(h.submitted[0]?.metadata.name).toBe(`buildkite-${outcome.job}`);
+    expect(h.logged).toEqual([outcome]);
+  });
+
+  it("exists: a duplicate event", async () => {
+    const outcome = await schedule(event(), harness(created("exists")).dependencies);
+    expect(outcome.outcome).toBe("exists");
+  });
+
+  it("ignored: another queue, without submitting", async () => {
+    const h = harness();
+    const outcome = await schedule(event(["queue=deploy"]), h.dependencies);
+    expect(outcome).toMatchObject({
+      outcome: "ignored",
+      reason: expect.stringContaining("deploy"),
+    });
+    expect(outcome.job).toBeDefined();
+    expect(h.submitted).toHaveLength(0);
+  });
+
+  it("ignored: another event type", async () => {
+    const h = harness();
+    const other = { ...event(), "detail-type": "Build Started" };
+    expect(await schedule(other, h.dependencies)).toMatchObject({ outcome: "ignored" });
+    expect(h.submitted).toHaveLength(0);
+  });
+
+  it("invalid: a malformed body, naming the field, with no job known", async () => {
+    const broken = event();
+    delete broken.detail.job.uuid;
+    const outcome = await schedule(broken, harness().dependencies);
+    expect(outcome).toMatchObject({ outcome: "invalid", reason: expect.stringContaining("uuid") });
+    expect(outcome.job).toBeUndefined();
+  });
+
+  it("invalid: an unknown pod definition, with the job it was for", async () => {
+    const h = harness();
+    const outcome = await schedule(event(["queue=default", "pod=gpu"]), h.dependencies);
+    expect(outcome).toMatchObject({ outcome: "invalid", reason: expect.stringContaining("gpu") });
+    expect(outcome.job).toMatch(/^[0-9a-f-]{36}$/);
+    expect(h.submitted).toHaveLength(0);
+  });
+
+  it("invalid: the API server refused the Job", async () => {
+    const outcome = await schedule(
+      event(),
+      harness({
+        outcome: "rejected",
+        status: 422,
+        reason: "Invalid",
+        message: "bad field",
+        attempts: 1,
+      }).dependencies,
+    );
+    expect(outcome).toMatchObject({
+      outcome: "invalid",
+      reason: "the API server refused the Job: 422 Invalid: bad field",
+    });
+  });
+
+  it("failed: the API server could not be reached (retrying may help)", async () => {
+    const outcome = await schedule(
+      event(),
+      harness({ outcome: "unavailable", message: "ECONNREFUSED", attempts: 9 }).dependencies,
+    );
+    expect(outcome).toMatchObject({ outcome: "failed", attempts: 9, job: expect.any(String) });
+  });
+
+  it("failed: a submitter that throws does not escape", async () => {
+    const outcome = await schedule(
+      event(),
+      harness(async () => {
+        throw new Error("socket closed");
+      }).dependencies,
+    );
+    expect(outcome).toMatchObject({
+      outcome: "failed",
+      reason: "submitting failed: socket closed",
+    });
+  });
+
+  it("never logs the job's command", async () => {
+    const h = harness();
+    const e = event();
+    e.detail.job.command = "curl https://secret.example/?token=hunter2";
+    await schedule(e, h.dependencies);
+    expect(JSON.stringify(h.logged)).not.toContain("hunter2");
+  });
+
+  it("never throws, and logs exactly one outcome, for any input", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.jsonValue(), fc.constant(event()), fc.anything()),
+        fc.constantFrom<SubmitResult>(
+          created(),
+          created("exists"),
+          { outcome: "rejected", status: 400, reason: "BadRequest", message: "m", attempts: 1 },
+          { outcome: "unavailable", message: "m", attempts: 3 },
+        ),
+        async (input, result) => {
+          const h = harness(result);
+          const outcome = await schedule(input, h.dependencies);
+          expect(["created", "exists", "ignored", "invalid", "failed"]).toContain(outcome.outcome);
+          expect(h.logged).toEqual([outcome]);
+          // Submitted exactly once when the event was ours and valid, else never.
+          const reachedServer =
+            outcome.outcome === "created" ||
+            outcome.outcome === "exists" ||
+            ((outcome.outcome === "invalid" || outcome.outcome === "failed") &&
+              outcome.reason.startsWith("the API server"));
+          expect(h.submitted).toHaveLength(reachedServer ? 1 : 0);
+        },
+      ),
+    );
+  });
+});
