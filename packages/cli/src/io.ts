@@ -9,6 +9,12 @@ export interface CliIo {
   /** A whole file as text, at most `limit` bytes (read as a stream: a huge file is refused, not loaded). */
   readonly readFile: (path: string, limit: number) => Promise<string>;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * For long-running commands: a signal aborted when they should shut down (SIGTERM or
+   * SIGINT for the process; tests abort their own). Asking for it is what installs the
+   * signal handlers, so short commands still stop on Ctrl-C as usual.
+   */
+  readonly shutdown?: () => AbortSignal;
 }
 
 async function readStream(stream: NodeJS.ReadableStream, limit: number): Promise<string> {
@@ -33,11 +39,22 @@ export class InputTooLargeError extends Error {
 
 /** The real process: standard streams, files, environment. */
 export function processIo(): CliIo {
+  let shutdown: AbortController | undefined;
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     readStdin: (limit) => readStream(process.stdin, limit),
     readFile: (path, limit) => readStream(createReadStream(path), limit),
     env: process.env,
+    shutdown: () => {
+      if (!shutdown) {
+        const controller = new AbortController();
+        for (const signal of ["SIGTERM", "SIGINT"] as const) {
+          process.once(signal, () => controller.abort(signal));
+        }
+        shutdown = controller;
+      }
+      return shutdown.signal;
+    },
   };
 }

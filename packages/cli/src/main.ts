@@ -3,6 +3,7 @@ import { eksToken } from "./commands/eks-token.js";
 import { render } from "./commands/render.js";
 import { renderDeployment } from "./commands/render-deployment.js";
 import { schedule } from "./commands/schedule.js";
+import { serveHttp } from "./commands/serve-http.js";
 import { validate } from "./commands/validate.js";
 import { describeError } from "./errors.js";
 import type { CliIo } from "./io.js";
@@ -144,6 +145,27 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     ),
   ).action(async (flags) => {
     status = await validate(flags, io);
+  });
+
+  const serve = program.command("serve").description("run an entry point until SIGTERM");
+  settingsOptions(
+    clusterOptions(
+      serve
+        .command("http")
+        .description("receive Buildkite webhooks on POST /webhook and schedule their jobs")
+        .option("--port <number>", "port to listen on (default: $PORT, then 8080)")
+        .option("--host <address>", "address to listen on", "0.0.0.0")
+        .option(
+          "--webhook-token-file <file>",
+          "file holding the webhook token (default: $BUILDKITE_WEBHOOK_TOKEN)",
+        )
+        .option("--require-signature", "accept only X-Buildkite-Signature, not a plain token")
+        .option("--signature-window <seconds>", "largest accepted signature age", "300")
+        .option("--body-limit <bytes>", "largest accepted body", String(1024 * 1024))
+        .option("--dry-run", "render and log each Job instead of submitting it"),
+    ),
+  ).action(async (flags) => {
+    status = await serveHttp(flags, io);
   });
 
   program

@@ -11,6 +11,7 @@ import {
   ServerConfiguration,
   type V1Deployment,
   type V1Job,
+  VersionApi,
 } from "@kubernetes/client-node";
 import { type DeploymentManifest, type JobManifest, LABELS } from "@ondemand-eks/core";
 import { abortable } from "./abortable.js";
@@ -59,6 +60,7 @@ export class Submitter {
   readonly #agent: Agent;
   readonly #batch: BatchV1Api;
   readonly #apps: AppsV1Api;
+  readonly #version: VersionApi;
   readonly #policy: RetryPolicy;
   readonly #timeoutMs: number;
   readonly #attemptTimeoutMs: number;
@@ -105,6 +107,7 @@ export class Submitter {
     });
     this.#batch = new BatchV1Api(configuration);
     this.#apps = new AppsV1Api(configuration);
+    this.#version = new VersionApi(configuration);
   }
 
   /** The API server this submitter talks to. */
@@ -251,6 +254,20 @@ export class Submitter {
     if (!refresh || remaining <= 0) return false;
     try {
       return await abortable(refresh.call(this.#auth), this.#attemptSignal(remaining, caller));
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Whether the API server answers (GET /version) within `timeoutMs`, with these
+   * credentials: for readiness probes. Never throws.
+   */
+  async ping(timeoutMs = 2_000): Promise<boolean> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      await abortable(this.#version.getCode(this.#callOptions(signal)), signal);
+      return true;
     } catch {
       return false;
     }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { LABELS } from "@ondemand-eks/core";
-import type { Submitter } from "@ondemand-eks/submitter";
+import { kubeconfigAuth, Submitter } from "@ondemand-eks/submitter";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   adminApis,
@@ -8,6 +8,7 @@ import {
   bundledLibrary,
   describeWithCluster,
   jobsFor,
+  kubeconfigPath,
   manifestFor,
 } from "./helpers/cluster.js";
 
@@ -108,6 +109,14 @@ describeWithCluster("submit against a real API server", () => {
       reason: "NotFound",
       attempts: 1,
     });
+  });
+
+  it("ping() says whether the API server answers, within its deadline", async () => {
+    expect(await submitter.ping()).toBe(true);
+    const auth = await kubeconfigAuth({ path: kubeconfigPath() });
+    const nowhere = new Submitter({ auth: { ...auth, server: "https://127.0.0.1:1" } });
+    expect(await nowhere.ping(500)).toBe(false);
+    nowhere.close();
   });
 
   it("is the submit of the core's schedule(): created, then exists, for one event", async () => {
