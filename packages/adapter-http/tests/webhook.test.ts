@@ -88,11 +88,11 @@ describe("authentication", () => {
     ["a signature of another body", { "x-buildkite-signature": sign(`${BODY} `) }],
     [
       "a signature too old",
-      { "x-buildkite-signature": sign(BODY, Math.floor(Date.now() / 1000) - 301) },
+      { "x-buildkite-signature": sign(BODY, Math.floor(Date.now() / 1000) - 3600) },
     ],
     [
       "a signature from the future",
-      { "x-buildkite-signature": sign(BODY, Math.floor(Date.now() / 1000) + 301) },
+      { "x-buildkite-signature": sign(BODY, Math.floor(Date.now() / 1000) + 3600) },
     ],
     ["a malformed signature", { "x-buildkite-signature": "timestamp=1,signature=zz" }],
   ])("refuses %s with 401 and no detail, scheduling nothing", async (_, headers) => {
@@ -216,5 +216,26 @@ describe("health, readiness, metrics, shutdown", () => {
     release();
     expect((await inFlight).status).toBe(202);
     await closing;
+  });
+});
+
+describe("the signature window's edges", () => {
+  const body = Buffer.from(BODY);
+  const now = 1_800_000_000_000;
+  const at = (offsetSeconds: number) => {
+    const timestamp = now / 1000 + offsetSeconds;
+    const signature = createHmac("sha256", TOKEN)
+      .update(`${timestamp}.`)
+      .update(body)
+      .digest("hex");
+    return authenticateWebhook(
+      { "x-buildkite-signature": `timestamp=${timestamp},signature=${signature}` },
+      body,
+      { token: TOKEN, now: () => now },
+    ).ok;
+  };
+  it("accepts up to 5 minutes either way, and not a second more", () => {
+    expect([at(-300), at(300), at(0)]).toEqual([true, true, true]);
+    expect([at(-301), at(301)]).toEqual([false, false]);
   });
 });
