@@ -3,8 +3,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CliIo, processIo, run } from "@ondemand-eks/cli";
 import { startTestControlPlane, type TestRun } from "@ondemand-eks/testenv";
+import { adapterContract, type Observed } from "@ondemand-eks/testenv/contract";
 import { afterAll, describe } from "vitest";
-import { adapterContract, type Observed } from "./contract.js";
 import { tempDir } from "./helpers.js";
 
 const TOKEN = "contract-token";

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { startApiserver, stopApiserver, type TestRun } from "@ondemand-eks/testenv";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { startApiserver, stopApiserver } from "./control-plane.js";
+import type { TestRun } from "./test-run.js";
 
 /**
  * The contract every entry point keeps, run against each adapter with the same cases.
