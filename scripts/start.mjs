@@ -1,7 +1,8 @@
-// `npm start`: bring up the local control plane (building it the first time), schedule
-// the bundled sample event through the real CLI, and show the Job it made.
-import { setTimeout as sleep } from "node:timers/promises";
-import { BatchV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+// `npm start`: bring up the local control plane (building it the first time), then run
+// the webhook adapter against it and print how to send it the bundled sample event.
+import { randomBytes } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { join, relative } from "node:path";
 import { processIo, run } from "@ondemand-eks/cli";
 import { SHARED_KUBECONFIG, upShared } from "@ondemand-eks/testenv";
 
@@ -18,52 +19,59 @@ try {
   );
   process.exit(1);
 }
-const kubeconfig = "./.testenv/kubeconfig";
-say(`Local Kubernetes API server: ${state.server} (admin kubeconfig: ${kubeconfig})`);
-say(`Scheduling the sample event ${EVENT}:`);
-let printed = "";
-const status = await run(
-  ["schedule", "--event", EVENT, "--kubeconfig", SHARED_KUBECONFIG, "-o", "json"],
-  { ...processIo(), stdout: (text) => (printed += text) },
-);
-if (status !== 0) process.exit(status);
-const outcome = JSON.parse(printed);
-say(
-  `  ${outcome.outcome}: Job ${outcome.namespace}/${outcome.name} (pod definition ${outcome.podDefinition})`,
-);
-await showJob(outcome.namespace, outcome.name);
 
-async function showJob(namespace, name) {
-  const config = new KubeConfig();
-  config.loadFromFile(SHARED_KUBECONFIG);
-  const batch = config.makeApiClient(BatchV1Api);
-  const core = config.makeApiClient(CoreV1Api);
-  const job = await batch.readNamespacedJob({ name, namespace });
-  const uuid = job.metadata?.labels?.["buildkite.com/job-uuid"];
-  let pods = [];
-  for (let i = 0; i < 50 && pods.length === 0; i++) {
-    pods = (
-      await core.listNamespacedPod({
-        namespace,
-        labelSelector: `batch.kubernetes.io/job-name=${name}`,
-      })
-    ).items;
-    if (pods.length === 0) await sleep(100);
-  }
-  say(`  created ${job.metadata?.creationTimestamp?.toISOString()}, uid ${job.metadata?.uid}`);
-  for (const pod of pods) {
-    const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map(
-      (c) => c.name,
-    );
-    say(`  pod ${pod.metadata?.name}: ${pod.status?.phase} (containers: ${containers.join(", ")})`);
-  }
-  say("  No kubelet runs here, so the pod stays Pending; on a real cluster it runs the agent.");
+// A webhook token for this checkout, kept next to the kubeconfig (git-ignored).
+const tokenFile = join(SHARED_KUBECONFIG, "..", "webhook-token");
+const token = await readFile(tokenFile, "utf8").catch(async () => {
+  const fresh = randomBytes(24).toString("hex");
+  await writeFile(tokenFile, `${fresh}\n`, { mode: 0o600 });
+  return fresh;
+});
+const kubeconfig = `./${relative(process.cwd(), SHARED_KUBECONFIG)}`;
+const io = processIo();
+const status = await run(
+  [
+    "serve",
+    "http",
+    "--port",
+    process.env.PORT ?? "8080",
+    "--host",
+    "127.0.0.1",
+    "--kubeconfig",
+    SHARED_KUBECONFIG,
+    "--webhook-token-file",
+    tokenFile,
+  ],
+  {
+    ...io,
+    stderr: (text) => {
+      io.stderr(text);
+      const url = /listening on (\S+)/.exec(text)?.[1];
+      if (url) instructions(url);
+    },
+  },
+);
+process.exit(status);
+
+function instructions(url) {
   say();
-  say("Look at it with kubectl:");
+  say(`Local Kubernetes API server: ${state.server} (admin kubeconfig: ${kubeconfig})`);
+  say(`Webhook adapter: ${url}/webhook (token in ${relative(process.cwd(), tokenFile)})`);
+  say();
+  say("Send it the sample event, signed as Buildkite signs webhooks (paste into another shell):");
+  say();
+  say(`  TOKEN=$(cat ${relative(process.cwd(), tokenFile)}) BODY=$(cat ${EVENT}) TS=$(date +%s)`);
   say(
-    `  kubectl --kubeconfig ${kubeconfig} -n ${namespace} get jobs,pods -l buildkite.com/job-uuid=${uuid}`,
+    `  SIG=$(printf '%s.%s' "$TS" "$BODY" | openssl dgst -sha256 -hmac "$TOKEN" -r | cut -d' ' -f1)`,
   );
-  say(`  kubectl --kubeconfig ${kubeconfig} -n ${namespace} get job ${name} -o yaml`);
-  say("Run `npm start` again: the same event finds its Job and reports `exists`.");
-  say("Stop the control plane and delete its data: npm run testenv:down");
+  say(`  curl -sS -X POST ${url}/webhook -H 'Content-Type: application/json' \\`);
+  say(
+    `    -H 'X-Buildkite-Event: job.scheduled' -H "X-Buildkite-Signature: timestamp=$TS,signature=$SIG" \\`,
+  );
+  say(`    --data-binary "$BODY"`);
+  say();
+  say("It answers 202 with the Job's name (again: `exists`). See the Job and its Pod with:");
+  say(`  kubectl --kubeconfig ${kubeconfig} -n buildkite get jobs,pods`);
+  say("Stop with Ctrl-C; `npm run testenv:down` stops the control plane and deletes its data.");
+  say();
 }

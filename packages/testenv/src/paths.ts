@@ -11,8 +11,10 @@ export const TOOLS_MODULE_DIR = join(REPO_ROOT, "tools", "k8s");
 /** Manifests applied to every control plane, so a job can be scheduled straight away. */
 export const DEPLOY_DIR = join(REPO_ROOT, "deploy", "kubernetes");
 
-/** The control plane `npm run testenv:up` starts; `.testenv/` is git-ignored. */
-export const SHARED_ENV_DIR = join(REPO_ROOT, ".testenv");
+/** The control plane `npm run testenv:up` starts; `.testenv/` is git-ignored (`ONDEMAND_EKS_TESTENV_DIR` moves it). */
+export const SHARED_ENV_DIR = process.env.ONDEMAND_EKS_TESTENV_DIR
+  ? resolve(process.env.ONDEMAND_EKS_TESTENV_DIR)
+  : join(REPO_ROOT, ".testenv");
 
 /** Where throwaway control planes for test runs live, one directory each. */
 export const RUNS_DIR = join(SHARED_ENV_DIR, "runs");
