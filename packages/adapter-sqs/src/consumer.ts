@@ -1,0 +1,186 @@
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { ScheduleOutcome } from "@ondemand-eks/core";
+
+export interface SqsConsumerOptions {
+  client: SQSClient;
+  queueUrl: string;
+  /** The core's schedule() with its dependencies bound. */
+  schedule: (input: unknown) => Promise<ScheduleOutcome>;
+  /** Messages scheduled at once. Default 10. */
+  concurrency?: number;
+  /** Long-poll wait, seconds (SQS allows 0..20). Default 20. */
+  waitTimeSeconds?: number;
+  /** Visibility a message gets, and is extended by while in progress, seconds. Default 60. */
+  visibilityTimeoutSeconds?: number;
+  /** One structured line per event or problem; never given bodies or secrets. */
+  log?: (entry: Record<string, unknown>) => void;
+  /** Called with each outcome (for metrics). */
+  onOutcome?: (outcome: ScheduleOutcome) => void;
+}
+
+const DONE = new Set<ScheduleOutcome["outcome"]>(["created", "exists", "ignored"]);
+
+/**
+ * Long-polls one SQS queue and schedules each message's event. A message is deleted only
+ * after `created`, `exists` or `ignored`: `failed` ones reappear after their visibility
+ * timeout and are tried again; `invalid` ones are left for the queue's redrive policy
+ * (its dead-letter queue) and logged. While a message is in progress its visibility is
+ * extended, so a slow API server never makes it reappear while we still work on it.
+ */
+export class SqsConsumer {
+  readonly #options: Required<Omit<SqsConsumerOptions, "log" | "onOutcome">> &
+    Pick<SqsConsumerOptions, "log" | "onOutcome">;
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #heartbeats = new Set<NodeJS.Timeout>();
+  #stopping = new AbortController();
+  #loop: Promise<void> | undefined;
+
+  constructor(options: SqsConsumerOptions) {
+    this.#options = {
+      concurrency: 10,
+      waitTimeSeconds: 20,
+      visibilityTimeoutSeconds: 60,
+      ...options,
+    };
+  }
+
+  /** Starts polling; resolves once the loop runs. */
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** Messages being scheduled right now. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /**
+   * Stops receiving and waits for messages in flight to finish (up to `graceMs`).
+   * Unfinished ones are not deleted: they reappear for the next consumer.
+   */
+  async stop(graceMs = 25_000): Promise<void> {
+    this.#stopping.abort();
+    await Promise.race([
+      (async () => {
+        await this.#loop?.catch(() => {});
+        await Promise.allSettled([...this.#inFlight]);
+      })(),
+      new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
+    ]);
+    // Past the grace period: stop extending what is unfinished, so it reappears soon
+    // for another consumer (as it would had this process died).
+    for (const heartbeat of this.#heartbeats) clearInterval(heartbeat);
+    this.#heartbeats.clear();
+  }
+
+  async #run(): Promise<void> {
+    const { client, queueUrl, concurrency } = this.#options;
+    while (!this.#stopping.signal.aborted) {
+      const room = concurrency - this.#inFlight.size;
+      if (room <= 0) {
+        await Promise.race([...this.#inFlight]);
+        continue;
+      }
+      let messages: Message[] = [];
+      try {
+        const answer = await client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: Math.min(10, room),
+            WaitTimeSeconds: this.#options.waitTimeSeconds,
+            VisibilityTimeout: this.#options.visibilityTimeoutSeconds,
+            MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+          }),
+          { abortSignal: this.#stopping.signal },
+        );
+        messages = answer.Messages ?? [];
+      } catch (error) {
+        if (this.#stopping.signal.aborted) break;
+        this.#options.log?.({ msg: "receive failed", error: (error as Error).message });
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        continue;
+      }
+      for (const message of messages) {
+        const work: Promise<void> = this.#handle(message).finally(() =>
+          this.#inFlight.delete(work),
+        );
+        this.#inFlight.add(work);
+      }
+    }
+  }
+
+  async #handle(message: Message): Promise<void> {
+    const { client, queueUrl, visibilityTimeoutSeconds } = this.#options;
+    const receipt = message.ReceiptHandle ?? "";
+    // Extend visibility at half the timeout while this message is in progress.
+    const heartbeat = setInterval(
+      () => {
+        client
+          .send(
+            new ChangeMessageVisibilityCommand({
+              QueueUrl: queueUrl,
+              ReceiptHandle: receipt,
+              VisibilityTimeout: visibilityTimeoutSeconds,
+            }),
+          )
+          .catch((error: Error) =>
+            this.#options.log?.({ msg: "visibility extension failed", error: error.message }),
+          );
+      },
+      (visibilityTimeoutSeconds * 1000) / 2,
+    );
+    this.#heartbeats.add(heartbeat);
+    try {
+      let input: unknown;
+      try {
+        input = JSON.parse(message.Body ?? "");
+      } catch {
+        input = message.Body ?? "";
+      }
+      let outcome: ScheduleOutcome;
+      try {
+        outcome = await this.#options.schedule(input);
+      } catch (error) {
+        // schedule() does not throw; if a wrapper does, the message simply comes back.
+        this.#options.log?.({
+          msg: "schedule threw",
+          messageId: message.MessageId,
+          error: (error as Error).message,
+        });
+        return;
+      }
+      this.#options.onOutcome?.(outcome);
+      const { durationMs, ...rest } = outcome;
+      this.#options.log?.({
+        msg: "message",
+        messageId: message.MessageId,
+        receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
+        durationMs,
+        ...rest,
+      });
+      if (DONE.has(outcome.outcome)) {
+        try {
+          await client.send(
+            new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }),
+          );
+        } catch (error) {
+          // Not deleted: it comes back after its visibility timeout and ends `exists`.
+          this.#options.log?.({
+            msg: "delete failed",
+            messageId: message.MessageId,
+            error: (error as Error).message,
+          });
+        }
+      }
+    } finally {
+      clearInterval(heartbeat);
+      this.#heartbeats.delete(heartbeat);
+    }
+  }
+}
