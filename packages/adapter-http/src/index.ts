@@ -4,5 +4,6 @@
  */
 export { createWebhookHandler, type WebhookHandlerOptions } from "./handler.js";
 export { type AdapterMetrics, createMetrics } from "./metrics.js";
+export { startOpsServer } from "./ops-server.js";
 export { startWebhookServer, type WebhookServer } from "./server.js";
 export { type AuthResult, authenticateWebhook, type WebhookAuthOptions } from "./webhook-auth.js";

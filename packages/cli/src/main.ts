@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
+import { consumeSqs } from "./commands/consume-sqs.js";
 import { eksToken } from "./commands/eks-token.js";
 import { render } from "./commands/render.js";
 import { renderDeployment } from "./commands/render-deployment.js";
@@ -166,6 +167,33 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     ),
   ).action(async (flags) => {
     status = await serveHttp(flags, io);
+  });
+
+  const consume = program.command("consume").description("consume a queue until SIGTERM");
+  settingsOptions(
+    clusterOptions(
+      consume
+        .command("sqs")
+        .description(
+          "take Buildkite events from an SQS queue (fed by EventBridge) and schedule their jobs",
+        )
+        .requiredOption("--queue-url <url>", "the queue's URL")
+        .option("--concurrency <n>", "messages in progress at most", "10")
+        .option("--wait <seconds>", "long-poll wait (0 to 20)", "20")
+        .option(
+          "--visibility-timeout <seconds>",
+          "visibility while in progress, extended as needed",
+          "60",
+        )
+        .option(
+          "--port <number>",
+          "port of /healthz, /readyz and /metrics (default: $PORT, then 8080)",
+        )
+        .option("--host <address>", "address of those endpoints", "0.0.0.0")
+        .option("--sqs-endpoint <url>", "another SQS endpoint (a local emulator)"),
+    ),
+  ).action(async (flags) => {
+    status = await consumeSqs(flags, io);
   });
 
   program
