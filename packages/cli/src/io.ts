@@ -58,3 +58,13 @@ export function processIo(): CliIo {
     },
   };
 }
+
+/** Resolves when the process is asked to shut down (never, for an io without a shutdown signal). */
+export function untilShutdown(io: CliIo): Promise<void> {
+  const signal = io.shutdown?.();
+  return new Promise<void>((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve();
+    signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}

@@ -6,7 +6,8 @@ import { bundledLibraryDir, loadPodLibrary } from "@ondemand-eks/pod-library";
 import { awsCredentials } from "../aws-credentials.js";
 import { type ClusterFlags, regionOf, submitterFor } from "../cluster.js";
 import { CliError } from "../errors.js";
-import type { CliIo } from "../io.js";
+import { type CliIo, untilShutdown } from "../io.js";
+import { wholeNumber } from "../numbers.js";
 import { loadCliSettings, type SettingsFlags } from "../settings.js";
 
 export interface ConsumeSqsFlags extends SettingsFlags, ClusterFlags {
@@ -19,29 +20,21 @@ export interface ConsumeSqsFlags extends SettingsFlags, ClusterFlags {
   readonly sqsEndpoint?: string;
 }
 
-function whole(name: string, raw: string, min: number, max: number): number {
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
-    throw new CliError(`${name}: expected a whole number from ${min} to ${max}, received "${raw}"`);
-  }
-  return value;
-}
-
 /** `ondemand-eks consume sqs`: the SQS consumer, with health and metrics, until SIGTERM. */
 export async function consumeSqs(flags: ConsumeSqsFlags, io: CliIo): Promise<number> {
   const { settings, library } = await loadCliSettings(flags, io);
   if (!/^https?:\/\/\S+$/.test(flags.queueUrl)) {
     throw new CliError(`--queue-url: expected the queue's URL, received "${flags.queueUrl}"`);
   }
-  const concurrency = whole("--concurrency", flags.concurrency, 1, 100);
-  const waitTimeSeconds = whole("--wait", flags.wait, 0, 20);
-  const visibilityTimeoutSeconds = whole(
+  const concurrency = wholeNumber("--concurrency", flags.concurrency, 1, 100);
+  const waitTimeSeconds = wholeNumber("--wait", flags.wait, 0, 20);
+  const visibilityTimeoutSeconds = wholeNumber(
     "--visibility-timeout",
     flags.visibilityTimeout,
     2,
     43_200,
   );
-  const port = whole("--port", flags.port ?? io.env.PORT ?? "8080", 0, 65535);
+  const port = wholeNumber("--port", flags.port ?? io.env.PORT ?? "8080", 0, 65535);
   const pods = await loadPodLibrary(library ?? bundledLibraryDir());
   const submitter = await submitterFor(flags, io);
   const metrics = createMetrics();
@@ -81,12 +74,7 @@ export async function consumeSqs(flags: ConsumeSqsFlags, io: CliIo): Promise<num
   });
   consumer.start();
   io.stderr(`ondemand-eks: consuming ${flags.queueUrl}; health and metrics on ${ops.url}\n`);
-  const stop = io.shutdown?.();
-  await new Promise<void>((resolve) => {
-    if (!stop) return;
-    if (stop.aborted) resolve();
-    stop.addEventListener("abort", () => resolve(), { once: true });
-  });
+  await untilShutdown(io);
   io.stderr("ondemand-eks: shutting down: finishing messages in flight\n");
   await consumer.stop();
   await ops.close();

@@ -3,7 +3,8 @@ import { type JobManifest, type SubmitResult, schedule } from "@ondemand-eks/cor
 import { bundledLibraryDir, loadPodLibrary } from "@ondemand-eks/pod-library";
 import { type ClusterFlags, submitterFor } from "../cluster.js";
 import { CliError } from "../errors.js";
-import type { CliIo } from "../io.js";
+import { type CliIo, untilShutdown } from "../io.js";
+import { wholeNumber } from "../numbers.js";
 import { loadCliSettings, type SettingsFlags } from "../settings.js";
 
 export interface ServeHttpFlags extends SettingsFlags, ClusterFlags {
@@ -14,14 +15,6 @@ export interface ServeHttpFlags extends SettingsFlags, ClusterFlags {
   readonly signatureWindow: string;
   readonly bodyLimit: string;
   readonly dryRun?: boolean;
-}
-
-function whole(name: string, raw: string, min: number, max: number): number {
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
-    throw new CliError(`${name}: expected a whole number from ${min} to ${max}, received "${raw}"`);
-  }
-  return value;
 }
 
 /** The webhook token: from a file, or BUILDKITE_WEBHOOK_TOKEN; never a flag's value (ps shows those). */
@@ -42,9 +35,9 @@ async function webhookToken(flags: ServeHttpFlags, io: CliIo): Promise<string> {
 /** `ondemand-eks serve http`: the webhook adapter, until SIGTERM. */
 export async function serveHttp(flags: ServeHttpFlags, io: CliIo): Promise<number> {
   const { settings, library } = await loadCliSettings(flags, io);
-  const port = whole("--port", flags.port ?? io.env.PORT ?? "8080", 0, 65535);
-  const windowSeconds = whole("--signature-window", flags.signatureWindow, 1, 86_400);
-  const bodyLimit = whole("--body-limit", flags.bodyLimit, 1_024, 64 * 1024 * 1024);
+  const port = wholeNumber("--port", flags.port ?? io.env.PORT ?? "8080", 0, 65535);
+  const windowSeconds = wholeNumber("--signature-window", flags.signatureWindow, 1, 86_400);
+  const bodyLimit = wholeNumber("--body-limit", flags.bodyLimit, 1_024, 64 * 1024 * 1024);
   const token = await webhookToken(flags, io);
   const pods = await loadPodLibrary(library ?? bundledLibraryDir());
   const log = (entry: Record<string, unknown>) =>
@@ -82,12 +75,7 @@ export async function serveHttp(flags: ServeHttpFlags, io: CliIo): Promise<numbe
   io.stderr(
     `ondemand-eks: listening on ${server.url} (POST /webhook; GET /healthz /readyz /metrics)${flags.dryRun ? ", dry run: nothing is submitted" : ""}\n`,
   );
-  const stop = io.shutdown?.();
-  await new Promise<void>((resolve) => {
-    if (!stop) return;
-    if (stop.aborted) resolve();
-    stop.addEventListener("abort", () => resolve(), { once: true });
-  });
+  await untilShutdown(io);
   io.stderr("ondemand-eks: shutting down: finishing requests in flight\n");
   await server.close();
   submitter?.close();
