@@ -1,11 +1,10 @@
 import { defineConfig } from "tsup";
+import { libraryBuild } from "../../tsup.shared.js";
 
 export default defineConfig({
+  ...libraryBuild,
   // index: the embeddable run(); bin: the ondemand-eks executable (shebang kept by tsup).
   entry: ["src/index.ts", "src/bin.ts"],
-  format: ["esm", "cjs"],
   dts: { entry: "src/index.ts" },
-  clean: true,
-  sourcemap: true,
-  target: "node20",
+  shims: false,
 });

@@ -1,10 +1,8 @@
 import { defineConfig } from "tsup";
+import { libraryBuild } from "../../tsup.shared.js";
 
 export default defineConfig({
+  ...libraryBuild,
   entry: ["src/index.ts", "src/events/index.ts", "src/manifest/index.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: "node20",
+  shims: false,
 });

@@ -1,14 +1,9 @@
 import { cp, rm } from "node:fs/promises";
 import { defineConfig } from "tsup";
+import { libraryBuild } from "../../tsup.shared.js";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  shims: true,
-  target: "node20",
+  ...libraryBuild,
   // The bundled library ships inside the package, copied from the repository's pods/.
   async onSuccess() {
     await rm("pods", { recursive: true, force: true });
