@@ -90,7 +90,8 @@ async function scheduleSample(url) {
     .makeApiClient(BatchV1Api)
     .readNamespacedJob({ name: outcome.name, namespace: outcome.namespace });
   let pods = [];
-  for (let i = 0; i < 50 && pods.length === 0; i++) {
+  // A control plane that just started needs a few seconds before its Job controller acts.
+  for (let i = 0; i < 300 && pods.length === 0; i++) {
     pods = (
       await config.makeApiClient(CoreV1Api).listNamespacedPod({
         namespace: outcome.namespace,
@@ -106,6 +107,7 @@ async function scheduleSample(url) {
       `  pod ${pod.metadata?.name}: ${pod.status?.phase} (containers: ${containers.map((c) => c.name).join(", ")})`,
     );
   }
+  if (pods.length === 0) say("  no Pod yet: the Job controller has not acted within 30 s");
   say("  No kubelet runs here, so the pod stays Pending; on a real cluster it runs the agent.");
 }
 

@@ -13,7 +13,7 @@ function node(args: string[], env: Record<string, string>) {
 }
 
 describeWithCluster("npm start (scripts/start.mjs)", () => {
-  it("brings up a control plane, serves the webhook, and the printed recipe creates the Job", async () => {
+  it("brings up a control plane, schedules the sample through the webhook, shows the Job, and the recipe works", async () => {
     // A control plane of its own, not the developer's .testenv.
     const env = { ONDEMAND_EKS_TESTENV_DIR: tempDir(), PORT: "0" };
     const child = node(["scripts/start.mjs"], env);
@@ -32,6 +32,14 @@ describeWithCluster("npm start (scripts/start.mjs)", () => {
         child.stdout.on("data", check);
         exited.then((code) => reject(new Error(`start.mjs exited ${code}:\n${stdout}`)));
       });
+      // It scheduled the sample event itself, through the webhook, and showed the Job.
+      expect(stdout).toContain(
+        "Scheduled the sample event examples/job-scheduled.json through the webhook: HTTP 202",
+      );
+      expect(stdout).toMatch(
+        /created: Job buildkite\/buildkite-[0-9a-f-]{36} \(pod definition node-postgres\)/,
+      );
+      expect(stdout).toMatch(/pod buildkite-[0-9a-z-]+: Pending \(containers: .*agent\)/);
       expect(stdout).toContain("openssl dgst -sha256 -hmac");
       expect(stdout).toContain("kubectl --kubeconfig");
 
@@ -54,7 +62,7 @@ describeWithCluster("npm start (scripts/start.mjs)", () => {
       });
       expect(response.status).toBe(202);
       expect(await response.json()).toMatchObject({
-        outcome: "created",
+        outcome: "exists",
         podDefinition: "node-postgres",
       });
       child.kill("SIGTERM");
