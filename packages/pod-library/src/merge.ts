@@ -43,7 +43,11 @@ function mergeObjects(
   under: string | undefined,
 ): Json {
   const dropped = new Set<string>();
-  const group = under === undefined ? undefined : EXCLUSIVE_BY_KEY[under];
+  // Own keys only: a definition may well contain a key named "toString" or "constructor".
+  const group =
+    under !== undefined && Object.hasOwn(EXCLUSIVE_BY_KEY, under)
+      ? EXCLUSIVE_BY_KEY[under]
+      : undefined;
   if (group?.some((key) => Object.hasOwn(child, key))) {
     for (const key of group) if (!Object.hasOwn(child, key)) dropped.add(key);
   }
@@ -54,7 +58,10 @@ function mergeObjects(
   for (const [key, value] of Object.entries(child)) {
     // null in a child clears what the parent set.
     if (value === null) delete out[key];
-    else defineOwn(out, key, mergeValues(parent[key], value, key));
+    else {
+      const inherited = Object.hasOwn(parent, key) ? parent[key] : undefined;
+      defineOwn(out, key, mergeValues(inherited, value, key));
+    }
   }
   return out;
 }

@@ -157,3 +157,15 @@ services:
     expect(merged).toEqual({ volumes: [{ name: "cache", hostPath: { path: "/var/cache" } }] });
   });
 });
+
+describe("keys that objects inherit", () => {
+  it("merges keys named like Object.prototype members as plain data (found by the idempotence property)", () => {
+    const value = { toString: {}, constructor: { a: 1 }, hasOwnProperty: [1] };
+    expect(mergeValues(value, value)).toEqual(value);
+    expect(mergeValues({ toString: { a: 1 } }, { toString: { b: 2 } })).toEqual({
+      toString: { a: 1, b: 2 },
+    });
+    expect(mergeValues({}, { constructor: { a: 1 } })).toEqual({ constructor: { a: 1 } });
+    expect(mergeValues({}, { toString: [1] })).toEqual({ toString: [1] });
+  });
+});
