@@ -27,9 +27,9 @@ export interface HandlerDependencies {
 
 /**
  * Handler for an EventBridge rule that targets the function directly. created, exists
- * and ignored return normally. failed throws, so Lambda retries the event. invalid throws
- * too: nothing would ever succeed, so with the template's MaximumRetryAttempts 0 it goes
- * straight to the on-failure destination, logged, never dropped silently.
+ * and ignored return normally. failed throws, so Lambda retries the event (keep the
+ * asynchronous MaximumRetryAttempts at 2, its default). invalid throws too, logged with
+ * its reason: after those retries it reaches the on-failure destination, never dropped.
  */
 export function eventBridgeHandler(dependencies: HandlerDependencies) {
   return async (event: unknown): Promise<ScheduleOutcome> => {
@@ -44,8 +44,10 @@ export function eventBridgeHandler(dependencies: HandlerDependencies) {
 /**
  * Handler for an SQS event source (EventBridge -> SQS -> Lambda; the body is the whole
  * event or its detail). Each message is scheduled on its own; only failed and invalid
- * ones are reported in batchItemFailures, so the rest are deleted. A queue's redrive
- * policy moves invalid ones to its dead-letter queue (maxReceiveCount 1 in the template).
+ * ones are reported in batchItemFailures, so the rest are deleted. failed ones need
+ * retries and invalid ones never succeed, and one redrive policy serves both: give the
+ * queue a dead-letter queue with a maxReceiveCount of about 5, enough retries to ride
+ * out an API server outage of a few minutes.
  */
 export function sqsHandler(dependencies: HandlerDependencies) {
   const concurrency = Math.max(1, dependencies.concurrency ?? 10);
@@ -60,8 +62,13 @@ export function sqsHandler(dependencies: HandlerDependencies) {
         } catch {
           input = record.body; // the core reports it invalid, with the reason
         }
-        const outcome = await dependencies.schedule(input);
-        if (outcome.outcome === "failed" || outcome.outcome === "invalid") {
+        try {
+          const outcome = await dependencies.schedule(input);
+          if (outcome.outcome === "failed" || outcome.outcome === "invalid") {
+            failures.push({ itemIdentifier: record.messageId });
+          }
+        } catch {
+          // Only this message goes back; the rest of the batch keeps its outcomes.
           failures.push({ itemIdentifier: record.messageId });
         }
       }

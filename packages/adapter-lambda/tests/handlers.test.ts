@@ -108,3 +108,22 @@ describe("SQS handler", () => {
     expect(most).toBe(4);
   });
 });
+
+describe("SQS handler when schedule throws", () => {
+  it("returns only that message, and the rest of the batch keeps its outcomes", async () => {
+    const records = [
+      { messageId: "ok", body: "{}" },
+      { messageId: "boom", body: "{}" },
+    ];
+    let calls = 0;
+    const response = await sqsHandler({
+      schedule: async () => {
+        calls += 1;
+        if (calls === 2) throw new Error("logger broke");
+        return { outcome: "ignored", reason: "r", durationMs: 0 };
+      },
+      concurrency: 1,
+    })({ Records: records });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "boom" }]);
+  });
+});

@@ -26,6 +26,9 @@ export interface SqsConsumerOptions {
 
 const DONE = new Set<ScheduleOutcome["outcome"]>(["created", "exists", "ignored"]);
 
+/** Deadline of each delete and visibility change (a receive waits its poll time plus this). */
+const CALL_TIMEOUT_MS = 10_000;
+
 /**
  * Long-polls one SQS queue and schedules each message's event. A message is deleted only
  * after `created`, `exists` or `ignored`: `failed` ones reappear after their visibility
@@ -52,7 +55,18 @@ export class SqsConsumer {
 
   /** Starts polling; resolves once the loop runs. */
   start(): void {
-    this.#loop ??= this.#run();
+    this.#loop ??= this.#run().catch((error: Error) =>
+      this.#safeLog({ msg: "consumer loop stopped", error: error.message }),
+    );
+  }
+
+  /** Logging must never be what stops the consumer. */
+  #safeLog(entry: Record<string, unknown>): void {
+    try {
+      this.#options.log?.(entry);
+    } catch {
+      // Nothing better to do with a broken logger.
+    }
   }
 
   /** Messages being scheduled right now. */
@@ -97,19 +111,30 @@ export class SqsConsumer {
             VisibilityTimeout: this.#options.visibilityTimeoutSeconds,
             MessageSystemAttributeNames: ["ApproximateReceiveCount"],
           }),
-          { abortSignal: this.#stopping.signal },
+          {
+            abortSignal: AbortSignal.any([
+              this.#stopping.signal,
+              AbortSignal.timeout(this.#options.waitTimeSeconds * 1000 + CALL_TIMEOUT_MS),
+            ]),
+          },
         );
         messages = answer.Messages ?? [];
       } catch (error) {
         if (this.#stopping.signal.aborted) break;
-        this.#options.log?.({ msg: "receive failed", error: (error as Error).message });
+        this.#safeLog({ msg: "receive failed", error: (error as Error).message });
         await new Promise((resolve) => setTimeout(resolve, 1_000));
         continue;
       }
       for (const message of messages) {
-        const work: Promise<void> = this.#handle(message).finally(() =>
-          this.#inFlight.delete(work),
-        );
+        const work: Promise<void> = this.#handle(message)
+          .catch((error: Error) =>
+            this.#safeLog({
+              msg: "message failed",
+              messageId: message.MessageId,
+              error: error.message,
+            }),
+          )
+          .finally(() => this.#inFlight.delete(work));
         this.#inFlight.add(work);
       }
     }
@@ -128,9 +153,10 @@ export class SqsConsumer {
               ReceiptHandle: receipt,
               VisibilityTimeout: visibilityTimeoutSeconds,
             }),
+            { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) },
           )
           .catch((error: Error) =>
-            this.#options.log?.({ msg: "visibility extension failed", error: error.message }),
+            this.#safeLog({ msg: "visibility extension failed", error: error.message }),
           );
       },
       (visibilityTimeoutSeconds * 1000) / 2,
@@ -148,16 +174,20 @@ export class SqsConsumer {
         outcome = await this.#options.schedule(input);
       } catch (error) {
         // schedule() does not throw; if a wrapper does, the message simply comes back.
-        this.#options.log?.({
+        this.#safeLog({
           msg: "schedule threw",
           messageId: message.MessageId,
           error: (error as Error).message,
         });
         return;
       }
-      this.#options.onOutcome?.(outcome);
+      try {
+        this.#options.onOutcome?.(outcome);
+      } catch {
+        // Metrics must not keep a message from being deleted.
+      }
       const { durationMs, ...rest } = outcome;
-      this.#options.log?.({
+      this.#safeLog({
         msg: "message",
         messageId: message.MessageId,
         receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
@@ -168,10 +198,11 @@ export class SqsConsumer {
         try {
           await client.send(
             new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }),
+            { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) },
           );
         } catch (error) {
           // Not deleted: it comes back after its visibility timeout and ends `exists`.
-          this.#options.log?.({
+          this.#safeLog({
             msg: "delete failed",
             messageId: message.MessageId,
             error: (error as Error).message,

@@ -260,3 +260,37 @@ async function visibleMessages(queueUrl: string): Promise<number> {
     });
   },
 );
+
+describe("SqsConsumer never crashes on its own callbacks", () => {
+  it("keeps consuming when the logger and the outcome callback throw", async () => {
+    const handled: string[] = [];
+    const fake = {
+      send: async (command: { constructor: { name: string } }) => {
+        if (command.constructor.name === "ReceiveMessageCommand") {
+          if (handled.length >= 2) return new Promise(() => {});
+          return { Messages: [{ MessageId: randomUUID(), ReceiptHandle: "r", Body: "{}" }] };
+        }
+        return {};
+      },
+    } as unknown as SQSClient;
+    const consumer = new SqsConsumer({
+      client: fake,
+      queueUrl: "http://q",
+      waitTimeSeconds: 0,
+      schedule: async () => {
+        handled.push("x");
+        return { outcome: "ignored", reason: "r", durationMs: 0 };
+      },
+      log: () => {
+        throw new Error("logger broke");
+      },
+      onOutcome: () => {
+        throw new Error("metrics broke");
+      },
+    });
+    consumer.start();
+    for (let i = 0; i < 100 && handled.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await consumer.stop(100);
+    expect(handled.length).toBeGreaterThanOrEqual(2);
+  });
+});

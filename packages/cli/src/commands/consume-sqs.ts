@@ -43,6 +43,8 @@ export async function consumeSqs(flags: ConsumeSqsFlags, io: CliIo): Promise<num
   const client = new SQSClient({
     region: regionOf(flags, io),
     credentials: awsCredentials(io),
+    // Deadlines on every SQS call: a half-open connection must not stall the consumer.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: (waitTimeSeconds + 10) * 1000 },
     ...(flags.sqsEndpoint ? { endpoint: flags.sqsEndpoint } : {}),
   });
   const consumer = new SqsConsumer({

@@ -67,7 +67,11 @@ export async function schedule(
   const now = dependencies.now ?? Date.now;
   const started = now();
   const outcome = await decide(input, dependencies, () => now() - started);
-  dependencies.log?.(outcome);
+  try {
+    dependencies.log?.(outcome);
+  } catch {
+    // A failing logger must not turn a scheduled job into an error.
+  }
   return outcome;
 }
 
