@@ -9,6 +9,7 @@ import {
   adapterContract,
   type Observed,
 } from "@ondemand-eks/testenv/contract";
+import { describeUnless } from "@ondemand-eks/testenv/vitest";
 import { afterAll, describe } from "vitest";
 
 // Its own control plane (the contract stops its API server), started here so that
@@ -66,74 +67,67 @@ const otherEventType = () => {
   return JSON.stringify(event);
 };
 
-const title = (name: string) =>
-  plane.info.available ? name : `${name} (skipped: ${plane.info.reason})`;
+const skipReason = plane.info.available ? undefined : plane.info.reason;
 
-(plane.info.available ? describe : describe.skip)(
-  title("contract: Lambda, EventBridge target"),
-  () => {
-    adapterContract({
-      run: () => plane,
-      library: "",
-      body: eventBody,
-      otherEventType,
-      start: async (run): Promise<AdapterUnderTest> => {
-        const { submitter, schedule } = await dependencies(run);
-        const handler = eventBridgeHandler({ schedule });
-        return {
-          async deliver(body) {
-            let input: unknown;
-            try {
-              input = JSON.parse(body);
-            } catch {
-              input = body;
-            }
-            try {
-              return (await handler(input)).outcome as Observed;
-            } catch (error) {
-              return (error as Error).name === "InvalidEventError" ? "invalid" : "failed";
-            }
-          },
-          stop: async () => submitter.close(),
-        };
-      },
-    });
-  },
-);
+describeUnless(skipReason, "contract: Lambda, EventBridge target", () => {
+  adapterContract({
+    run: () => plane,
+    library: "",
+    body: eventBody,
+    otherEventType,
+    start: async (run): Promise<AdapterUnderTest> => {
+      const { submitter, schedule } = await dependencies(run);
+      const handler = eventBridgeHandler({ schedule });
+      return {
+        async deliver(body) {
+          let input: unknown;
+          try {
+            input = JSON.parse(body);
+          } catch {
+            input = body;
+          }
+          try {
+            return (await handler(input)).outcome as Observed;
+          } catch (error) {
+            return (error as Error).name === "InvalidEventError" ? "invalid" : "failed";
+          }
+        },
+        stop: async () => submitter.close(),
+      };
+    },
+  });
+});
 
-(plane.info.available ? describe : describe.skip)(
-  title("contract: Lambda, SQS event source"),
-  () => {
-    adapterContract({
-      run: () => plane,
-      library: "",
-      body: eventBody,
-      otherEventType,
-      start: async (run): Promise<AdapterUnderTest> => {
-        const { submitter, schedule } = await dependencies(run);
-        const outcomes: Observed[] = [];
-        const handler = sqsHandler({
-          schedule: async (input) => {
-            const outcome = await schedule(input);
-            outcomes.push(outcome.outcome);
-            return outcome;
-          },
-        });
-        return {
-          async deliver(body) {
-            const messageId = randomUUID();
-            const response = await handler({ Records: [{ messageId, body }] });
-            const observed = outcomes.pop() ?? "failed";
-            // The batch response must agree: only failed and invalid go back to the queue.
-            const returned = response.batchItemFailures.some((f) => f.itemIdentifier === messageId);
-            if (returned !== (observed === "failed" || observed === "invalid")) {
-              throw new Error(`batchItemFailures disagrees with outcome ${observed}`);
-            }
-            return observed;
-          },
-          stop: async () => submitter.close(),
-        };
-      },
-    });
-  },
-);
+describeUnless(skipReason, "contract: Lambda, SQS event source", () => {
+  adapterContract({
+    run: () => plane,
+    library: "",
+    body: eventBody,
+    otherEventType,
+    start: async (run): Promise<AdapterUnderTest> => {
+      const { submitter, schedule } = await dependencies(run);
+      const outcomes: Observed[] = [];
+      const handler = sqsHandler({
+        schedule: async (input) => {
+          const outcome = await schedule(input);
+          outcomes.push(outcome.outcome);
+          return outcome;
+        },
+      });
+      return {
+        async deliver(body) {
+          const messageId = randomUUID();
+          const response = await handler({ Records: [{ messageId, body }] });
+          const observed = outcomes.pop() ?? "failed";
+          // The batch response must agree: only failed and invalid go back to the queue.
+          const returned = response.batchItemFailures.some((f) => f.itemIdentifier === messageId);
+          if (returned !== (observed === "failed" || observed === "invalid")) {
+            throw new Error(`batchItemFailures disagrees with outcome ${observed}`);
+          }
+          return observed;
+        },
+        stop: async () => submitter.close(),
+      };
+    },
+  });
+});

@@ -23,6 +23,7 @@ import {
   adapterContract,
   type Observed,
 } from "@ondemand-eks/testenv/contract";
+import { describeUnless } from "@ondemand-eks/testenv/vitest";
 import { afterAll, describe, expect, it } from "vitest";
 
 // A control plane and a moto of this file's own, started here so that a missing Go or
@@ -33,8 +34,7 @@ afterAll(async () => {
   await aws.moto?.stop();
   await plane.teardown();
 });
-const available = plane.info.available && aws.moto !== undefined;
-const reason = !plane.info.available ? plane.info.reason : (aws.skipReason ?? "");
+const skipReason = !plane.info.available ? plane.info.reason : aws.skipReason;
 
 const sqs = new SQSClient({
   region: "us-east-1",
@@ -145,121 +145,112 @@ async function visibleMessages(queueUrl: string): Promise<number> {
   );
 }
 
-(available ? describe : describe.skip)(
-  available ? "contract: SQS consumer" : `contract: SQS consumer (skipped: ${reason})`,
-  () => {
-    adapterContract({
-      run: () => plane,
-      library: "",
-      body: eventBody,
-      otherEventType: () =>
-        JSON.stringify({
-          ...JSON.parse(eventBody({ uuid: randomUUID(), rules: [] })),
-          "detail-type": "Build Started",
-        }),
-      start: async (): Promise<AdapterUnderTest> => {
-        const queueUrl = await queue("contract");
-        const { consumer, logged, submitter } = await consumerFor(queueUrl);
-        return {
-          async deliver(body) {
-            const { MessageId } = await sqs.send(
-              new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }),
-            );
-            const entry = await until(
-              () => logged.find((line) => line.messageId === MessageId),
-              `message ${MessageId}`,
-            );
-            return entry.outcome as Observed;
-          },
-          async stop() {
-            await consumer.stop(5_000);
-            submitter.close();
-          },
-        };
-      },
-    });
-  },
-);
-
-(available ? describe : describe.skip)(
-  available ? "SQS consumer at scale" : `SQS consumer at scale (skipped: ${reason})`,
-  () => {
-    it("a burst of 500 events with 10% duplicates gives exactly the distinct Jobs, and deletes every message", async () => {
-      const queueUrl = await queue("burst");
-      const distinct = Array.from({ length: 450 }, () => randomUUID());
-      const bodies = [...distinct, ...distinct.slice(0, 50)].map((uuid) =>
-        // Half as whole events, half as detail only (EventBridge InputPath $.detail).
-        uuid.charCodeAt(0) % 2 === 0
-          ? eventBody({ uuid, rules: ["queue=default"] })
-          : JSON.stringify(detail({ uuid, rules: ["queue=default"] })),
-      );
-      for (let i = 0; i < bodies.length; i += 10) {
-        await sqs.send(
-          new SendMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: bodies
-              .slice(i, i + 10)
-              .map((MessageBody, n) => ({ Id: String(n), MessageBody })),
-          }),
-        );
-      }
+describeUnless(skipReason, "contract: SQS consumer", () => {
+  adapterContract({
+    run: () => plane,
+    library: "",
+    body: eventBody,
+    otherEventType: () =>
+      JSON.stringify({
+        ...JSON.parse(eventBody({ uuid: randomUUID(), rules: [] })),
+        "detail-type": "Build Started",
+      }),
+    start: async (): Promise<AdapterUnderTest> => {
+      const queueUrl = await queue("contract");
       const { consumer, logged, submitter } = await consumerFor(queueUrl);
-      try {
-        await until(
-          () => (logged.filter((l) => l.msg === "message").length >= 500 ? true : undefined),
-          "500 outcomes",
-          3000,
-        );
-      } finally {
-        await consumer.stop(5_000);
-        submitter.close();
-      }
-      const outcomes = logged.filter((l) => l.msg === "message").map((l) => l.outcome);
-      expect(outcomes.filter((o) => o === "created")).toHaveLength(450);
-      expect(outcomes.filter((o) => o === "exists")).toHaveLength(50);
-      const stored = new Set(await jobUuids());
-      expect(distinct.filter((uuid) => !stored.has(uuid))).toEqual([]);
-      expect(logged.filter((l) => l.msg !== "message")).toEqual([]);
-      expect(await drained(queueUrl)).toBe(0);
-    });
+      return {
+        async deliver(body) {
+          const { MessageId } = await sqs.send(
+            new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }),
+          );
+          const entry = await until(
+            () => logged.find((line) => line.messageId === MessageId),
+            `message ${MessageId}`,
+          );
+          return entry.outcome as Observed;
+        },
+        async stop() {
+          await consumer.stop(5_000);
+          submitter.close();
+        },
+      };
+    },
+  });
+});
 
-    it("a consumer stopped mid-batch loses nothing: another one takes the unfinished messages", async () => {
-      const queueUrl = await queue("crash");
-      const uuids = Array.from({ length: 10 }, () => randomUUID());
+describeUnless(skipReason, "SQS consumer at scale", () => {
+  it("a burst of 500 events with 10% duplicates gives exactly the distinct Jobs, and deletes every message", async () => {
+    const queueUrl = await queue("burst");
+    const distinct = Array.from({ length: 450 }, () => randomUUID());
+    const bodies = [...distinct, ...distinct.slice(0, 50)].map((uuid) =>
+      // Half as whole events, half as detail only (EventBridge InputPath $.detail).
+      uuid.charCodeAt(0) % 2 === 0
+        ? eventBody({ uuid, rules: ["queue=default"] })
+        : JSON.stringify(detail({ uuid, rules: ["queue=default"] })),
+    );
+    for (let i = 0; i < bodies.length; i += 10) {
       await sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: queueUrl,
-          Entries: uuids.map((uuid, n) => ({
-            Id: String(n),
-            MessageBody: eventBody({ uuid, rules: ["queue=default"] }),
-          })),
+          Entries: bodies
+            .slice(i, i + 10)
+            .map((MessageBody, n) => ({ Id: String(n), MessageBody })),
         }),
       );
-      // The first consumer receives them and never finishes: it is stopped with no grace,
-      // so its visibility extensions end and the messages come back after 2 s.
-      const stuck = await consumerFor(queueUrl, { visibility: 2, gate: new Promise(() => {}) });
+    }
+    const { consumer, logged, submitter } = await consumerFor(queueUrl);
+    try {
       await until(
-        () => (stuck.consumer.inFlight === 10 ? true : undefined),
-        "10 messages in flight",
+        () => (logged.filter((l) => l.msg === "message").length >= 500 ? true : undefined),
+        "500 outcomes",
+        3000,
       );
-      await stuck.consumer.stop(0);
-      stuck.submitter.close();
-      const second = await consumerFor(queueUrl);
-      try {
-        await until(
-          () => (second.logged.filter((l) => l.msg === "message").length >= 10 ? true : undefined),
-          "10 outcomes",
-        );
-      } finally {
-        await second.consumer.stop(5_000);
-        second.submitter.close();
-      }
-      const stored = new Set(await jobUuids());
-      expect(uuids.filter((uuid) => !stored.has(uuid))).toEqual([]);
-      expect(await drained(queueUrl)).toBe(0);
-    });
-  },
-);
+    } finally {
+      await consumer.stop(5_000);
+      submitter.close();
+    }
+    const outcomes = logged.filter((l) => l.msg === "message").map((l) => l.outcome);
+    expect(outcomes.filter((o) => o === "created")).toHaveLength(450);
+    expect(outcomes.filter((o) => o === "exists")).toHaveLength(50);
+    const stored = new Set(await jobUuids());
+    expect(distinct.filter((uuid) => !stored.has(uuid))).toEqual([]);
+    expect(logged.filter((l) => l.msg !== "message")).toEqual([]);
+    expect(await drained(queueUrl)).toBe(0);
+  });
+
+  it("a consumer stopped mid-batch loses nothing: another one takes the unfinished messages", async () => {
+    const queueUrl = await queue("crash");
+    const uuids = Array.from({ length: 10 }, () => randomUUID());
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: uuids.map((uuid, n) => ({
+          Id: String(n),
+          MessageBody: eventBody({ uuid, rules: ["queue=default"] }),
+        })),
+      }),
+    );
+    // The first consumer receives them and never finishes: it is stopped with no grace,
+    // so its visibility extensions end and the messages come back after 2 s.
+    const stuck = await consumerFor(queueUrl, { visibility: 2, gate: new Promise(() => {}) });
+    await until(() => (stuck.consumer.inFlight === 10 ? true : undefined), "10 messages in flight");
+    await stuck.consumer.stop(0);
+    stuck.submitter.close();
+    const second = await consumerFor(queueUrl);
+    try {
+      await until(
+        () => (second.logged.filter((l) => l.msg === "message").length >= 10 ? true : undefined),
+        "10 outcomes",
+      );
+    } finally {
+      await second.consumer.stop(5_000);
+      second.submitter.close();
+    }
+    const stored = new Set(await jobUuids());
+    expect(uuids.filter((uuid) => !stored.has(uuid))).toEqual([]);
+    expect(await drained(queueUrl)).toBe(0);
+  });
+});
 
 describe("SqsConsumer never crashes on its own callbacks", () => {
   it("keeps consuming when the logger and the outcome callback throw", async () => {

@@ -11,6 +11,7 @@ import { resolveSettings, type ScheduleOutcome, schedule } from "@ondemand-eks/c
 import { bundledLibraryDir, loadPodLibrary } from "@ondemand-eks/pod-library";
 import { kubeconfigAuth, Submitter } from "@ondemand-eks/submitter";
 import { startTestControlPlane, startTestMoto, type TestRun } from "@ondemand-eks/testenv";
+import { describeUnless } from "@ondemand-eks/testenv/vitest";
 import { afterAll, describe, expect, it } from "vitest";
 
 const plane: TestRun = await startTestControlPlane("sqs-eventbridge", { controllerManager: false });
@@ -19,8 +20,7 @@ afterAll(async () => {
   await aws.moto?.stop();
   await plane.teardown();
 });
-const available = plane.info.available && aws.moto !== undefined;
-const skipped = !plane.info.available ? plane.info.reason : (aws.skipReason ?? "");
+const skipReason = !plane.info.available ? plane.info.reason : aws.skipReason;
 
 const config = {
   region: "us-east-1",
@@ -39,105 +39,97 @@ function jobDetail(uuid: string, queue: string) {
   });
 }
 
-(available ? describe : describe.skip)(
-  available
-    ? "EventBridge -> SQS -> consumer"
-    : `EventBridge -> SQS -> consumer (skipped: ${skipped})`,
-  () => {
-    it("schedules exactly the events the rule matches: Job Scheduled on one queue", async () => {
-      const sqs = new SQSClient(config);
-      const events = new EventBridgeClient(config);
-      const { QueueUrl } = await sqs.send(
-        new CreateQueueCommand({ QueueName: `events-${randomUUID().slice(0, 8)}` }),
-      );
-      const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }),
-      );
-      // The rule a platform team writes: this fleet's queue only, Job Scheduled only.
-      await events.send(
-        new PutRuleCommand({
-          Name: "buildkite-default-queue",
-          EventPattern: JSON.stringify({
-            source: [{ prefix: "aws.partner/buildkite.com" }],
-            "detail-type": ["Job Scheduled"],
-            detail: { job: { agent_query_rules: ["queue=default"] } },
-          }),
+describeUnless(skipReason, "EventBridge -> SQS -> consumer", () => {
+  it("schedules exactly the events the rule matches: Job Scheduled on one queue", async () => {
+    const sqs = new SQSClient(config);
+    const events = new EventBridgeClient(config);
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: `events-${randomUUID().slice(0, 8)}` }),
+    );
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }),
+    );
+    // The rule a platform team writes: this fleet's queue only, Job Scheduled only.
+    await events.send(
+      new PutRuleCommand({
+        Name: "buildkite-default-queue",
+        EventPattern: JSON.stringify({
+          source: [{ prefix: "aws.partner/buildkite.com" }],
+          "detail-type": ["Job Scheduled"],
+          detail: { job: { agent_query_rules: ["queue=default"] } },
         }),
-      );
-      await events.send(
-        new PutTargetsCommand({
-          Rule: "buildkite-default-queue",
-          Targets: [{ Id: "sqs", Arn: Attributes!.QueueArn! }],
-        }),
-      );
+      }),
+    );
+    await events.send(
+      new PutTargetsCommand({
+        Rule: "buildkite-default-queue",
+        Targets: [{ Id: "sqs", Arn: Attributes!.QueueArn! }],
+      }),
+    );
 
-      const matching = Array.from({ length: 5 }, () => randomUUID());
-      const otherQueue = Array.from({ length: 3 }, () => randomUUID());
-      const finished = randomUUID();
-      await events.send(
-        new PutEventsCommand({
-          Entries: [
-            ...matching.map((uuid) => ({
-              Source: SOURCE,
-              DetailType: "Job Scheduled",
-              Detail: jobDetail(uuid, "default"),
-            })),
-            ...otherQueue.map((uuid) => ({
-              Source: SOURCE,
-              DetailType: "Job Scheduled",
-              Detail: jobDetail(uuid, "deploy"),
-            })),
-            { Source: SOURCE, DetailType: "Job Finished", Detail: jobDetail(finished, "default") },
-          ],
-        }),
-      );
+    const matching = Array.from({ length: 5 }, () => randomUUID());
+    const otherQueue = Array.from({ length: 3 }, () => randomUUID());
+    const finished = randomUUID();
+    await events.send(
+      new PutEventsCommand({
+        Entries: [
+          ...matching.map((uuid) => ({
+            Source: SOURCE,
+            DetailType: "Job Scheduled",
+            Detail: jobDetail(uuid, "default"),
+          })),
+          ...otherQueue.map((uuid) => ({
+            Source: SOURCE,
+            DetailType: "Job Scheduled",
+            Detail: jobDetail(uuid, "deploy"),
+          })),
+          { Source: SOURCE, DetailType: "Job Finished", Detail: jobDetail(finished, "default") },
+        ],
+      }),
+    );
 
-      const submitter = new Submitter({
-        auth: await kubeconfigAuth({ path: plane.state!.kubeconfig }),
-      });
-      const pods = await loadPodLibrary(bundledLibraryDir());
-      const outcomes: ScheduleOutcome[] = [];
-      const consumer = new SqsConsumer({
-        client: sqs,
-        queueUrl: QueueUrl!,
-        waitTimeSeconds: 1,
-        onOutcome: (outcome) => outcomes.push(outcome),
-        schedule: (input) =>
-          schedule(input, {
-            settings: resolveSettings({}),
-            lookup: (name) => pods.get(name),
-            submit: (m) => submitter.submit(m),
-          }),
-      });
-      consumer.start();
-      // PutEvents delivered to the queue before the consumer started; wait until the queue
-      // is empty and nothing is in flight, so any event delivered by mistake was seen too.
-      const left = async () => {
-        const { Attributes: counts } = await sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl,
-            AttributeNames: [
-              "ApproximateNumberOfMessages",
-              "ApproximateNumberOfMessagesNotVisible",
-            ],
-          }),
-        );
-        return (
-          Number(counts?.ApproximateNumberOfMessages ?? 0) +
-          Number(counts?.ApproximateNumberOfMessagesNotVisible ?? 0) +
-          consumer.inFlight
-        );
-      };
-      try {
-        for (let i = 0; i < 300 && (outcomes.length < matching.length || (await left()) > 0); i++) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-      } finally {
-        await consumer.stop(5_000);
-        submitter.close();
-      }
-      expect(outcomes.map((o) => o.outcome)).toEqual(Array(5).fill("created"));
-      expect(outcomes.map((o) => o.job).sort()).toEqual([...matching].sort());
+    const submitter = new Submitter({
+      auth: await kubeconfigAuth({ path: plane.state!.kubeconfig }),
     });
-  },
-);
+    const pods = await loadPodLibrary(bundledLibraryDir());
+    const outcomes: ScheduleOutcome[] = [];
+    const consumer = new SqsConsumer({
+      client: sqs,
+      queueUrl: QueueUrl!,
+      waitTimeSeconds: 1,
+      onOutcome: (outcome) => outcomes.push(outcome),
+      schedule: (input) =>
+        schedule(input, {
+          settings: resolveSettings({}),
+          lookup: (name) => pods.get(name),
+          submit: (m) => submitter.submit(m),
+        }),
+    });
+    consumer.start();
+    // PutEvents delivered to the queue before the consumer started; wait until the queue
+    // is empty and nothing is in flight, so any event delivered by mistake was seen too.
+    const left = async () => {
+      const { Attributes: counts } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl,
+          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        }),
+      );
+      return (
+        Number(counts?.ApproximateNumberOfMessages ?? 0) +
+        Number(counts?.ApproximateNumberOfMessagesNotVisible ?? 0) +
+        consumer.inFlight
+      );
+    };
+    try {
+      for (let i = 0; i < 300 && (outcomes.length < matching.length || (await left()) > 0); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await consumer.stop(5_000);
+      submitter.close();
+    }
+    expect(outcomes.map((o) => o.outcome)).toEqual(Array(5).fill("created"));
+    expect(outcomes.map((o) => o.job).sort()).toEqual([...matching].sort());
+  });
+});

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { type CliIo, processIo, run } from "@ondemand-eks/cli";
 import { startTestControlPlane, type TestRun } from "@ondemand-eks/testenv";
 import { adapterContract, type Observed } from "@ondemand-eks/testenv/contract";
+import { describeUnless } from "@ondemand-eks/testenv/vitest";
 import { afterAll, describe } from "vitest";
 import { tempDir } from "./helpers.js";
 
@@ -31,10 +32,9 @@ const STATUS: Record<number, Observed> = {
   503: "failed",
 };
 
-(plane.info.available ? describe : describe.skip)(
-  plane.info.available
-    ? "contract: HTTP webhook adapter"
-    : `contract: HTTP webhook adapter (skipped: ${plane.info.reason})`,
+describeUnless(
+  plane.info.available ? undefined : plane.info.reason,
+  "contract: HTTP webhook adapter",
   () => {
     adapterContract({
       run: () => plane,

@@ -7,6 +7,7 @@ import { eksAuth } from "@ondemand-eks/eks-auth";
 import { bundledLibraryDir, loadPodLibrary } from "@ondemand-eks/pod-library";
 import { Submitter } from "@ondemand-eks/submitter";
 import { startTestControlPlane, type TestRun } from "@ondemand-eks/testenv";
+import { describeUnless } from "@ondemand-eks/testenv/vitest";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTokenWebhook, type TokenWebhook } from "./helpers/token-webhook.js";
@@ -56,90 +57,87 @@ afterAll(async () => {
 });
 const title = "EKS IAM tokens against the local kube-apiserver";
 
-(run.info.available ? describe : describe.skip)(
-  run.info.available ? title : `${title} (skipped: ${run.info.reason})`,
-  () => {
-    let credentials: AwsCredentialIdentity = {
-      accessKeyId: "AKIDE2EFIRST",
-      secretAccessKey: SECRETS.AKIDE2EFIRST,
-    };
-    let submitter: Submitter;
-    let caPem: string;
+describeUnless(run.info.available ? undefined : run.info.reason, title, () => {
+  let credentials: AwsCredentialIdentity = {
+    accessKeyId: "AKIDE2EFIRST",
+    secretAccessKey: SECRETS.AKIDE2EFIRST,
+  };
+  let submitter: Submitter;
+  let caPem: string;
 
-    beforeAll(async () => {
-      if (!run.state) throw new Error("no control plane");
-      caPem = await readFile(run.state.pki.caCert, "utf8");
-      submitter = new Submitter({
-        auth: await eksAuth({
-          clusterName: CLUSTER,
-          region: "us-east-1",
-          endpoint: run.state.server,
-          caPem,
-          credentials: async () => credentials,
-          now: () => now,
+  beforeAll(async () => {
+    if (!run.state) throw new Error("no control plane");
+    caPem = await readFile(run.state.pki.caCert, "utf8");
+    submitter = new Submitter({
+      auth: await eksAuth({
+        clusterName: CLUSTER,
+        region: "us-east-1",
+        endpoint: run.state.server,
+        caPem,
+        credentials: async () => credentials,
+        now: () => now,
+      }),
+    });
+  });
+  afterAll(() => submitter?.close());
+
+  it("creates a Job as the IAM identity, with only the scheduler's rights", async () => {
+    expect(await submitter.submit(manifest())).toMatchObject({ outcome: "created" });
+    expect(webhook.authenticated).toContain("AKIDE2EFIRST");
+    expect(await submitter.submit(manifest("default"))).toMatchObject({
+      outcome: "rejected",
+      status: 403,
+    });
+  });
+
+  it("keeps working across token expiry, signing new tokens as the clock moves", async () => {
+    const before = webhook.authenticated.length;
+    for (let step = 0; step < 4; step++) {
+      now += 10 * 60_000; // 40 minutes in all: each token lives 15
+      expect(await submitter.submit(manifest())).toMatchObject({
+        outcome: "created",
+        attempts: 1,
+      });
+    }
+    expect(webhook.authenticated.length).toBeGreaterThan(before);
+    expect(webhook.refused).toEqual([]);
+  });
+
+  it("picks up rotated credentials at the next refresh", async () => {
+    credentials = { accessKeyId: "AKIDE2ESECOND", secretAccessKey: SECRETS.AKIDE2ESECOND };
+    now += 14 * 60_000;
+    expect(await submitter.submit(manifest())).toMatchObject({ outcome: "created" });
+    expect(webhook.authenticated.at(-1)).toBe("AKIDE2ESECOND");
+  });
+
+  it("is refused with a wrong secret, after one forced refresh", async () => {
+    const wrong = new Submitter({
+      auth: await eksAuth({
+        clusterName: CLUSTER,
+        region: "us-east-1",
+        endpoint: run.state!.server,
+        caPem,
+        credentials: async () => ({
+          accessKeyId: "AKIDE2EFIRST",
+          secretAccessKey: "not-the-secret",
         }),
-      });
+        now: () => now,
+      }),
     });
-    afterAll(() => submitter?.close());
-
-    it("creates a Job as the IAM identity, with only the scheduler's rights", async () => {
-      expect(await submitter.submit(manifest())).toMatchObject({ outcome: "created" });
-      expect(webhook.authenticated).toContain("AKIDE2EFIRST");
-      expect(await submitter.submit(manifest("default"))).toMatchObject({
-        outcome: "rejected",
-        status: 403,
-      });
-    });
-
-    it("keeps working across token expiry, signing new tokens as the clock moves", async () => {
-      const before = webhook.authenticated.length;
-      for (let step = 0; step < 4; step++) {
-        now += 10 * 60_000; // 40 minutes in all: each token lives 15
-        expect(await submitter.submit(manifest())).toMatchObject({
-          outcome: "created",
-          attempts: 1,
-        });
+    const refusedBefore = webhook.refused.length;
+    try {
+      const result = await wrong.submit(manifest());
+      expect(result).toMatchObject({ outcome: "rejected", status: 401, attempts: 2 });
+      if (result.outcome === "rejected") {
+        expect(result.message).toContain('IAM credentials for EKS cluster "ci-e2e"');
+        expect(result.message).not.toContain("not-the-secret");
       }
-      expect(webhook.authenticated.length).toBeGreaterThan(before);
-      expect(webhook.refused).toEqual([]);
-    });
-
-    it("picks up rotated credentials at the next refresh", async () => {
-      credentials = { accessKeyId: "AKIDE2ESECOND", secretAccessKey: SECRETS.AKIDE2ESECOND };
-      now += 14 * 60_000;
-      expect(await submitter.submit(manifest())).toMatchObject({ outcome: "created" });
-      expect(webhook.authenticated.at(-1)).toBe("AKIDE2ESECOND");
-    });
-
-    it("is refused with a wrong secret, after one forced refresh", async () => {
-      const wrong = new Submitter({
-        auth: await eksAuth({
-          clusterName: CLUSTER,
-          region: "us-east-1",
-          endpoint: run.state!.server,
-          caPem,
-          credentials: async () => ({
-            accessKeyId: "AKIDE2EFIRST",
-            secretAccessKey: "not-the-secret",
-          }),
-          now: () => now,
-        }),
-      });
-      const refusedBefore = webhook.refused.length;
-      try {
-        const result = await wrong.submit(manifest());
-        expect(result).toMatchObject({ outcome: "rejected", status: 401, attempts: 2 });
-        if (result.outcome === "rejected") {
-          expect(result.message).toContain('IAM credentials for EKS cluster "ci-e2e"');
-          expect(result.message).not.toContain("not-the-secret");
-        }
-        expect(webhook.refused.slice(refusedBefore)).toEqual([
-          "signature does not match",
-          "signature does not match",
-        ]);
-      } finally {
-        wrong.close();
-      }
-    });
-  },
-);
+      expect(webhook.refused.slice(refusedBefore)).toEqual([
+        "signature does not match",
+        "signature does not match",
+      ]);
+    } finally {
+      wrong.close();
+    }
+  });
+});

@@ -15,11 +15,23 @@ export function controlPlane(): TestControlPlane {
   return inject("controlPlane");
 }
 
+/**
+ * A describe block that needs servers a test file started itself: run when `skipReason`
+ * is undefined, otherwise reported as skipped with the reason in its name.
+ */
+export function describeUnless(
+  skipReason: string | undefined,
+  name: string,
+  body: () => void,
+): void {
+  if (skipReason === undefined) describe(name, body);
+  else describe.skip(`${name} (skipped: ${skipReason})`, body);
+}
+
 /** A describe block that needs the control plane: skipped, with the reason, without Go. */
 export function describeWithCluster(name: string, body: () => void): void {
   const plane = controlPlane();
-  if (plane.available) describe(name, body);
-  else describe.skip(`${name} (skipped: ${plane.reason})`, body);
+  describeUnless(plane.available ? undefined : plane.reason, name, body);
 }
 
 /** The admin kubeconfig of the test run's control plane. */
