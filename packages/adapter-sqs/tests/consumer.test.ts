@@ -209,12 +209,20 @@ describeUnless(skipReason, "SQS consumer at scale", () => {
       await consumer.stop(5_000);
       submitter.close();
     }
+    // On a loaded machine a receive or delete can miss its deadline; the message then
+    // comes back, which is what the counts below allow for. Anything else is a defect.
+    const transient = new Set(["receive failed", "delete failed", "visibility extension failed"]);
+    expect(logged.filter((l) => l.msg !== "message" && !transient.has(String(l.msg)))).toEqual([]);
     const outcomes = logged.filter((l) => l.msg === "message").map((l) => l.outcome);
+    // Each Job is created exactly once. A standard queue delivers at least once, so under
+    // load SQS may hand a message out again: such repeats must end `exists`, never in a
+    // second Job, which is why `exists` is at least the 50 duplicates rather than exactly.
     expect(outcomes.filter((o) => o === "created")).toHaveLength(450);
-    expect(outcomes.filter((o) => o === "exists")).toHaveLength(50);
-    const stored = new Set(await jobUuids());
-    expect(distinct.filter((uuid) => !stored.has(uuid))).toEqual([]);
-    expect(logged.filter((l) => l.msg !== "message")).toEqual([]);
+    expect(outcomes.filter((o) => o !== "created" && o !== "exists")).toEqual([]);
+    expect(outcomes.length).toBeGreaterThanOrEqual(500);
+    const stored = await jobUuids();
+    expect(distinct.filter((uuid) => !stored.includes(uuid))).toEqual([]);
+    expect(stored.filter((uuid, i) => stored.indexOf(uuid) !== i)).toEqual([]);
     expect(await drained(queueUrl)).toBe(0);
   });
 
