@@ -3,6 +3,9 @@ import {
   InvalidSettingsError,
   resolveSettings,
   type SchedulerSettings,
+  SETTING_VARIABLES,
+  type SettingVariable,
+  setSettingAt,
 } from "@ondemand-eks/core";
 import { parse as parseYaml } from "yaml";
 import { CliError } from "./errors.js";
@@ -21,60 +24,38 @@ export interface SettingsFlags {
   readonly library?: string;
 }
 
-/** One setting: where it lives in {@link SchedulerSettings}, and its flag and variable. */
-interface SettingSource {
-  readonly path: readonly string[];
+/** One setting: where it lives in {@link SchedulerSettings}, its variable, and its flag. */
+interface SettingSource extends SettingVariable {
   readonly flag: keyof SettingsFlags;
   readonly option: string;
-  readonly env: string;
-  readonly parse?: (raw: string) => unknown;
 }
 
-const wholeNumber = (raw: string): unknown =>
-  /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
-const list = (raw: string): unknown =>
-  raw
-    .split(",")
-    .map((item) => item.trim())
-    .filter(Boolean);
-
-/** Every setting, its flag and its environment variable: the single source for --help too. */
-export const SETTING_SOURCES: readonly SettingSource[] = [
-  { path: ["namespace"], flag: "namespace", option: "--namespace", env: "ONDEMAND_EKS_NAMESPACE" },
-  {
-    path: ["agentTokenSecret", "name"],
-    flag: "agentTokenSecret",
-    option: "--agent-token-secret",
-    env: "ONDEMAND_EKS_AGENT_TOKEN_SECRET",
-  },
-  {
-    path: ["agentTokenSecret", "key"],
+/** The flag of each setting, by the environment variable the core's table gives it. */
+const FLAGS: Record<string, Pick<SettingSource, "flag" | "option">> = {
+  ONDEMAND_EKS_NAMESPACE: { flag: "namespace", option: "--namespace" },
+  ONDEMAND_EKS_AGENT_TOKEN_SECRET: { flag: "agentTokenSecret", option: "--agent-token-secret" },
+  ONDEMAND_EKS_AGENT_TOKEN_SECRET_KEY: {
     flag: "agentTokenSecretKey",
     option: "--agent-token-secret-key",
-    env: "ONDEMAND_EKS_AGENT_TOKEN_SECRET_KEY",
   },
-  {
-    path: ["ttlSecondsAfterFinished"],
+  ONDEMAND_EKS_TTL_SECONDS_AFTER_FINISHED: {
     flag: "ttlSecondsAfterFinished",
     option: "--ttl-seconds-after-finished",
-    env: "ONDEMAND_EKS_TTL_SECONDS_AFTER_FINISHED",
-    parse: wholeNumber,
   },
-  {
-    path: ["activeDeadlineSeconds"],
+  ONDEMAND_EKS_ACTIVE_DEADLINE_SECONDS: {
     flag: "activeDeadlineSeconds",
     option: "--active-deadline-seconds",
-    env: "ONDEMAND_EKS_ACTIVE_DEADLINE_SECONDS",
-    parse: wholeNumber,
   },
-  { path: ["queues"], flag: "queue", option: "--queue", env: "ONDEMAND_EKS_QUEUES", parse: list },
-  {
-    path: ["defaultPodDefinition"],
-    flag: "defaultPod",
-    option: "--default-pod",
-    env: "ONDEMAND_EKS_DEFAULT_POD",
-  },
-];
+  ONDEMAND_EKS_QUEUES: { flag: "queue", option: "--queue" },
+  ONDEMAND_EKS_DEFAULT_POD: { flag: "defaultPod", option: "--default-pod" },
+};
+
+/** Every setting, its flag and its environment variable: the single source for --help too. */
+export const SETTING_SOURCES: readonly SettingSource[] = SETTING_VARIABLES.map((variable) => {
+  const flag = FLAGS[variable.env];
+  if (!flag) throw new Error(`no flag for ${variable.env}`);
+  return { ...variable, ...flag };
+});
 
 export const CONFIG_ENV = "ONDEMAND_EKS_CONFIG";
 /** Largest config file we read: settings fit in a few lines. */
@@ -89,17 +70,6 @@ export interface CliSettings {
 }
 
 type Tree = Record<string, unknown>;
-
-function setAt(tree: Tree, path: readonly string[], value: unknown): void {
-  let node = tree;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    node[key] =
-      typeof next === "object" && next !== null && !Array.isArray(next) ? { ...next } : {};
-    node = node[key] as Tree;
-  }
-  node[path[path.length - 1] as string] = value;
-}
 
 async function readConfig(path: string, io: CliIo): Promise<Tree> {
   let text: string;
@@ -142,12 +112,12 @@ export async function loadCliSettings(flags: SettingsFlags, io: CliIo): Promise<
     const fromFlag = flags[source.flag];
     const key = source.path.join(".");
     if (fromEnv !== undefined && fromEnv !== "") {
-      setAt(tree, source.path, source.parse ? source.parse(fromEnv) : fromEnv);
+      setSettingAt(tree, source.path, source.parse ? source.parse(fromEnv) : fromEnv);
       origin.set(key, source.env);
     }
     if (fromFlag !== undefined) {
       const raw = Array.isArray(fromFlag) ? fromFlag.join(",") : fromFlag;
-      setAt(tree, source.path, source.parse ? source.parse(raw) : raw);
+      setSettingAt(tree, source.path, source.parse ? source.parse(raw) : raw);
       origin.set(key, source.option);
     }
   }

@@ -41,4 +41,10 @@ export {
   schedule,
 } from "./scheduling/schedule.js";
 export * from "./settings.js";
+export {
+  SETTING_VARIABLES,
+  type SettingVariable,
+  setSettingAt,
+  settingsFromEnvironment,
+} from "./settings-env.js";
 export { fromZodIssues, joinPath, zodErrorMap } from "./zod-issues.js";

@@ -1,0 +1,97 @@
+import { S3Client } from "@aws-sdk/client-s3";
+import { type ScheduleOutcome, schedule } from "@ondemand-eks/core";
+import { eksAuth } from "@ondemand-eks/eks-auth";
+import { type ClusterAuth, kubeconfigAuth, Submitter } from "@ondemand-eks/submitter";
+import {
+  eventBridgeHandler,
+  type SqsBatchResponse,
+  type SqsEvent,
+  sqsHandler,
+} from "../handlers.js";
+import { type LambdaConfig, readLambdaConfig } from "./config.js";
+import { directoryLibrary, type PodLibrarySource, s3Library } from "./library-source.js";
+
+/** The two handlers a deployed function exports; the template picks one. */
+export interface LambdaFunction {
+  readonly config: LambdaConfig;
+  readonly eventBridge: (event: unknown) => Promise<ScheduleOutcome>;
+  readonly sqs: (event: SqsEvent) => Promise<SqsBatchResponse>;
+}
+
+/** What tests (and embedders) may replace. */
+export interface LambdaFunctionOverrides {
+  readonly auth?: ClusterAuth;
+  readonly s3?: S3Client;
+  /** One line of output; default: stdout, which Lambda sends to CloudWatch Logs. */
+  readonly write?: (line: string) => void;
+}
+
+async function clusterAuth(config: LambdaConfig): Promise<ClusterAuth> {
+  const { cluster } = config;
+  if (cluster.kind === "kubeconfig") {
+    return kubeconfigAuth({
+      path: cluster.path,
+      ...(cluster.context ? { context: cluster.context } : {}),
+    });
+  }
+  return eksAuth({
+    clusterName: cluster.clusterName,
+    region: cluster.region,
+    ...(cluster.endpoint && cluster.caPem
+      ? { endpoint: cluster.endpoint, caPem: cluster.caPem }
+      : {}),
+  });
+}
+
+/**
+ * Everything a function instance keeps between events, built once at init: the
+ * configuration (checked), the submitter and its token cache, and the pod library.
+ * A configuration problem throws here, so the function fails to initialise with a
+ * message that names the variable instead of failing every event.
+ */
+export async function createLambdaFunction(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: LambdaFunctionOverrides = {},
+): Promise<LambdaFunction> {
+  const config = readLambdaConfig(env);
+  const write = overrides.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const log = (entry: Record<string, unknown>) => {
+    try {
+      write(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+    } catch {
+      // Logging must never be what fails an event.
+    }
+  };
+  const library: PodLibrarySource =
+    config.library.kind === "directory"
+      ? await directoryLibrary(config.library.path)
+      : await s3Library({
+          client:
+            overrides.s3 ??
+            new S3Client({
+              requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 },
+            }),
+          bucket: config.library.bucket,
+          prefix: config.library.prefix,
+          ttlMs: config.library.ttlMs,
+          log,
+        });
+  const submitter = new Submitter({
+    auth: overrides.auth ?? (await clusterAuth(config)),
+    timeoutMs: config.submitTimeoutMs,
+  });
+  const scheduleEvent = async (input: unknown): Promise<ScheduleOutcome> => {
+    const pods = await library.get();
+    return schedule(input, {
+      settings: config.settings,
+      lookup: (name) => pods.get(name),
+      submit: (manifest) => submitter.submit(manifest),
+      log: ({ durationMs, ...outcome }) => log({ msg: "event", durationMs, ...outcome }),
+    });
+  };
+  return {
+    config,
+    eventBridge: eventBridgeHandler({ schedule: scheduleEvent }),
+    sqs: sqsHandler({ schedule: scheduleEvent, concurrency: config.sqsConcurrency }),
+  };
+}
