@@ -13,6 +13,7 @@ export {
   ToolchainMissingError,
   type ToolVersions,
 } from "./binaries.js";
+export { CFN_LINT_VERSION, type CfnLintResult, cfnLint, cfnLintAvailable } from "./cfn-lint.js";
 export {
   type ControlPlaneState,
   destroyControlPlane,
@@ -24,6 +25,17 @@ export {
   stopApiserver,
   stopControlPlane,
 } from "./control-plane.js";
+export {
+  type EmulatedLambda,
+  ensureRie,
+  type LambdaInvokeResult,
+  type LambdaOptions,
+  RieToolchainMissingError,
+  readRieVersion,
+  rieBinaryPath,
+  startLambda,
+  startTestLambda,
+} from "./lambda-rie.js";
 export {
   ensureMoto,
   MOTO_VERSION,

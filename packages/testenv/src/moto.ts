@@ -1,75 +1,29 @@
-import { execFile } from "node:child_process";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { promisify } from "node:util";
-import lockfile from "proper-lockfile";
 import type { Log } from "./binaries.js";
-import { cacheRoot, RUNS_DIR } from "./paths.js";
+import { RUNS_DIR } from "./paths.js";
 import { freePort } from "./ports.js";
 import { logTail, runningPid, startDaemon, stopAllDaemons } from "./processes.js";
+import { ensurePythonTool, PythonMissingError, type PythonTool } from "./python-tools.js";
 import { cleanUpAbandonedRuns, runDirName } from "./test-run.js";
-
-const execFileAsync = promisify(execFile);
 
 /** The AWS emulator the tests use, pinned; installed from PyPI into a cached venv. */
 export const MOTO_VERSION = "5.2.5";
 
-/** No usable Python 3 to install moto with. */
-export class PythonMissingError extends Error {
-  constructor(detail: string) {
-    super(
-      `moto (the AWS emulator for tests) is installed with Python 3 and its venv module, and none was usable (${detail})`,
-    );
-    this.name = "PythonMissingError";
-  }
-}
+export { PythonMissingError };
+
+/** moto[server], pinned. */
+const MOTO: PythonTool = {
+  name: "moto",
+  requirement: `moto[server]==${MOTO_VERSION}`,
+  version: MOTO_VERSION,
+  purpose: "the AWS emulator for tests",
+};
 
 /** The venv's python, installing moto[server] first if this version is not cached yet. */
 export async function ensureMoto(log: Log, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const dir = join(cacheRoot(env), "moto", MOTO_VERSION);
-  const python = join(dir, "bin", "python");
-  // Finished installs only: the marker is written last, with the version.
-  const ready = () =>
-    readFile(join(dir, "installed"), "utf8").then(
-      (text) => text.trim() === MOTO_VERSION,
-      () => false,
-    );
-  if (await ready()) return python;
-  try {
-    await execFileAsync("python3", ["-c", "import venv, ensurepip"], { env, timeout: 30_000 });
-  } catch (error) {
-    throw new PythonMissingError((error as Error).message.split("\n")[0] ?? "python3 failed");
-  }
-  await mkdir(join(cacheRoot(env), "moto"), { recursive: true });
-  const release = await lockfile.lock(join(cacheRoot(env), "moto"), {
-    lockfilePath: `${dir}.lock`,
-    stale: 60_000,
-    update: 10_000,
-    // Another process may be installing: wait for it, longer than its pip may take.
-    retries: { retries: 1200, factor: 1, minTimeout: 1_000, maxTimeout: 1_000 },
-  });
-  try {
-    if (await ready()) return python;
-    log(`installing moto[server] ${MOTO_VERSION} into ${dir} (once per version)`);
-    // A venv's scripts name its own path, so it is built in place; the marker file says
-    // the install finished.
-    await rm(dir, { recursive: true, force: true });
-    await execFileAsync("python3", ["-m", "venv", dir], { env, timeout: 120_000 });
-    await execFileAsync(
-      join(dir, "bin", "pip"),
-      ["install", "--quiet", "--disable-pip-version-check", `moto[server]==${MOTO_VERSION}`],
-      { env, timeout: 15 * 60_000, maxBuffer: 16 * 1024 * 1024 },
-    );
-    await writeFile(join(dir, "installed"), `${MOTO_VERSION}\n`);
-    log("moto installed");
-    return python;
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  } finally {
-    await release();
-  }
+  return join(await ensurePythonTool(MOTO, log, env), "bin", "python");
 }
 
 export interface Moto {

@@ -1,0 +1,184 @@
+import { randomUUID } from "node:crypto";
+import { stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { BatchV1Api, KubeConfig } from "@kubernetes/client-node";
+import { LABELS } from "@ondemand-eks/core";
+import {
+  type EmulatedLambda,
+  startTestControlPlane,
+  startTestLambda,
+  startTestMoto,
+  type TestRun,
+} from "@ondemand-eks/testenv";
+import { describeUnless } from "@ondemand-eks/testenv/vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/** The function as deployed: one file, plus the bundled pod library beside it. */
+const BUNDLE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "lambda");
+/** What a function's code may weigh, and stay quick to load on a cold start. */
+const SIZE_BUDGET_BYTES = 3 * 1024 * 1024;
+
+describe("the Lambda bundle", () => {
+  it(`is one file under its ${SIZE_BUDGET_BYTES / 1024 / 1024} MiB budget`, async () => {
+    const { size } = await stat(join(BUNDLE_DIR, "index.mjs"));
+    expect(size).toBeLessThan(SIZE_BUDGET_BYTES);
+  });
+});
+
+// Servers of this file's own, so that a missing Go or Python is reported as skipped
+// (and fails under CI=true).
+const plane: TestRun = await startTestControlPlane("lambda-bundle", { controllerManager: false });
+const aws = await startTestMoto("lambda-bundle");
+afterAll(async () => {
+  await aws.moto?.stop();
+  await plane.teardown();
+});
+const skipReason = plane.info.available ? aws.skipReason : plane.info.reason;
+
+const detail = (uuid: string, rules = ["queue=default"]) => ({
+  version: 1,
+  job: { uuid, type: "script", agent_query_rules: rules, state: "scheduled" },
+  build: { uuid: randomUUID(), number: 7, branch: "main" },
+  pipeline: { uuid: randomUUID(), slug: "bundle" },
+  organization: { uuid: randomUUID(), slug: "acme" },
+});
+const event = (uuid: string, rules?: string[]) => ({
+  version: "0",
+  id: randomUUID(),
+  "detail-type": "Job Scheduled",
+  source: "aws.partner/buildkite.com/acme/0190a3bf-aaaa-4bbb-8ccc-dddddddddddd",
+  account: "123456789012",
+  time: new Date().toISOString(),
+  region: "us-east-1",
+  resources: [],
+  detail: detail(uuid, rules),
+});
+
+async function jobsFor(uuid: string) {
+  const config = new KubeConfig();
+  config.loadFromFile(plane.state?.kubeconfig ?? "");
+  const list = await config.makeApiClient(BatchV1Api).listNamespacedJob({
+    namespace: "buildkite",
+    labelSelector: `${LABELS.jobUuid}=${uuid}`,
+  });
+  return list.items;
+}
+
+async function lambda(name: string, handler: string, env: Record<string, string> = {}) {
+  const started = await startTestLambda(name, {
+    handlerDir: BUNDLE_DIR,
+    handler,
+    env: { ONDEMAND_EKS_KUBECONFIG: plane.state?.kubeconfig ?? "", ...env },
+  });
+  if (!started.lambda) throw new Error(started.skipReason);
+  return started.lambda;
+}
+
+describeUnless(skipReason, "the bundle under the Lambda Runtime Interface Emulator", () => {
+  let sqs: EmulatedLambda;
+  let eventBridge: EmulatedLambda;
+  beforeAll(async () => {
+    sqs = await lambda("bundle-sqs", "index.sqs");
+    eventBridge = await lambda("bundle-eventbridge", "index.eventBridge");
+  });
+  afterAll(async () => {
+    await sqs?.stop();
+    await eventBridge?.stop();
+  });
+
+  it("SQS batch: Jobs for whole events and bare details; only the bad message returns", async () => {
+    const [whole, bare] = [randomUUID(), randomUUID()];
+    const { status, body } = await sqs.invoke({
+      Records: [
+        { messageId: "m1", body: JSON.stringify(event(whole)) },
+        { messageId: "m2", body: JSON.stringify(detail(bare)) },
+        { messageId: "m3", body: JSON.stringify(event(whole)) },
+        { messageId: "m4", body: "{not json" },
+        { messageId: "m5", body: JSON.stringify(event(randomUUID(), ["queue=elsewhere"])) },
+      ],
+    });
+    expect(status).toBe(200);
+    expect(body).toEqual({ batchItemFailures: [{ itemIdentifier: "m4" }] });
+    expect(await jobsFor(whole)).toHaveLength(1);
+    expect(await jobsFor(bare)).toHaveLength(1);
+    // The cold start was measured by the emulator (reported, not asserted: tests never time).
+    expect(sqs.initDurationMs()).toBeGreaterThan(0);
+    // One structured line per event, with the job and its outcome.
+    const lines = sqs
+      .logs()
+      .split("\n")
+      .filter((line) => line.startsWith("{") && line.includes('"msg":"event"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.filter((l) => l.job === whole).map((l) => l.outcome)).toEqual(
+      expect.arrayContaining(["created", "exists"]),
+    );
+  });
+
+  it("EventBridge: created, then exists for the same event; an invalid one is an error for the destination", async () => {
+    const uuid = randomUUID();
+    const first = await eventBridge.invoke(event(uuid));
+    expect(first.body).toMatchObject({ outcome: "created", job: uuid });
+    const again = await eventBridge.invoke(event(uuid));
+    expect(again.body).toMatchObject({ outcome: "exists", job: uuid });
+    expect(await jobsFor(uuid)).toHaveLength(1);
+    const bad = await eventBridge.invoke(event(randomUUID(), ["queue=default", "pod=no-such-pod"]));
+    expect(bad.body).toMatchObject({ errorType: "InvalidEventError" });
+    expect(JSON.stringify(bad.body)).toContain("no-such-pod");
+  });
+
+  it("a configuration problem fails init with the variable named, and no event is taken", async () => {
+    const broken = await lambda("bundle-broken", "index.sqs", { ONDEMAND_EKS_QUEUES: "a b" });
+    try {
+      const { status, raw } = await broken.invoke({ Records: [] });
+      expect(status).not.toBe(200);
+      expect(`${raw}\n${broken.logs()}`).toContain("ONDEMAND_EKS_QUEUES");
+    } finally {
+      await broken.stop();
+    }
+  });
+
+  it("reads the pod library from an S3 prefix (moto)", async () => {
+    const endpoint = aws.moto?.endpoint ?? "";
+    const bucket = `pods-${randomUUID().slice(0, 8)}`;
+    const s3 = new S3Client({
+      region: "us-east-1",
+      endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: "AKIDBUNDLE", secretAccessKey: "bundle-test" },
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: "pods/default.yaml",
+        Body: "name: default\nmode: one-shot\nagent:\n  image: buildkite/agent:3\n",
+      }),
+    );
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: "pods/from-s3.yaml",
+        Body: "name: from-s3\nextends: default\nagent:\n  image: buildkite/agent:3.99\n",
+      }),
+    );
+    const fromS3 = await lambda("bundle-s3", "index.eventBridge", {
+      ONDEMAND_EKS_LIBRARY: `s3://${bucket}/pods/`,
+      AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_ACCESS_KEY_ID: "AKIDBUNDLE",
+      AWS_SECRET_ACCESS_KEY: "bundle-test",
+    });
+    try {
+      const uuid = randomUUID();
+      const { body } = await fromS3.invoke(event(uuid, ["queue=default", "pod=from-s3"]));
+      expect(body).toMatchObject({ outcome: "created", podDefinition: "from-s3" });
+      const [job] = await jobsFor(uuid);
+      expect(job?.spec?.template.spec?.containers.map((c) => c.image)).toContain(
+        "buildkite/agent:3.99",
+      );
+    } finally {
+      await fromS3.stop();
+    }
+  });
+});
