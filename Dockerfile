@@ -1,0 +1,47 @@
+# syntax=docker/dockerfile:1
+# The ondemand-eks command as an image, for deploy/kubernetes/webhook and sqs-consumer:
+#   docker build -t <registry>/ondemand-eks:<tag> .
+# Two stages: the first builds the workspace and assembles /app (the built packages and
+# only the CLI's production dependencies); the second is Node.js and /app, run as
+# 65532 (no root, nothing writable but /tmp in the cluster). Pin the base images by
+# digest for releases.
+
+FROM node:22-slim AS build
+ENV TURBO_TELEMETRY_DISABLED=1
+WORKDIR /src
+COPY . .
+# Exactly what CI installs (package-lock.json), then the CLI and the packages it needs.
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --no-audit --no-fund \
+ && npx turbo run build --filter=@ondemand-eks/cli... --output-logs=errors-only
+# /app: each workspace's package.json and dist/ (and the bundled pod library), installed
+# with the CLI's production dependencies only. Workspaces stay npm links to /app/packages.
+RUN mkdir -p /app \
+ && cp package.json package-lock.json /app/ \
+ && for dir in packages/*/; do \
+      mkdir -p "/app/$dir" && cp "$dir/package.json" "/app/$dir"; \
+      if [ -d "$dir/dist" ]; then cp -R "$dir/dist" "/app/$dir"; fi; \
+    done \
+ && cp -R packages/pod-library/pods /app/packages/pod-library/pods
+WORKDIR /app
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev --workspace=@ondemand-eks/cli --ignore-scripts --no-audit --no-fund \
+ && node packages/cli/dist/bin.js --help > /dev/null \
+ && node packages/cli/dist/bin.js validate > /dev/null
+
+FROM node:22-slim
+ENV NODE_ENV=production
+# A user for 65532 (the Deployments' runAsUser), so the process has a name and a home
+# directory (which does not exist: nothing writes there). npm and corepack are not
+# needed at run time.
+RUN groupadd --gid 65532 ondemand-eks \
+ && useradd --uid 65532 --gid 65532 --home-dir /nonexistent --no-create-home \
+      --shell /usr/sbin/nologin ondemand-eks \
+ && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
+# Owned by root and read-only to the user that runs it.
+COPY --from=build /app /app
+USER 65532:65532
+EXPOSE 8080
+ENTRYPOINT ["node", "/app/packages/cli/dist/bin.js"]
+CMD ["--help"]

@@ -1,0 +1,480 @@
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { type RequestOptions, request } from "node:https";
+import { join } from "node:path";
+import {
+  ApiException,
+  AuthorizationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type KubernetesObject,
+  type V1ConfigMap,
+  type V1Container,
+  type V1Deployment,
+  type V1Pod,
+  type V1RoleBinding,
+} from "@kubernetes/client-node";
+import { type CliIo, processIo, run } from "@ondemand-eks/cli";
+import { describeUnless } from "@ondemand-eks/testenv/vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { describeWithCluster, kubeconfigPath } from "./cluster.js";
+import { imageName, type Kustomization, kubectlMissing, podSpecOf, render } from "./kustomize.js";
+import { serverSideApply } from "./server-side-apply.js";
+
+// deploy/kubernetes/webhook and sqs-consumer: what `kubectl apply -k` sends, checked for
+// the properties the Deployments promise (non-root, read-only, no privileges, resources,
+// probes, secrets only by reference), then sent to a real API server.
+
+const REPO = new URL("../../../", import.meta.url).pathname;
+const BASE = join(REPO, "deploy", "kubernetes");
+const POLICY = join(REPO, "deploy", "aws", "sqs-consumer-policy.json");
+const FIELD_MANAGER = "ondemand-eks-deploy-test";
+
+interface Overlay {
+  dir: string;
+  component: string;
+  command: string[];
+  account: string;
+  kinds: string[];
+}
+
+const OVERLAYS: Overlay[] = [
+  {
+    dir: "webhook",
+    component: "webhook",
+    command: ["serve", "http"],
+    account: "ondemand-eks-scheduler",
+    kinds: ["Deployment", "Service", "PodDisruptionBudget"],
+  },
+  {
+    dir: "sqs-consumer",
+    component: "sqs-consumer",
+    command: ["consume", "sqs"],
+    account: "ondemand-eks-sqs-consumer",
+    kinds: ["ServiceAccount", "RoleBinding", "ConfigMap", "Deployment", "PodDisruptionBudget"],
+  },
+];
+
+const base = render(BASE);
+const baseNamespace = base.find((object) => object.kind === "Namespace")?.metadata?.name;
+
+function deploymentOf(objects: KubernetesObject[]): V1Deployment {
+  const deployments = objects.filter((object) => object.kind === "Deployment");
+  expect(deployments).toHaveLength(1);
+  return deployments[0] as V1Deployment;
+}
+
+function containersOf(deployment: V1Deployment): V1Container[] {
+  const spec = deployment.spec?.template.spec;
+  return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
+}
+
+/** The value of `--name=value` or `--name value` in args. */
+function flag(args: string[], name: string): string | undefined {
+  const at = args.findIndex((arg) => arg === name || arg.startsWith(`${name}=`));
+  if (at < 0) return undefined;
+  const arg = args[at] as string;
+  return arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : args[at + 1];
+}
+
+/** Mebibytes in a Kubernetes quantity such as 384Mi or 1Gi. */
+function mebibytes(quantity: string | undefined): number {
+  const match = /^(\d+)(Mi|Gi)$/.exec(quantity ?? "");
+  if (!match) throw new Error(`unexpected memory quantity "${quantity}"`);
+  return Number(match[1]) * (match[2] === "Gi" ? 1024 : 1);
+}
+
+/** The environment the kubelet would give the container; Secrets get a stand-in value. */
+function containerEnv(
+  container: V1Container,
+  objects: KubernetesObject[],
+  namespace: string,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const variable of container.env ?? []) {
+    const from = variable.valueFrom;
+    if (variable.value !== undefined) env[variable.name] = variable.value;
+    else if (from?.secretKeyRef) env[variable.name] = `stand-in for ${from.secretKeyRef.key}`;
+    else if (from?.configMapKeyRef) {
+      const ref = from.configMapKeyRef;
+      const map = objects.find(
+        (object) => object.kind === "ConfigMap" && object.metadata?.name === ref.name,
+      ) as V1ConfigMap | undefined;
+      const value = map?.data?.[ref.key];
+      if (value === undefined) throw new Error(`${variable.name}: no ConfigMap key ${ref.key}`);
+      env[variable.name] = value;
+    } else if (from?.fieldRef?.fieldPath === "metadata.namespace") env[variable.name] = namespace;
+    else throw new Error(`${variable.name}: a source this test does not resolve`);
+  }
+  return env;
+}
+
+/** The kubelet's $(VAR) expansion of args ($$ escapes a $). */
+function expand(arg: string, env: Record<string, string>): string {
+  return arg.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string | undefined) =>
+    name === undefined ? "$" : (env[name] ?? whole),
+  );
+}
+
+describeUnless(kubectlMissing(), "render(), against kubectl's own kustomize", () => {
+  it.each(["", "webhook", "sqs-consumer"])("gives what `kubectl kustomize` gives for %s", (dir) => {
+    const key = (object: KubernetesObject) => `${object.kind}/${object.metadata?.name}`;
+    const sorted = (objects: KubernetesObject[]) =>
+      [...objects].sort((a, b) => key(a).localeCompare(key(b)));
+    const built = execFileSync("kubectl", ["kustomize", join(BASE, dir)], { encoding: "utf8" });
+    const real = parseAllDocuments(built).map((document) => document.toJS() as KubernetesObject);
+    expect(sorted(render(join(BASE, dir)))).toEqual(sorted(real));
+  });
+});
+
+describe("the base, deploy/kubernetes", () => {
+  it("holds only the namespace and RBAC, which the test control planes apply", () => {
+    expect(baseNamespace).toBe("buildkite");
+    expect(new Set(base.map((object) => object.kind))).toEqual(
+      new Set(["Namespace", "ServiceAccount", "Role", "RoleBinding"]),
+    );
+  });
+});
+
+describe.each(OVERLAYS)("deploy/kubernetes/$dir", (overlay) => {
+  const objects = render(join(BASE, overlay.dir));
+  const deployment = deploymentOf(objects);
+  const pod = deployment.spec?.template.spec;
+  const [container] = containersOf(deployment);
+  const args = container?.args ?? [];
+
+  it("renders its objects into the base's namespace, labelled as its component", () => {
+    expect(objects.map((object) => object.kind)).toEqual(overlay.kinds);
+    for (const object of objects) {
+      expect(object.metadata?.namespace, `${object.kind} ${object.metadata?.name}`).toBe(
+        baseNamespace,
+      );
+      expect(object.metadata?.labels).toMatchObject({
+        "app.kubernetes.io/name": "ondemand-eks",
+        "app.kubernetes.io/component": overlay.component,
+      });
+    }
+    const selector = deployment.spec?.selector.matchLabels ?? {};
+    expect(Object.keys(selector).length).toBeGreaterThan(0);
+    expect(deployment.spec?.template.metadata?.labels).toMatchObject(selector);
+    expect(deployment.spec?.replicas).toBeGreaterThanOrEqual(1);
+  });
+
+  it("takes its image from the kustomization's images entry", () => {
+    const kustomization = parseYaml(
+      readFileSync(join(BASE, overlay.dir, "kustomization.yaml"), "utf8"),
+    ) as Kustomization;
+    const raw = parseAllDocuments(readFileSync(join(BASE, overlay.dir, "deployment.yaml"), "utf8"))
+      .map((document) => document.toJS() as V1Deployment)
+      .find((object) => object.kind === "Deployment");
+    const declared = raw?.spec?.template.spec?.containers[0]?.image ?? "";
+    const entry = kustomization.images?.find((image) => image.name === imageName(declared));
+    expect(entry, `an images entry named ${imageName(declared)}`).toBeDefined();
+    expect(container?.image).toBe(`${entry?.newName}:${entry?.newTag}`);
+  });
+
+  it("runs non-root on a read-only root filesystem, without privileges", () => {
+    expect(pod?.securityContext?.runAsNonRoot).toBe(true);
+    expect(pod?.securityContext?.runAsUser).toBeGreaterThan(0);
+    expect(pod?.securityContext?.runAsGroup).toBeGreaterThan(0);
+    expect(pod?.securityContext?.seccompProfile?.type).toBe("RuntimeDefault");
+    expect(pod?.hostNetwork ?? false).toBe(false);
+    expect(pod?.hostPID ?? false).toBe(false);
+    expect(pod?.hostIPC ?? false).toBe(false);
+    for (const volume of pod?.volumes ?? []) {
+      expect(Object.keys(volume).filter((key) => key !== "name")).toEqual(["emptyDir"]);
+    }
+    for (const each of containersOf(deployment)) {
+      const context = each.securityContext;
+      expect(context?.runAsNonRoot ?? pod?.securityContext?.runAsNonRoot, each.name).toBe(true);
+      expect(context?.readOnlyRootFilesystem, each.name).toBe(true);
+      expect(context?.allowPrivilegeEscalation, each.name).toBe(false);
+      expect(context?.privileged ?? false, each.name).toBe(false);
+      expect(context?.capabilities?.drop, each.name).toEqual(["ALL"]);
+      expect(context?.capabilities?.add ?? [], each.name).toEqual([]);
+      // A writable /tmp, since nothing else is.
+      const tmp = each.volumeMounts?.find((mount) => mount.mountPath === "/tmp");
+      expect(tmp?.readOnly ?? false, each.name).toBe(false);
+    }
+  });
+
+  it("sets requests, a memory limit above the heap cap, and both probes on the port it serves", () => {
+    for (const each of containersOf(deployment)) {
+      expect(each.resources?.requests?.cpu, each.name).toBeDefined();
+      expect(each.resources?.requests?.memory, each.name).toBeDefined();
+      const limit = mebibytes(each.resources?.limits?.memory);
+      expect(limit).toBeGreaterThanOrEqual(mebibytes(each.resources?.requests?.memory));
+      const heap = /--max-old-space-size=(\d+)/.exec(
+        each.env?.find((variable) => variable.name === "NODE_OPTIONS")?.value ?? "",
+      );
+      if (heap) expect(Number(heap[1])).toBeLessThan(limit);
+    }
+    const port = container?.ports?.find((each) => each.name === "http");
+    expect(port?.containerPort).toBe(Number(flag(args, "--port")));
+    expect(container?.livenessProbe?.httpGet).toMatchObject({ path: "/healthz", port: "http" });
+    expect(container?.readinessProbe?.httpGet).toMatchObject({ path: "/readyz", port: "http" });
+  });
+
+  it("gives SIGTERM longer than the 25 s the process takes to finish what is in flight", () => {
+    const preStop = container?.lifecycle?.preStop?.exec?.command ?? [];
+    const sleep = preStop[0] === "sleep" ? Number(preStop[1]) : 0;
+    expect(deployment.spec?.template.spec?.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(
+      sleep + 25 + 5,
+    );
+  });
+
+  it("mounts the token of an account that is bound to the scheduler's Role", () => {
+    expect(pod?.serviceAccountName).toBe(overlay.account);
+    expect(pod?.automountServiceAccountToken).toBe(true);
+    const everything = [...base, ...objects];
+    expect(
+      everything.some(
+        (object) => object.kind === "ServiceAccount" && object.metadata?.name === overlay.account,
+      ),
+    ).toBe(true);
+    const bound = everything.filter(
+      (object): object is V1RoleBinding =>
+        object.kind === "RoleBinding" &&
+        (object as V1RoleBinding).roleRef.name === "ondemand-eks-scheduler" &&
+        ((object as V1RoleBinding).subjects ?? []).some(
+          (subject) => subject.kind === "ServiceAccount" && subject.name === overlay.account,
+        ),
+    );
+    expect(bound).not.toHaveLength(0);
+  });
+
+  it("holds no secret: no Secret object, no literal token in args or env", () => {
+    expect(objects.filter((object) => object.kind === "Secret")).toEqual([]);
+    for (const each of containersOf(deployment)) {
+      for (const arg of [...(each.command ?? []), ...(each.args ?? [])]) {
+        expect(arg, each.name).not.toMatch(/token|secret|password/i);
+      }
+      for (const variable of each.env ?? []) {
+        if (/TOKEN|SECRET|PASSWORD|ACCESS_KEY|PRIVATE/i.test(variable.name)) {
+          expect(variable.value, variable.name).toBeUndefined();
+          expect(variable.valueFrom?.secretKeyRef, variable.name).toBeDefined();
+        }
+      }
+      expect(each.envFrom ?? [], each.name).toEqual([]);
+    }
+  });
+
+  it("starts the entry point with a command line the CLI accepts, up to the cluster", async () => {
+    // Outside a pod, --in-cluster is the first thing that fails: every flag, the
+    // settings, the token and the pod library were accepted before it (a usage error
+    // would exit 2).
+    if (!container) throw new Error("no container");
+    const env = containerEnv(container, objects, baseNamespace ?? "");
+    const argv = args.map((arg) => expand(arg, env));
+    expect(argv.slice(0, 2)).toEqual(overlay.command);
+    expect(argv).toContain("--in-cluster");
+    expect(argv.join(" ")).not.toContain("$(");
+    let stderr = "";
+    const io: CliIo = {
+      stdout: () => {},
+      stderr: (text) => {
+        stderr += text;
+      },
+      readStdin: async () => "",
+      readFile: processIo().readFile,
+      env,
+    };
+    const status = await run(argv, io);
+    expect({ status, stderr }).toEqual({
+      status: 1,
+      stderr: expect.stringContaining("not running in a Kubernetes pod"),
+    });
+  });
+});
+
+describe("deploy/kubernetes/webhook", () => {
+  const objects = render(join(BASE, "webhook"));
+  const deployment = deploymentOf(objects);
+
+  it("reads the webhook token from a Secret, through the environment only", () => {
+    const [container] = containersOf(deployment);
+    const token = container?.env?.find((variable) => variable.name === "BUILDKITE_WEBHOOK_TOKEN");
+    expect(token?.valueFrom?.secretKeyRef).toEqual({
+      name: "buildkite-webhook-token",
+      key: "token",
+    });
+    expect(flag(container?.args ?? [], "--webhook-token-file")).toBeUndefined();
+  });
+
+  it("has a Service from port 80 to the named port of its pods", () => {
+    const service = objects.find((object) => object.kind === "Service") as {
+      spec: { type?: string; selector: Record<string, string>; ports: object[] };
+    };
+    expect(service.spec.type ?? "ClusterIP").toBe("ClusterIP");
+    expect(service.spec.ports).toEqual([
+      { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
+    ]);
+    expect(deployment.spec?.template.metadata?.labels).toMatchObject(service.spec.selector);
+  });
+});
+
+describe("deploy/aws/sqs-consumer-policy.json", () => {
+  it("allows exactly the SQS actions the consumer calls, on one queue", () => {
+    const sources = [
+      ...readdirSync(join(REPO, "packages", "adapter-sqs", "src")).map((name) =>
+        join(REPO, "packages", "adapter-sqs", "src", name),
+      ),
+      join(REPO, "packages", "cli", "src", "commands", "consume-sqs.ts"),
+    ].filter((path) => path.endsWith(".ts"));
+    const called = new Set<string>();
+    for (const path of sources) {
+      for (const match of readFileSync(path, "utf8").matchAll(/new (\w+)Command\(/g)) {
+        called.add(`sqs:${match[1]}`);
+      }
+    }
+    const policy = JSON.parse(readFileSync(POLICY, "utf8")) as {
+      Statement: { Effect: string; Action: string[]; Resource: string }[];
+    };
+    const allowed = new Set<string>();
+    for (const statement of policy.Statement) {
+      expect(statement.Effect).toBe("Allow");
+      expect(statement.Resource).toMatch(/^arn:aws:sqs:[a-z0-9-]+:\d{12}:[\w-]+$/);
+      for (const action of statement.Action) allowed.add(action);
+    }
+    expect(called.size).toBeGreaterThan(0);
+    expect([...allowed].sort()).toEqual([...called].sort());
+  });
+});
+
+describeWithCluster("deploy/kubernetes on an API server", () => {
+  let config: KubeConfig;
+  let core: CoreV1Api;
+  // A namespace of our own that enforces the restricted Pod Security Standard, with the
+  // base and both entry points applied for real, and what the server refused.
+  const namespace = `deploy-manifests-${randomBytes(4).toString("hex")}`;
+  let refusedObjects: string[];
+
+  async function apply(objects: KubernetesObject[], dryRun = false): Promise<string[]> {
+    const failures: string[] = [];
+    for (const object of objects) {
+      const failure = await serverSideApply(config, object, dryRun);
+      if (failure) failures.push(failure);
+    }
+    return failures;
+  }
+
+  beforeAll(async () => {
+    config = new KubeConfig();
+    config.loadFromFile(kubeconfigPath());
+    core = config.makeApiClient(CoreV1Api);
+    await core.createNamespace({
+      body: {
+        metadata: {
+          name: namespace,
+          labels: {
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/enforce-version": "latest",
+          },
+        },
+      },
+    });
+    refusedObjects = await apply([
+      ...render(BASE, namespace).filter((object) => object.kind !== "Namespace"),
+      ...OVERLAYS.flatMap((overlay) => render(join(BASE, overlay.dir), namespace)),
+    ]);
+  });
+  afterAll(async () => {
+    await core?.deleteNamespace({ name: namespace }).catch(() => {});
+  });
+
+  it.each(OVERLAYS)(
+    "accepts every object of $dir as rendered (server-side apply, dry run)",
+    async (overlay) => {
+      expect(await apply(render(join(BASE, overlay.dir)), true)).toEqual([]);
+    },
+  );
+
+  it("admits the Deployments' pods under the restricted Pod Security Standard, with the account's token", async () => {
+    expect(refusedObjects).toEqual([]);
+    // The namespace really enforces it: a pod without the restrictions is refused.
+    const refused = await core
+      .createNamespacedPod({
+        namespace,
+        dryRun: "All",
+        body: {
+          metadata: { name: "unrestricted" },
+          spec: {
+            serviceAccountName: "ondemand-eks-scheduler",
+            containers: [{ name: "c", image: "ondemand-eks:latest" }],
+          },
+        },
+      })
+      .then(
+        () => 0,
+        (error: unknown) => (error instanceof ApiException ? error.code : -1),
+      );
+    expect(refused).toBe(403);
+
+    // Act: the Deployment and ReplicaSet controllers create the pods (which stay
+    // Pending: no kubelet runs here).
+    for (const overlay of OVERLAYS) {
+      const deployment = deploymentOf(render(join(BASE, overlay.dir), namespace));
+      const selector = Object.entries(deployment.spec?.selector.matchLabels ?? {})
+        .map(([key, value]) => `${key}=${value}`)
+        .join(",");
+      const deadline = Date.now() + 60_000;
+      let pods: V1Pod[] = [];
+      let failure: string | undefined;
+      while (Date.now() < deadline) {
+        pods = (await core.listNamespacedPod({ namespace, labelSelector: selector })).items;
+        if (pods.length >= (deployment.spec?.replicas ?? 1)) break;
+        const events = await core.listNamespacedEvent({ namespace });
+        failure = events.items
+          .filter((event) => event.reason === "FailedCreate")
+          .map((event) => event.message)
+          .join("\n");
+        if (failure) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+
+      // Assess
+      expect(failure || undefined, overlay.dir).toBeUndefined();
+      expect(pods, overlay.dir).toHaveLength(deployment.spec?.replicas ?? 1);
+      for (const pod of pods) {
+        expect(pod.spec?.serviceAccountName).toBe(overlay.account);
+        const mounts = pod.spec?.containers[0]?.volumeMounts ?? [];
+        expect(mounts.map((mount) => mount.mountPath)).toContain(
+          "/var/run/secrets/kubernetes.io/serviceaccount",
+        );
+      }
+    }
+  });
+
+  it("lets each entry point's account create and get Jobs in its namespace, and nothing else asked", async () => {
+    expect(refusedObjects).toEqual([]);
+    const authorization = config.makeApiClient(AuthorizationV1Api);
+    const allowed = async (
+      account: string,
+      verb: string,
+      resource: string,
+      group: string,
+      where = namespace,
+    ) => {
+      const review = await authorization.createSubjectAccessReview({
+        body: {
+          spec: {
+            user: `system:serviceaccount:${namespace}:${account}`,
+            groups: ["system:serviceaccounts", `system:serviceaccounts:${namespace}`],
+            resourceAttributes: { namespace: where, verb, resource, group },
+          },
+        },
+      });
+      return review.status?.allowed ?? false;
+    };
+    for (const { account } of OVERLAYS) {
+      expect(await allowed(account, "create", "jobs", "batch"), account).toBe(true);
+      expect(await allowed(account, "get", "jobs", "batch"), account).toBe(true);
+      expect(await allowed(account, "delete", "jobs", "batch"), account).toBe(false);
+      expect(await allowed(account, "create", "pods", ""), account).toBe(false);
+      expect(await allowed(account, "get", "secrets", ""), account).toBe(false);
+      expect(await allowed(account, "create", "jobs", "batch", "default"), account).toBe(false);
+    }
+  });
+});

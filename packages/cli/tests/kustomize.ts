@@ -1,0 +1,89 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { KubernetesObject, V1Deployment, V1RoleBinding } from "@kubernetes/client-node";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
+
+// The part of kustomize our deploy/kubernetes kustomizations use, so their tests run
+// without kubectl; deploy-manifests.test.ts checks it against `kubectl kustomize`.
+
+export interface Kustomization {
+  namespace?: string;
+  resources?: string[];
+  images?: { name: string; newName?: string; newTag?: string; digest?: string }[];
+}
+
+/** The kustomization fields the renderer below implements; any other fails the test. */
+const UNDERSTOOD = new Set(["apiVersion", "kind", "namespace", "resources", "images"]);
+const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding"]);
+
+/** The name of an image reference without its tag or digest. */
+export function imageName(image: string): string {
+  const withoutDigest = image.split("@")[0] as string;
+  const colon = withoutDigest.lastIndexOf(":");
+  return colon > withoutDigest.lastIndexOf("/") ? withoutDigest.slice(0, colon) : withoutDigest;
+}
+
+export function podSpecOf(object: KubernetesObject) {
+  return object.kind === "Deployment" ? (object as V1Deployment).spec?.template.spec : undefined;
+}
+
+/**
+ * What `kubectl kustomize <dir>` gives for the fields our kustomizations use, without
+ * needing kubectl (where it is installed, a test below checks that they agree): the
+ * `resources` files in order, `namespace` set on every namespaced object and on
+ * ServiceAccount subjects, `images` applied to containers. `namespace` overrides the
+ * kustomization's, as an overlay setting its own would.
+ */
+export function render(dir: string, namespace?: string): KubernetesObject[] {
+  const kustomization = parseYaml(readFileSync(join(dir, "kustomization.yaml"), "utf8")) as
+    | Kustomization
+    | undefined;
+  const unknown = Object.keys(kustomization ?? {}).filter((key) => !UNDERSTOOD.has(key));
+  if (unknown.length > 0) {
+    throw new Error(`${dir}: this test does not render ${unknown.join(", ")}; extend render()`);
+  }
+  const targetNamespace = namespace ?? kustomization?.namespace;
+  const objects: KubernetesObject[] = [];
+  for (const resource of kustomization?.resources ?? []) {
+    const path = join(dir, resource);
+    if (!statSync(path).isFile()) throw new Error(`${path}: only files are rendered here`);
+    for (const document of parseAllDocuments(readFileSync(path, "utf8"))) {
+      if (document.errors.length > 0) throw new Error(`${path}: ${document.errors[0]?.message}`);
+      const object = document.toJS() as KubernetesObject | null;
+      if (!object) continue;
+      if (targetNamespace && !CLUSTER_SCOPED.has(object.kind ?? "")) {
+        object.metadata = { ...object.metadata, namespace: targetNamespace };
+        for (const subject of (object as V1RoleBinding).subjects ?? []) {
+          if (subject.kind === "ServiceAccount") subject.namespace = targetNamespace;
+        }
+      }
+      const spec = podSpecOf(object);
+      for (const container of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
+        const image = kustomization?.images?.find(
+          (entry) => entry.name === imageName(container.image ?? ""),
+        );
+        if (!image) continue;
+        const old = container.image ?? "";
+        const tag = old.includes("@") ? "" : old.slice(imageName(old).length);
+        container.image = `${image.newName ?? image.name}${
+          image.digest ? `@${image.digest}` : image.newTag ? `:${image.newTag}` : tag
+        }`;
+      }
+      objects.push(object);
+    }
+  }
+  return objects;
+}
+
+/** Why `kubectl kustomize` cannot be compared with render() here, if it cannot. */
+export function kubectlMissing(): string | undefined {
+  try {
+    execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
+    return undefined;
+  } catch {
+    // Under CI=true nothing may be skipped: a CI machine without kubectl is a broken one.
+    if (process.env.CI === "true") throw new Error("kubectl is required under CI=true");
+    return "kubectl is not installed";
+  }
+}

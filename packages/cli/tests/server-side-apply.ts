@@ -1,0 +1,78 @@
+import { type RequestOptions, request } from "node:https";
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+
+const FIELD_MANAGER = "ondemand-eks-deploy-test";
+
+/** Resource names of the kinds our manifests hold (what discovery would find). */
+const PLURALS: Record<string, string> = {
+  ConfigMap: "configmaps",
+  Deployment: "deployments",
+  PodDisruptionBudget: "poddisruptionbudgets",
+  Role: "roles",
+  RoleBinding: "rolebindings",
+  Service: "services",
+  ServiceAccount: "serviceaccounts",
+};
+
+/**
+ * Server-side apply of one object exactly as rendered, with fieldValidation=Strict, so
+ * a misspelt or misplaced field is an error. (client-node's typed serializer would drop
+ * unknown fields before they reach the server, hiding exactly that.) Resolves to
+ * undefined when the server accepts it, or to `Kind name: status message`.
+ */
+export async function serverSideApply(
+  config: KubeConfig,
+  object: KubernetesObject,
+  dryRun: boolean,
+): Promise<string | undefined> {
+  const plural = PLURALS[object.kind ?? ""];
+  if (!plural) throw new Error(`${object.kind}: add its resource name to PLURALS`);
+  const group = object.apiVersion === "v1" ? "/api/v1" : `/apis/${object.apiVersion}`;
+  const scope = object.metadata?.namespace ? `/namespaces/${object.metadata.namespace}` : "";
+  const query = new URLSearchParams({
+    fieldManager: FIELD_MANAGER,
+    force: "true",
+    fieldValidation: "Strict",
+    ...(dryRun ? { dryRun: "All" } : {}),
+  });
+  const url = new URL(
+    `${config.getCurrentCluster()?.server}${group}${scope}/${plural}/${object.metadata?.name}?${query}`,
+  );
+  const options: RequestOptions = {};
+  await config.applyToHTTPSOptions(options);
+  const { status, body } = await new Promise<{ status: number; body: string }>(
+    (resolve, reject) => {
+      const call = request(
+        url,
+        {
+          ...options,
+          method: "PATCH",
+          headers: {
+            ...options.headers,
+            "content-type": "application/apply-patch+yaml",
+            accept: "application/json",
+          },
+        },
+        (response) => {
+          let text = "";
+          response.setEncoding("utf8");
+          response.on("data", (chunk: string) => {
+            text += chunk;
+          });
+          response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+          response.on("error", reject);
+        },
+      );
+      call.on("error", reject);
+      call.end(JSON.stringify(object));
+    },
+  );
+  if (status >= 200 && status < 300) return undefined;
+  let message = body;
+  try {
+    message = (JSON.parse(body) as { message?: string }).message ?? body;
+  } catch {
+    // Not JSON: keep the body as it is.
+  }
+  return `${object.kind} ${object.metadata?.name}: ${status} ${message}`;
+}
