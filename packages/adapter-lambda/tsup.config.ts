@@ -1,31 +1,6 @@
-import { cp, rm } from "node:fs/promises";
 import { defineConfig } from "tsup";
 import { libraryBuild } from "../../tsup.shared.js";
 
-export default defineConfig([
-  { ...libraryBuild, entry: ["src/index.ts", "src/runtime/index.ts"] },
-  {
-    // The function as deployed: one ESM file with every dependency inside (the AWS SDK
-    // too, so the function does not depend on the runtime's copy), plus the bundled pod
-    // library. tests/bundle.test.ts holds it to its size budget.
-    entry: { index: "src/lambda-entry.ts" },
-    outDir: "dist/lambda",
-    outExtension: () => ({ js: ".mjs" }),
-    format: ["esm"],
-    platform: "node",
-    target: "node20",
-    noExternal: [/.*/],
-    splitting: false,
-    minify: true,
-    sourcemap: false,
-    clean: true,
-    // Bundled CommonJS dependencies call require() for Node's own modules.
-    banner: {
-      js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
-    },
-    async onSuccess() {
-      await rm("dist/lambda/pods", { recursive: true, force: true });
-      await cp("../../pods", "dist/lambda/pods", { recursive: true });
-    },
-  },
-]);
+// The library; the deployable function is built after it, by tsup.lambda.config.ts (one
+// build at a time: this one's clean would empty dist/lambda under the other).
+export default defineConfig({ ...libraryBuild, entry: ["src/index.ts", "src/runtime/index.ts"] });

@@ -23,6 +23,8 @@ export interface HandlerDependencies {
   schedule: (input: unknown) => Promise<ScheduleOutcome>;
   /** Most messages of one batch scheduled at once. Default 10. */
   concurrency?: number;
+  /** Told about a message whose scheduling threw (schedule() itself never does). */
+  log?: (entry: Record<string, unknown>) => void;
 }
 
 /**
@@ -67,9 +69,19 @@ export function sqsHandler(dependencies: HandlerDependencies) {
           if (outcome.outcome === "failed" || outcome.outcome === "invalid") {
             failures.push({ itemIdentifier: record.messageId });
           }
-        } catch {
-          // Only this message goes back; the rest of the batch keeps its outcomes.
+        } catch (error) {
+          // Only this message goes back; the rest of the batch keeps its outcomes. Said
+          // here, so a message that ends in the dead-letter queue has a reason on record.
           failures.push({ itemIdentifier: record.messageId });
+          try {
+            dependencies.log?.({
+              msg: "schedule threw",
+              messageId: record.messageId,
+              error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+            });
+          } catch {
+            // A broken logger must not fail the batch.
+          }
         }
       }
     };

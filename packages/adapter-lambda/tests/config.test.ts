@@ -105,7 +105,19 @@ describe("readLambdaConfig", () => {
         ONDEMAND_EKS_CLUSTER_ENDPOINT: "http://x",
         ONDEMAND_EKS_CLUSTER_CA_DATA: CA_DATA,
       },
-      'ONDEMAND_EKS_CLUSTER_ENDPOINT: expected https://host, received "http://x"',
+      "ONDEMAND_EKS_CLUSTER_ENDPOINT: expected https://host[:port], without path, credentials or query",
+    ],
+    [
+      { ONDEMAND_EKS_CLUSTER_NAME: "my cluster!", AWS_REGION: "us-east-1" },
+      'ONDEMAND_EKS_CLUSTER_NAME: expected an EKS cluster name (letters, digits, - and _, up to 100), received "my cluster!"',
+    ],
+    [
+      { ONDEMAND_EKS_CLUSTER_NAME: "ci", AWS_REGION: "not a region" },
+      'AWS_REGION: expected an AWS region such as us-east-1, received "not a region"',
+    ],
+    [
+      { ONDEMAND_EKS_KUBECONFIG: "/k", ONDEMAND_EKS_LIBRARY: "S3://bucket/pods" },
+      "ONDEMAND_EKS_LIBRARY: expected s3://bucket/prefix/ or a directory",
     ],
     [
       {
@@ -134,6 +146,27 @@ describe("readLambdaConfig", () => {
     ],
   ])("%j is refused: %s", (env, problem) => {
     expect(problemsOf(env as Record<string, string>).join("\n")).toContain(problem);
+  });
+
+  it("never repeats an endpoint that carries credentials", () => {
+    const problems = problemsOf({
+      ONDEMAND_EKS_CLUSTER_NAME: "ci",
+      AWS_REGION: "us-east-1",
+      ONDEMAND_EKS_CLUSTER_ENDPOINT: "https://admin:s3cr3t@example.com",
+      ONDEMAND_EKS_CLUSTER_CA_DATA: CA_DATA,
+    });
+    expect(problems.join("\n")).toContain("ONDEMAND_EKS_CLUSTER_ENDPOINT");
+    expect(problems.join("\n")).not.toContain("s3cr3t");
+  });
+
+  it("takes an endpoint with a port", () => {
+    const { cluster } = readLambdaConfig({
+      ONDEMAND_EKS_CLUSTER_NAME: "ci",
+      AWS_REGION: "us-east-1",
+      ONDEMAND_EKS_CLUSTER_ENDPOINT: "https://10.0.0.1:6443",
+      ONDEMAND_EKS_CLUSTER_CA_DATA: CA_DATA,
+    });
+    expect(cluster).toMatchObject({ endpoint: "https://10.0.0.1:6443" });
   });
 
   it("reports every problem at once", () => {

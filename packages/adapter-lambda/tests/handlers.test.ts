@@ -126,4 +126,30 @@ describe("SQS handler when schedule throws", () => {
     })({ Records: records });
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: "boom" }]);
   });
+
+  it("says which message and why, so its dead letter has a reason on record", async () => {
+    const logged: Record<string, unknown>[] = [];
+    const response = await sqsHandler({
+      schedule: async () => {
+        throw new TypeError("library unavailable");
+      },
+      log: (entry) => logged.push(entry),
+    })({ Records: [{ messageId: "m1", body: "{}" }] });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "m1" }]);
+    expect(logged).toEqual([
+      { msg: "schedule threw", messageId: "m1", error: "TypeError: library unavailable" },
+    ]);
+  });
+
+  it("a logger that throws does not fail the batch", async () => {
+    const response = await sqsHandler({
+      schedule: async () => {
+        throw new Error("x");
+      },
+      log: () => {
+        throw new Error("logger broke");
+      },
+    })({ Records: [{ messageId: "m1", body: "{}" }] });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "m1" }]);
+  });
 });

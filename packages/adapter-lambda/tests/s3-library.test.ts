@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -160,6 +162,96 @@ describeUnless(aws.skipReason, "pod library from an S3 prefix (moto)", () => {
     expect(logged.map((entry) => entry.msg)).toEqual([
       "pod library reload failed; keeping the previous one",
     ]);
+  });
+
+  it("keeps the previous library when a reload misses its deadline (S3 accepts, never answers)", async () => {
+    const { name } = await bucketWith({ "p/default.yaml": definition("default") });
+    const { client } = countingClient();
+    const logged: Record<string, unknown>[] = [];
+    const source = await s3Library({
+      client,
+      bucket: name,
+      prefix: "p/",
+      ttlMs: 1_000,
+      reloadTimeoutMs: 300,
+      now,
+      log: (entry) => logged.push(entry),
+    });
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      client.config.endpoint = async () => ({
+        protocol: "http:",
+        hostname: "127.0.0.1",
+        port,
+        path: "/",
+      });
+      clock += 1_000;
+      expect((await source.get()).names()).toEqual(["default"]);
+      expect(logged).toHaveLength(1);
+      expect(String(logged[0]?.error)).toMatch(/abort/i);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
+  it("reads every page of a long listing", async () => {
+    const names = ["a", "b", "c", "d", "e"];
+    const { name } = await bucketWith(
+      Object.fromEntries(names.map((n) => [`p/${n}.yaml`, definition(n)])),
+    );
+    const { client, calls } = countingClient();
+    const source = await s3Library({
+      client,
+      bucket: name,
+      prefix: "p/",
+      ttlMs: 1_000,
+      pageSize: 2,
+      now,
+    });
+    expect((await source.get()).names()).toEqual(names);
+    expect(calls.filter((c) => c === "ListObjectsV2Command")).toHaveLength(3);
+  });
+
+  it("refuses more definitions than its limit", async () => {
+    const { name } = await bucketWith({
+      "p/a.yaml": definition("a"),
+      "p/b.yaml": definition("b"),
+      "p/c.yaml": definition("c"),
+    });
+    const { client } = countingClient();
+    await expect(
+      s3Library({ client, bucket: name, prefix: "p/", ttlMs: 1_000, maxDefinitions: 2, now }),
+    ).rejects.toThrow("more than 2 definition files");
+  });
+
+  it("with a TTL of 0, lists on every event", async () => {
+    const { name } = await bucketWith({ "p/default.yaml": definition("default") });
+    const { client, calls } = countingClient();
+    const source = await s3Library({ client, bucket: name, prefix: "p/", ttlMs: 0, now });
+    calls.length = 0;
+    await source.get();
+    await source.get();
+    expect(calls).toEqual(["ListObjectsV2Command", "ListObjectsV2Command"]);
+  });
+
+  it("concurrent events after a change share one reload", async () => {
+    const { s3, name } = await bucketWith({
+      "p/default.yaml": definition("default"),
+      "p/other.yaml": definition("other"),
+    });
+    const { client, calls } = countingClient();
+    const source = await s3Library({ client, bucket: name, prefix: "p/", ttlMs: 1_000, now });
+    await s3.send(
+      new PutObjectCommand({ Bucket: name, Key: "p/other.yaml", Body: definition("other", "x:1") }),
+    );
+    calls.length = 0;
+    clock += 1_000;
+    const libraries = await Promise.all([source.get(), source.get(), source.get()]);
+    expect(libraries.map((l) => l.get("other").agent.image)).toEqual(["x:1", "x:1", "x:1"]);
+    expect(calls.sort()).toEqual(["GetObjectCommand", "GetObjectCommand", "ListObjectsV2Command"]);
   });
 
   it.each([

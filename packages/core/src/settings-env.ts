@@ -1,4 +1,4 @@
-import { InvalidSettingsError } from "./errors.js";
+import { InvalidSettingsError, type Issue } from "./errors.js";
 import {
   resolveSettings,
   type SchedulerSettings,
@@ -64,22 +64,32 @@ export function settingsFromEnvironment(
   env: Readonly<Record<string, string | undefined>>,
 ): SchedulerSettings {
   const input: Tree = {};
+  const issues: Issue[] = [];
   for (const variable of SETTING_VARIABLES) {
     const raw = env[variable.env];
     if (raw === undefined || raw === "") continue;
-    setSettingAt(input, variable.path, variable.parse ? variable.parse(raw) : raw);
+    const parsed = variable.parse ? variable.parse(raw) : raw;
+    if (variable.parse === wholeNumber && typeof parsed !== "number") {
+      // Said here: the schema could only say "expected number, received string".
+      issues.push({
+        path: variable.env,
+        message: `expected a whole number of seconds, received ${JSON.stringify(raw)}`,
+      });
+      continue;
+    }
+    setSettingAt(input, variable.path, parsed);
   }
   try {
-    return resolveSettings(input as SchedulerSettingsInput);
+    const settings = resolveSettings(input as SchedulerSettingsInput);
+    if (issues.length === 0) return settings;
   } catch (error) {
     if (!(error instanceof InvalidSettingsError)) throw error;
-    throw new InvalidSettingsError(
-      error.issues.map((issue) => {
-        const variable = SETTING_VARIABLES.find(
-          (v) => issue.path === v.path.join(".") || issue.path.startsWith(`${v.path.join(".")}[`),
-        );
-        return variable ? { ...issue, path: variable.env } : issue;
-      }),
-    );
+    for (const issue of error.issues) {
+      const variable = SETTING_VARIABLES.find(
+        (v) => issue.path === v.path.join(".") || issue.path.startsWith(`${v.path.join(".")}[`),
+      );
+      issues.push(variable ? { ...issue, path: variable.env } : issue);
+    }
   }
+  throw new InvalidSettingsError(issues);
 }

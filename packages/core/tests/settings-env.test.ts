@@ -36,7 +36,17 @@ describe("settingsFromEnvironment", () => {
 
   it.each([
     ["ONDEMAND_EKS_NAMESPACE", "Not A Namespace", "expected a Kubernetes namespace name"],
-    ["ONDEMAND_EKS_TTL_SECONDS_AFTER_FINISHED", "10m", "expected number, received string"],
+    [
+      "ONDEMAND_EKS_TTL_SECONDS_AFTER_FINISHED",
+      "10m",
+      'expected a whole number of seconds, received "10m"',
+    ],
+    [
+      "ONDEMAND_EKS_ACTIVE_DEADLINE_SECONDS",
+      "1.5",
+      'expected a whole number of seconds, received "1.5"',
+    ],
+    ["ONDEMAND_EKS_ACTIVE_DEADLINE_SECONDS", "0", "Too small"],
     ["ONDEMAND_EKS_QUEUES", "a b", "expected a queue name without spaces"],
     ["ONDEMAND_EKS_AGENT_TOKEN_SECRET_KEY", "a/b", "expected a Secret key"],
   ])("an invalid %s is reported by its variable name", (env, value, message) => {

@@ -4,6 +4,7 @@ import {
   type SchedulerSettings,
   settingsFromEnvironment,
 } from "@ondemand-eks/core";
+import { checkClusterName, partitionOf } from "@ondemand-eks/eks-auth";
 
 /** Where the function finds its cluster. */
 export type ClusterConfig =
@@ -87,6 +88,25 @@ function wholeNumber(
   return parsed;
 }
 
+/** `https://host` or `https://host:port`, and nothing else. */
+function isBareHttpsUrl(raw: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return false;
+  }
+  return (
+    url.protocol === "https:" &&
+    url.username === "" &&
+    url.password === "" &&
+    url.search === "" &&
+    url.hash === "" &&
+    url.pathname === "/" &&
+    !/[?#]/.test(raw)
+  );
+}
+
 function clusterConfig(env: Env, problems: string[]): ClusterConfig | undefined {
   const v = LAMBDA_VARIABLES;
   const clusterName = value(env, v.clusterName);
@@ -112,6 +132,19 @@ function clusterConfig(env: Env, problems: string[]): ClusterConfig | undefined 
     problems.push("AWS_REGION: required (Lambda sets it; set it when running elsewhere)");
     return undefined;
   }
+  // eks-auth's own checks, said with the variable instead of its option name.
+  const checks: [string, () => unknown][] = [
+    [v.clusterName, () => checkClusterName(clusterName)],
+    ["AWS_REGION", () => partitionOf(region)],
+  ];
+  for (const [name, check] of checks) {
+    try {
+      check();
+    } catch (error) {
+      problems.push(`${name}: ${(error as Error).message.replace(/^\w+: /, "")}`);
+      return undefined;
+    }
+  }
   const endpoint = value(env, v.clusterEndpoint);
   const caData = value(env, v.clusterCa);
   if ((endpoint === undefined) !== (caData === undefined)) {
@@ -123,8 +156,11 @@ function clusterConfig(env: Env, problems: string[]): ClusterConfig | undefined 
   if (endpoint === undefined || caData === undefined) {
     return { kind: "eks", clusterName, region };
   }
-  if (!/^https:\/\/[^/\s]+\/?$/.test(endpoint)) {
-    problems.push(`${v.clusterEndpoint}: expected https://host, received ${shown(endpoint)}`);
+  if (!isBareHttpsUrl(endpoint)) {
+    // Not echoed: a URL may carry credentials.
+    problems.push(
+      `${v.clusterEndpoint}: expected https://host[:port], without path, credentials or query`,
+    );
     return undefined;
   }
   const caPem = Buffer.from(caData, "base64").toString("utf8");
@@ -142,7 +178,7 @@ function libraryConfig(env: Env, problems: string[]): LibraryConfig {
   const taskRoot = value(env, "LAMBDA_TASK_ROOT") ?? process.cwd();
   const raw = value(env, v.library) ?? "pods";
   const ttlMs = wholeNumber(env, v.libraryTtl, 300, [0, 86_400], problems) * 1000;
-  if (!raw.startsWith("s3://")) {
+  if (!/^s3:/i.test(raw)) {
     return { kind: "directory", path: isAbsolute(raw) ? raw : join(taskRoot, raw) };
   }
   const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(raw);

@@ -8,8 +8,13 @@ import {
   type SqsEvent,
   sqsHandler,
 } from "../handlers.js";
-import { type LambdaConfig, readLambdaConfig } from "./config.js";
-import { directoryLibrary, type PodLibrarySource, s3Library } from "./library-source.js";
+import {
+  LAMBDA_VARIABLES,
+  type LambdaConfig,
+  LambdaConfigError,
+  readLambdaConfig,
+} from "./config.js";
+import { directoryLibrary, s3Library } from "./library-source.js";
 
 /** The two handlers a deployed function exports; the template picks one. */
 export interface LambdaFunction {
@@ -26,6 +31,16 @@ export interface LambdaFunctionOverrides {
   readonly write?: (line: string) => void;
 }
 
+/** Runs an init step; its error says which variable to look at. */
+async function withVariable<T>(variable: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    const { message } = error as Error;
+    throw new LambdaConfigError([`${variable}: ${message}`]);
+  }
+}
+
 async function clusterAuth(config: LambdaConfig): Promise<ClusterAuth> {
   const { cluster } = config;
   if (cluster.kind === "kubeconfig") {
@@ -37,6 +52,8 @@ async function clusterAuth(config: LambdaConfig): Promise<ClusterAuth> {
   return eksAuth({
     clusterName: cluster.clusterName,
     region: cluster.region,
+    // Lambda gives init 10 s in all; DescribeCluster and credentials must leave room.
+    timeoutMs: 5_000,
     ...(cluster.endpoint && cluster.caPem
       ? { endpoint: cluster.endpoint, caPem: cluster.caPem }
       : {}),
@@ -62,10 +79,10 @@ export async function createLambdaFunction(
       // Logging must never be what fails an event.
     }
   };
-  const library: PodLibrarySource =
+  const library = await withVariable(LAMBDA_VARIABLES.library, () =>
     config.library.kind === "directory"
-      ? await directoryLibrary(config.library.path)
-      : await s3Library({
+      ? directoryLibrary(config.library.path)
+      : s3Library({
           client:
             overrides.s3 ??
             new S3Client({
@@ -75,9 +92,17 @@ export async function createLambdaFunction(
           prefix: config.library.prefix,
           ttlMs: config.library.ttlMs,
           log,
-        });
+        }),
+  );
   const submitter = new Submitter({
-    auth: overrides.auth ?? (await clusterAuth(config)),
+    auth:
+      overrides.auth ??
+      (await withVariable(
+        config.cluster.kind === "kubeconfig"
+          ? LAMBDA_VARIABLES.kubeconfig
+          : LAMBDA_VARIABLES.clusterName,
+        () => clusterAuth(config),
+      )),
     timeoutMs: config.submitTimeoutMs,
   });
   const scheduleEvent = async (input: unknown): Promise<ScheduleOutcome> => {
@@ -92,6 +117,6 @@ export async function createLambdaFunction(
   return {
     config,
     eventBridge: eventBridgeHandler({ schedule: scheduleEvent }),
-    sqs: sqsHandler({ schedule: scheduleEvent, concurrency: config.sqsConcurrency }),
+    sqs: sqsHandler({ schedule: scheduleEvent, concurrency: config.sqsConcurrency, log }),
   };
 }

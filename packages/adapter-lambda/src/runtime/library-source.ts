@@ -28,8 +28,17 @@ export interface S3LibraryOptions {
   prefix: string;
   /** How long a loaded library is used before S3 is asked again. */
   ttlMs: number;
-  /** Deadline of each S3 call. Default 10 s. */
-  callTimeoutMs?: number;
+  /** Deadline of the first load, all calls together. Default 8 s (Lambda's init has 10). */
+  loadTimeoutMs?: number;
+  /**
+   * Deadline of a reload, all calls together. Default 5 s: an event waits for it, and
+   * must keep most of the function's time for its submission.
+   */
+  reloadTimeoutMs?: number;
+  /** Most definition files under the prefix. Default {@link MAX_S3_DEFINITIONS}. */
+  maxDefinitions?: number;
+  /** Keys per listing page (S3's own limit is 1,000). */
+  pageSize?: number;
   now?: () => number;
   /** Told when a reload failed and the previous library stays in use. */
   log?: (entry: Record<string, unknown>) => void;
@@ -37,6 +46,8 @@ export interface S3LibraryOptions {
 
 /** The most definition files one prefix may hold: a library, not a data set. */
 export const MAX_S3_DEFINITIONS = 2_000;
+/** Listing pages one load may read, other objects included, before it gives up. */
+const MAX_PAGES = 50;
 
 const DEFINITION_KEY = /\.ya?ml$/;
 
@@ -57,29 +68,30 @@ interface Listed {
  * The pod library kept under an S3 prefix (as the original Elastic CI Stack setup kept
  * it), loaded at init and reloaded once its TTL has passed. A reload first lists the
  * prefix: when no object changed (same keys and ETags) the library is kept without a
- * single GET. When a reload fails (S3 unreachable, a broken definition pushed) the
- * previous library stays in use and the failure is logged; it is retried on the next
- * event after the TTL. Concurrent events share one reload.
+ * single GET. When a reload fails or misses its deadline (S3 unreachable, a broken
+ * definition pushed) the previous library stays in use and the failure is logged; it is
+ * retried a TTL later. Concurrent events share one reload.
  */
 export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySource> {
   const now = options.now ?? Date.now;
-  const timeout = options.callTimeoutMs ?? 10_000;
   const where = `s3://${options.bucket}/${options.prefix}`;
+  const maxDefinitions = options.maxDefinitions ?? MAX_S3_DEFINITIONS;
 
-  const list = async (): Promise<Listed[]> => {
+  const list = async (signal: AbortSignal): Promise<Listed[]> => {
     const listed: Listed[] = [];
     let token: string | undefined;
-    do {
-      const page = await options.client.send(
+    for (let page = 1; ; page++) {
+      const answer = await options.client.send(
         new ListObjectsV2Command({
           Bucket: options.bucket,
           Prefix: options.prefix,
           Delimiter: "/",
+          ...(options.pageSize ? { MaxKeys: options.pageSize } : {}),
           ...(token ? { ContinuationToken: token } : {}),
         }),
-        { abortSignal: AbortSignal.timeout(timeout) },
+        { abortSignal: signal },
       );
-      for (const object of page.Contents ?? []) {
+      for (const object of answer.Contents ?? []) {
         if (!object.Key || !DEFINITION_KEY.test(object.Key)) continue;
         if ((object.Size ?? 0) > MAX_DEFINITION_BYTES) {
           throw new S3LibraryError(
@@ -88,20 +100,29 @@ export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySo
         }
         listed.push({ key: object.Key, etag: object.ETag ?? "" });
       }
-      if (listed.length > MAX_S3_DEFINITIONS) {
-        throw new S3LibraryError(`${where}: more than ${MAX_S3_DEFINITIONS} definition files`);
+      if (listed.length > maxDefinitions) {
+        throw new S3LibraryError(`${where}: more than ${maxDefinitions} definition files`);
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+      if (!answer.IsTruncated) break;
+      // A truncated page without a way on would silently load part of the library.
+      if (!answer.NextContinuationToken) {
+        throw new S3LibraryError(`${where}: listing truncated without a continuation token`);
+      }
+      if (page >= MAX_PAGES) {
+        throw new S3LibraryError(`${where}: more than ${MAX_PAGES} pages of objects to list`);
+      }
+      token = answer.NextContinuationToken;
+    }
     return listed.sort((a, b) => (a.key < b.key ? -1 : 1));
   };
 
-  const read = async ({
-    key,
-  }: Listed): Promise<{ file?: DefinitionFile; problems: LibraryProblem[] }> => {
+  const read = async (
+    { key }: Listed,
+    signal: AbortSignal,
+  ): Promise<{ file?: DefinitionFile; problems: LibraryProblem[] }> => {
     const answer = await options.client.send(
       new GetObjectCommand({ Bucket: options.bucket, Key: key }),
-      { abortSignal: AbortSignal.timeout(timeout) },
+      { abortSignal: signal },
     );
     const text = (await answer.Body?.transformToString("utf8")) ?? "";
     const file = key.slice(options.prefix.length);
@@ -115,7 +136,7 @@ export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySo
       : { file: { file, stem, content: parsed.content }, problems: [] };
   };
 
-  const load = async (listed: Listed[]): Promise<{ library: PodLibrary; listed: Listed[] }> => {
+  const load = async (listed: Listed[], signal: AbortSignal) => {
     if (listed.length === 0) throw new S3LibraryError(`${where}: no *.yaml or *.yml definitions`);
     const files: DefinitionFile[] = [];
     const problems: LibraryProblem[] = [];
@@ -123,7 +144,7 @@ export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySo
     const queue = [...listed];
     const worker = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
-        const result = await read(next);
+        const result = await read(next, signal);
         if (result.file) files.push(result.file);
         problems.push(...result.problems);
       }
@@ -141,7 +162,8 @@ export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySo
 
   let current: Awaited<ReturnType<typeof load>>;
   try {
-    current = await load(await list());
+    const signal = AbortSignal.timeout(options.loadTimeoutMs ?? 8_000);
+    current = await load(await list(signal), signal);
   } catch (error) {
     if (error instanceof S3LibraryError) throw error;
     // NoSuchBucket, AccessDenied, a timeout: said with the place it happened.
@@ -153,18 +175,20 @@ export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySo
 
   const reload = async () => {
     try {
-      const listed = await list();
+      const signal = AbortSignal.timeout(options.reloadTimeoutMs ?? 5_000);
+      const listed = await list(signal);
       const same =
         listed.length === current.listed.length &&
         listed.every(
           (o, i) => o.key === current.listed[i]?.key && o.etag === current.listed[i]?.etag,
         );
-      if (!same) current = await load(listed);
+      if (!same) current = await load(listed, signal);
     } catch (error) {
+      const { name, message } = error as Error;
       options.log?.({
         msg: "pod library reload failed; keeping the previous one",
         library: where,
-        error: (error as Error).message,
+        error: error instanceof S3LibraryError ? message : `${name}: ${message}`,
       });
     } finally {
       // Failed or not, wait a TTL before asking again: S3 trouble must not slow every event.
