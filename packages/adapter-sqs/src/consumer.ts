@@ -42,6 +42,7 @@ export class SqsConsumer {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #heartbeats = new Set<NodeJS.Timeout>();
   #stopping = new AbortController();
+  #receiveFailed = false;
   #loop: Promise<void> | undefined;
 
   constructor(options: SqsConsumerOptions) {
@@ -67,6 +68,14 @@ export class SqsConsumer {
     } catch {
       // Nothing better to do with a broken logger.
     }
+  }
+
+  /**
+   * False while receiving fails (bad credentials, a deleted queue, SQS unreachable), true
+   * again after the next receive that works: what a readiness probe should report.
+   */
+  get receiving(): boolean {
+    return !this.#receiveFailed;
   }
 
   /** Messages being scheduled right now. */
@@ -119,8 +128,10 @@ export class SqsConsumer {
           },
         );
         messages = answer.Messages ?? [];
+        this.#receiveFailed = false;
       } catch (error) {
         if (this.#stopping.signal.aborted) break;
+        this.#receiveFailed = true;
         this.#safeLog({ msg: "receive failed", error: (error as Error).message });
         await new Promise((resolve) => setTimeout(resolve, 1_000));
         continue;

@@ -296,3 +296,29 @@ describe("SqsConsumer never crashes on its own callbacks", () => {
     expect(handled.length).toBeGreaterThanOrEqual(2);
   });
 });
+
+describeUnless(skipReason, "SQS consumer readiness", () => {
+  it("reports not receiving while its queue does not exist, and receiving once it does", async () => {
+    const name = `later-${randomUUID().slice(0, 8)}`;
+    const endpoint = aws.moto?.endpoint ?? "";
+    // moto's queue URLs are <endpoint>/<account>/<name>; the queue is created only later.
+    const queueUrl = `${endpoint}/123456789012/${name}`;
+    const consumer = new SqsConsumer({
+      client: sqs,
+      queueUrl,
+      waitTimeSeconds: 0,
+      schedule: async () => ({ outcome: "ignored", reason: "r", durationMs: 0 }),
+      log: () => {},
+    });
+    expect(consumer.receiving).toBe(true);
+    consumer.start();
+    try {
+      await until(() => (consumer.receiving ? undefined : true), "a failed receive");
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+      expect(QueueUrl).toBe(queueUrl);
+      await until(() => (consumer.receiving ? true : undefined), "a receive that works");
+    } finally {
+      await consumer.stop(1_000);
+    }
+  });
+});

@@ -72,7 +72,9 @@ export async function consumeSqs(flags: ConsumeSqsFlags, io: CliIo): Promise<num
     port,
     host: flags.host,
     metrics,
-    ready: () => submitter.ping(),
+    // Ready while SQS answers and the API server is reachable: a consumer with bad AWS
+    // credentials or a deleted queue shows as not ready instead of only logging.
+    ready: async () => consumer.receiving && (await submitter.ping()),
   });
   consumer.start();
   io.stderr(`ondemand-eks: consuming ${flags.queueUrl}; health and metrics on ${ops.url}\n`);
