@@ -16,12 +16,18 @@ import {
   type V1RoleBinding,
 } from "@kubernetes/client-node";
 import { type CliIo, processIo, run } from "@ondemand-eks/cli";
+import {
+  imageName,
+  type Kustomization,
+  kubectlMissing,
+  podSpecOf,
+  renderKustomization as render,
+  serverSideApply,
+} from "@ondemand-eks/testenv";
 import { describeUnless } from "@ondemand-eks/testenv/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { describeWithCluster, kubeconfigPath } from "./cluster.js";
-import { imageName, type Kustomization, kubectlMissing, podSpecOf, render } from "./kustomize.js";
-import { serverSideApply } from "./server-side-apply.js";
 
 // deploy/kubernetes/webhook and sqs-consumer: what `kubectl apply -k` sends, checked for
 // the properties the Deployments promise (non-root, read-only, no privileges, resources,
@@ -354,7 +360,10 @@ describeWithCluster("deploy/kubernetes on an API server", () => {
   async function apply(objects: KubernetesObject[], dryRun = false): Promise<string[]> {
     const failures: string[] = [];
     for (const object of objects) {
-      const failure = await serverSideApply(config, object, dryRun);
+      const failure = await serverSideApply(config, object, {
+        dryRun,
+        fieldManager: FIELD_MANAGER,
+      });
       if (failure) failures.push(failure);
     }
     return failures;

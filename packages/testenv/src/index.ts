@@ -26,6 +26,13 @@ export {
   stopControlPlane,
 } from "./control-plane.js";
 export {
+  imageName,
+  type Kustomization,
+  kubectlMissing,
+  podSpecOf,
+  render as renderKustomization,
+} from "./kustomize.js";
+export {
   type EmulatedLambda,
   ensureRie,
   type LambdaInvokeResult,
@@ -46,6 +53,7 @@ export {
 } from "./moto.js";
 export { cacheRoot, REPO_ROOT } from "./paths.js";
 export { createPki, type Pki } from "./pki.js";
+export { serverSideApply } from "./server-side-apply.js";
 export { downShared, SHARED_KUBECONFIG, upShared } from "./shared.js";
 export {
   cleanUpAbandonedRuns,

@@ -1,11 +1,10 @@
 import { type RequestOptions, request } from "node:https";
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 
-const FIELD_MANAGER = "ondemand-eks-deploy-test";
-
 /** Resource names of the kinds our manifests hold (what discovery would find). */
 const PLURALS: Record<string, string> = {
   ConfigMap: "configmaps",
+  Namespace: "namespaces",
   Deployment: "deployments",
   PodDisruptionBudget: "poddisruptionbudgets",
   Role: "roles",
@@ -23,14 +22,15 @@ const PLURALS: Record<string, string> = {
 export async function serverSideApply(
   config: KubeConfig,
   object: KubernetesObject,
-  dryRun: boolean,
+  options: { dryRun: boolean; fieldManager: string; timeoutMs?: number },
 ): Promise<string | undefined> {
+  const { dryRun, fieldManager } = options;
   const plural = PLURALS[object.kind ?? ""];
   if (!plural) throw new Error(`${object.kind}: add its resource name to PLURALS`);
   const group = object.apiVersion === "v1" ? "/api/v1" : `/apis/${object.apiVersion}`;
   const scope = object.metadata?.namespace ? `/namespaces/${object.metadata.namespace}` : "";
   const query = new URLSearchParams({
-    fieldManager: FIELD_MANAGER,
+    fieldManager,
     force: "true",
     fieldValidation: "Strict",
     ...(dryRun ? { dryRun: "All" } : {}),
@@ -38,17 +38,19 @@ export async function serverSideApply(
   const url = new URL(
     `${config.getCurrentCluster()?.server}${group}${scope}/${plural}/${object.metadata?.name}?${query}`,
   );
-  const options: RequestOptions = {};
-  await config.applyToHTTPSOptions(options);
+  const https: RequestOptions = {};
+  await config.applyToHTTPSOptions(https);
   const { status, body } = await new Promise<{ status: number; body: string }>(
     (resolve, reject) => {
       const call = request(
         url,
         {
-          ...options,
+          ...https,
           method: "PATCH",
+          // A deadline for the whole call: a stuck API server fails the test, not hangs it.
+          signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
           headers: {
-            ...options.headers,
+            ...https.headers,
             "content-type": "application/apply-patch+yaml",
             accept: "application/json",
           },
