@@ -7,6 +7,8 @@ import { BatchV1Api, KubeConfig } from "@kubernetes/client-node";
 import { LABELS } from "@ondemand-eks/core";
 import {
   type EmulatedLambda,
+  jobScheduledDetail,
+  jobScheduledEvent,
   startTestControlPlane,
   startTestLambda,
   startTestMoto,
@@ -37,24 +39,10 @@ afterAll(async () => {
 });
 const skipReason = plane.info.available ? aws.skipReason : plane.info.reason;
 
-const detail = (uuid: string, rules = ["queue=default"]) => ({
-  version: 1,
-  job: { uuid, type: "script", agent_query_rules: rules, state: "scheduled" },
-  build: { uuid: randomUUID(), number: 7, branch: "main" },
-  pipeline: { uuid: randomUUID(), slug: "bundle" },
-  organization: { uuid: randomUUID(), slug: "acme" },
-});
-const event = (uuid: string, rules?: string[]) => ({
-  version: "0",
-  id: randomUUID(),
-  "detail-type": "Job Scheduled",
-  source: "aws.partner/buildkite.com/acme/0190a3bf-aaaa-4bbb-8ccc-dddddddddddd",
-  account: "123456789012",
-  time: new Date().toISOString(),
-  region: "us-east-1",
-  resources: [],
-  detail: detail(uuid, rules),
-});
+const detail = (uuid: string, rules?: string[]) =>
+  jobScheduledDetail({ uuid, ...(rules ? { rules } : {}) });
+const event = (uuid: string, rules?: string[]) =>
+  jobScheduledEvent({ uuid, ...(rules ? { rules } : {}) });
 
 async function jobsFor(uuid: string) {
   const config = new KubeConfig();

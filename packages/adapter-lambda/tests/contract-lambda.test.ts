@@ -3,7 +3,12 @@ import { eventBridgeHandler, sqsHandler } from "@ondemand-eks/adapter-lambda";
 import { resolveSettings, schedule } from "@ondemand-eks/core";
 import { bundledLibraryDir, loadPodLibrary, type PodLibrary } from "@ondemand-eks/pod-library";
 import { kubeconfigAuth, Submitter } from "@ondemand-eks/submitter";
-import { startTestControlPlane, type TestRun } from "@ondemand-eks/testenv";
+import {
+  jobScheduledEvent,
+  startTestControlPlane,
+  type TestJob,
+  type TestRun,
+} from "@ondemand-eks/testenv";
 import {
   type AdapterUnderTest,
   adapterContract,
@@ -43,24 +48,7 @@ async function dependencies(run: TestRun) {
   };
 }
 
-const eventBody = ({ uuid, rules }: { uuid: string; rules: string[] }) =>
-  JSON.stringify({
-    version: "0",
-    id: randomUUID(),
-    "detail-type": "Job Scheduled",
-    source: "aws.partner/buildkite.com/acme/0190a3bf-aaaa-4bbb-8ccc-dddddddddddd",
-    account: "123456789012",
-    time: new Date().toISOString(),
-    region: "us-east-1",
-    resources: [],
-    detail: {
-      version: 1,
-      job: { uuid, type: "script", agent_query_rules: rules, state: "scheduled" },
-      build: { uuid: randomUUID(), number: 1, branch: "main" },
-      pipeline: { uuid: randomUUID(), slug: "contract" },
-      organization: { uuid: randomUUID(), slug: "acme" },
-    },
-  });
+const eventBody = (job: TestJob) => JSON.stringify(jobScheduledEvent(job));
 const otherEventType = () => {
   const event = JSON.parse(eventBody({ uuid: randomUUID(), rules: [] }));
   event["detail-type"] = "Build Started";

@@ -17,7 +17,14 @@ import {
 } from "@ondemand-eks/core";
 import { bundledLibraryDir, loadPodLibrary } from "@ondemand-eks/pod-library";
 import { kubeconfigAuth, Submitter } from "@ondemand-eks/submitter";
-import { startTestControlPlane, startTestMoto, type TestRun } from "@ondemand-eks/testenv";
+import {
+  jobScheduledDetail,
+  jobScheduledEvent,
+  startTestControlPlane,
+  startTestMoto,
+  type TestJob,
+  type TestRun,
+} from "@ondemand-eks/testenv";
 import {
   type AdapterUnderTest,
   adapterContract,
@@ -83,28 +90,8 @@ async function consumerFor(
   return { consumer, logged, submitter };
 }
 
-function detail({ uuid, rules }: { uuid: string; rules: string[] }) {
-  return {
-    version: 1,
-    job: { uuid, type: "script", agent_query_rules: rules, state: "scheduled" },
-    build: { uuid: randomUUID(), number: 1, branch: "main" },
-    pipeline: { uuid: randomUUID(), slug: "sqs" },
-    organization: { uuid: randomUUID(), slug: "acme" },
-  };
-}
-
-const eventBody = (job: { uuid: string; rules: string[] }) =>
-  JSON.stringify({
-    version: "0",
-    id: randomUUID(),
-    "detail-type": "Job Scheduled",
-    source: "aws.partner/buildkite.com/acme/x",
-    account: "1",
-    time: new Date().toISOString(),
-    region: "us-east-1",
-    resources: [],
-    detail: detail(job),
-  });
+const detail = jobScheduledDetail;
+const eventBody = (job: TestJob) => JSON.stringify(jobScheduledEvent(job));
 
 async function until<T>(find: () => T | undefined, what: string, attempts = 1200): Promise<T> {
   for (let i = 0; i < attempts; i++) {

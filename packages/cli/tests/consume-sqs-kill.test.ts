@@ -9,6 +9,7 @@ import {
 import { BatchV1Api, KubeConfig } from "@kubernetes/client-node";
 import { LABELS } from "@ondemand-eks/core";
 import {
+  jobScheduledEvent,
   startApiserver,
   startTestControlPlane,
   startTestMoto,
@@ -162,25 +163,7 @@ describeUnless(skipReason, "ondemand-eks consume sqs, killed with SIGKILL mid-ba
     return list.items.map((job) => job.metadata?.labels?.[LABELS.jobUuid] ?? "");
   }
 
-  function eventBody(uuid: string): string {
-    return JSON.stringify({
-      version: "0",
-      id: randomUUID(),
-      "detail-type": "Job Scheduled",
-      source: "aws.partner/buildkite.com/acme/x",
-      account: "1",
-      time: new Date().toISOString(),
-      region: "us-east-1",
-      resources: [],
-      detail: {
-        version: 1,
-        job: { uuid, type: "script", agent_query_rules: ["queue=default"], state: "scheduled" },
-        build: { uuid: randomUUID(), number: 1, branch: "main" },
-        pipeline: { uuid: randomUUID(), slug: "kill" },
-        organization: { uuid: randomUUID(), slug: "acme" },
-      },
-    });
-  }
+  const eventBody = (uuid: string) => JSON.stringify(jobScheduledEvent({ uuid }));
 
   /** The structured lines a consumer printed for finished messages. */
   function outcomes(

@@ -4,7 +4,7 @@ import { access, mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import lockfile from "proper-lockfile";
+import { withBuildLock } from "./build-lock.js";
 import { cacheRoot, TOOLS_MODULE_DIR } from "./paths.js";
 
 const execFileAsync = promisify(execFile);
@@ -105,30 +105,11 @@ export async function ensureBinaries(log: Log): Promise<Binaries> {
 
   const go = await goVersion();
   await mkdir(dir, { recursive: true });
-  const lockOptions = {
-    lockfilePath: `${dir}.lock`,
-    stale: 60_000,
-    update: 10_000,
-    onCompromised: (error: Error) => log(`build lock lost: ${error.message}`),
-  };
-  const release = await lockfile
-    .lock(dir, lockOptions)
-    .catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== "ELOCKED") throw error;
-      // Another process is in the middle of the first build: wait for it (up to an hour).
-      log("another process is building the control plane; waiting for it");
-      return lockfile.lock(dir, {
-        ...lockOptions,
-        retries: { retries: 1800, factor: 1, minTimeout: 2_000, maxTimeout: 2_000 },
-      });
-    });
-  try {
-    if (await allExist(paths)) return paths;
-    await build(dir, go, log);
+  // Up to an hour: a cold build of Kubernetes takes minutes on two cores.
+  return withBuildLock(dir, { what: "the control plane", waitSeconds: 3600, log }, async () => {
+    if (!(await allExist(paths))) await build(dir, go, log);
     return paths;
-  } finally {
-    await release();
-  }
+  });
 }
 
 async function build(dir: string, go: string, log: Log): Promise<void> {

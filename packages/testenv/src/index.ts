@@ -25,6 +25,7 @@ export {
   stopApiserver,
   stopControlPlane,
 } from "./control-plane.js";
+export { jobScheduledDetail, jobScheduledEvent, type TestJob } from "./events.js";
 export {
   imageName,
   type Kustomization,

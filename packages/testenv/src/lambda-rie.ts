@@ -6,8 +6,8 @@ import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import lockfile from "proper-lockfile";
 import { type Log, ToolchainMissingError } from "./binaries.js";
+import { withBuildLock } from "./build-lock.js";
 import { cacheRoot, REPO_ROOT, RUNS_DIR } from "./paths.js";
 import { freePort } from "./ports.js";
 import { logFile, logTail, runningPid, startDaemon, stopAllDaemons } from "./processes.js";
@@ -83,28 +83,10 @@ export async function ensureRie(
   const go = await goVersionForRie(env);
   const dir = join(binary, "..");
   await mkdir(dir, { recursive: true });
-  const lockOptions = {
-    lockfilePath: `${dir}.lock`,
-    stale: 60_000,
-    update: 10_000,
-    onCompromised: (error: Error) => log(`build lock lost: ${error.message}`),
-  };
-  const release = await lockfile
-    .lock(dir, lockOptions)
-    .catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== "ELOCKED") throw error;
-      log("another process is building the Lambda emulator; waiting for it");
-      return lockfile.lock(dir, {
-        ...lockOptions,
-        retries: { retries: 900, factor: 1, minTimeout: 1_000, maxTimeout: 1_000 },
-      });
-    });
-  try {
+  return withBuildLock(dir, { what: "the Lambda emulator", waitSeconds: 900, log }, async () => {
     if (!(await exists(binary))) await build(binary, go, log, env);
     return binary;
-  } finally {
-    await release();
-  }
+  });
 }
 
 async function build(binary: string, go: string, log: Log, env: NodeJS.ProcessEnv): Promise<void> {
