@@ -86,11 +86,12 @@ export function mergeSorted(
   base: Record<string, string> | undefined,
   ours: Record<string, string>,
 ): Record<string, string> {
-  const merged = new Map<string, string>(Object.entries(base ?? {}));
-  for (const [key, value] of Object.entries(ours)) merged.set(key, value);
+  const keys = base
+    ? [...new Set([...Object.keys(base), ...Object.keys(ours)])]
+    : Object.keys(ours);
   const out: Record<string, string> = {};
-  for (const key of [...merged.keys()].sort()) {
-    defineOwn(out, key, merged.get(key));
+  for (const key of keys.sort()) {
+    defineOwn(out, key, Object.hasOwn(ours, key) ? ours[key] : base?.[key]);
   }
   return out;
 }
