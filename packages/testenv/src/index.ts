@@ -54,6 +54,7 @@ export {
 } from "./moto.js";
 export { cacheRoot, REPO_ROOT } from "./paths.js";
 export { createPki, type Pki } from "./pki.js";
+export { freePort } from "./ports.js";
 export { serverSideApply } from "./server-side-apply.js";
 export { downShared, SHARED_KUBECONFIG, upShared } from "./shared.js";
 export {

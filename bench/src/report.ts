@@ -1,0 +1,98 @@
+import type { BenchResults } from "./run.js";
+import type { Figure } from "./stats.js";
+
+/** A target from the issue, and whether this run met it. */
+export interface Target {
+  readonly key: string;
+  readonly value: number;
+  readonly limit: string;
+  readonly met: boolean;
+}
+
+/** The issue's targets, checked against the medians. */
+export function targets(r: BenchResults): Target[] {
+  const atMost = (key: string, value: number, limit: number): Target => ({
+    key,
+    value,
+    limit: `<= ${limit}`,
+    met: value <= limit,
+  });
+  const atLeast = (key: string, value: number, limit: number): Target => ({
+    key,
+    value,
+    limit: `>= ${limit}`,
+    met: value >= limit,
+  });
+  return [
+    atMost("http.overhead_p50", r.http.overhead_p50.median, 1.1),
+    atMost("http.overhead_p99", r.http.overhead_p99.median, 1.1),
+    atLeast("http.throughput_ratio", r.http.throughput_ratio.median, 0.9),
+    atMost("sqs.overhead_p50", r.sqs.overhead_p50.median, 1.1),
+    atMost("sqs.overhead_p99", r.sqs.overhead_p99.median, 1.1),
+    atLeast("sqs.throughput_ratio", r.sqs.throughput_ratio.median, 0.9),
+    atLeast("render.per_sec", r.render.per_sec.median, 20_000),
+    atMost("lambda.cold_init_ms", r.lambda.cold_init_ms.median, 300),
+    atMost("lambda.bundle_bytes", r.lambda.bundle_bytes, 3 * 1024 * 1024),
+    atMost("http.rss_mb", r.http.rss_mb.median, 150),
+    atMost("sqs.rss_mb", r.sqs.rss_mb.median, 150),
+    atMost("burst.lost", r.burst.lost.max, 0),
+    atMost("burst.duplicates", r.burst.duplicates.max, 0),
+  ];
+}
+
+const number = (value: number) =>
+  Math.abs(value) >= 100
+    ? value.toFixed(0)
+    : Math.abs(value) >= 10
+      ? value.toFixed(1)
+      : value.toFixed(2);
+
+const cell = (f: Figure) =>
+  f.runs > 1 ? `${number(f.median)} (${number(f.min)}-${number(f.max)})` : number(f.median);
+
+/** The results as a plain-text table: every figure, then the targets. */
+export function table(r: BenchResults): string {
+  const rows: [string, string][] = [
+    ["render.per_sec", cell(r.render.per_sec)],
+    [`library.load_${r.library.definitions}_ms`, cell(r.library.load_1000_ms)],
+    ["direct.p50_ms", cell(r.direct.p50_ms)],
+    ["direct.p99_ms", cell(r.direct.p99_ms)],
+    ["direct.throughput_per_sec", cell(r.direct.throughput_per_sec)],
+  ];
+  for (const name of ["http", "sqs", "lambda"] as const) {
+    const a = r[name];
+    rows.push(
+      [`${name}.p50_ms`, cell(a.p50_ms)],
+      [`${name}.p99_ms`, cell(a.p99_ms)],
+      [`${name}.throughput_per_sec`, cell(a.throughput_per_sec)],
+      [`${name}.overhead_p50`, cell(a.overhead_p50)],
+      [`${name}.overhead_p99`, cell(a.overhead_p99)],
+      [`${name}.throughput_ratio`, cell(a.throughput_ratio)],
+    );
+  }
+  rows.push(
+    ["http.rss_mb", cell(r.http.rss_mb)],
+    ["sqs.rss_mb", cell(r.sqs.rss_mb)],
+    ["lambda.cold_init_ms", cell(r.lambda.cold_init_ms)],
+    ["lambda.cold_init_empty_ms", cell(r.lambda.cold_init_empty_ms)],
+    ["lambda.bundle_bytes", String(r.lambda.bundle_bytes)],
+    [`burst.seconds (${r.burst.events} events)`, cell(r.burst.seconds)],
+    ["burst.jobs", cell(r.burst.jobs)],
+    ["burst.lost", cell(r.burst.lost)],
+    ["burst.duplicates", cell(r.burst.duplicates)],
+  );
+  const width = Math.max(...rows.map(([key]) => key.length));
+  const lines = [
+    `${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, ${r.date}`,
+    "figure: median (min-max) over runs; ratios are adapter / direct, measured in the same round",
+    "",
+    ...rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`),
+    "",
+    "targets:",
+    ...targets(r).map(
+      (t) =>
+        `${t.met ? "  met   " : "  MISSED"} ${t.key.padEnd(width)}  ${number(t.value)} ${t.limit}`,
+    ),
+  ];
+  return `${lines.join("\n")}\n`;
+}

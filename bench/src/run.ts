@@ -1,0 +1,252 @@
+import { cpus } from "node:os";
+import { startTestControlPlane, startTestMoto } from "@ondemand-eks/testenv";
+import { burst } from "./burst.js";
+import { BenchJobs } from "./cluster.js";
+import { bundleBytes, coldStarts } from "./cold-start.js";
+import { atRate, saturate } from "./load.js";
+import { directPath, httpPath, lambdaPath, type Path, type Servers, sqsPath } from "./paths.js";
+import { libraryLoadMs, renderPerSecond } from "./pure.js";
+import { type Figure, figure, percentile } from "./stats.js";
+
+/** How much of everything to do: the full bench, or the smoke test's tiny version. */
+export interface BenchScale {
+  readonly renderMs: number;
+  readonly renderRuns: number;
+  readonly libraryCount: number;
+  readonly libraryRuns: number;
+  /** Fixed arrival rate (events per second, below saturation) and events per run. */
+  readonly rate: number;
+  readonly rateEvents: number;
+  readonly rateRounds: number;
+  /** Senders at once for saturation, events per run. */
+  readonly concurrency: number;
+  readonly saturationEvents: number;
+  readonly saturationRounds: number;
+  readonly burstEvents: number;
+  readonly burstRuns: number;
+  readonly coldRuns: number;
+  readonly warmupEvents: number;
+}
+
+export const FULL: BenchScale = {
+  renderMs: 1_000,
+  renderRuns: 5,
+  libraryCount: 1_000,
+  libraryRuns: 5,
+  rate: 40,
+  rateEvents: 200,
+  rateRounds: 5,
+  concurrency: 16,
+  saturationEvents: 600,
+  saturationRounds: 3,
+  burstEvents: 5_000,
+  burstRuns: 3,
+  coldRuns: 5,
+  warmupEvents: 100,
+};
+
+export const SMOKE: BenchScale = {
+  renderMs: 50,
+  renderRuns: 2,
+  libraryCount: 20,
+  libraryRuns: 2,
+  rate: 20,
+  rateEvents: 6,
+  rateRounds: 2,
+  concurrency: 2,
+  saturationEvents: 6,
+  saturationRounds: 2,
+  burstEvents: 30,
+  burstRuns: 1,
+  coldRuns: 1,
+  warmupEvents: 2,
+};
+
+export type PathName = "http" | "sqs" | "lambda";
+export const ADAPTERS: readonly PathName[] = ["http", "sqs", "lambda"];
+
+/** What `npm run bench` writes to bench/results/latest.json. */
+export interface BenchResults {
+  readonly machine: { cores: number; cpu: string; node: string; platform: string };
+  readonly date: string;
+  readonly scale: BenchScale;
+  readonly render: { per_sec: Figure };
+  readonly library: { load_1000_ms: Figure; definitions: number };
+  readonly direct: { p50_ms: Figure; p99_ms: Figure; throughput_per_sec: Figure };
+  readonly http: AdapterFigures & { rss_mb: Figure };
+  readonly sqs: AdapterFigures & { rss_mb: Figure };
+  readonly lambda: AdapterFigures & {
+    cold_init_ms: Figure;
+    cold_init_empty_ms: Figure;
+    bundle_bytes: number;
+  };
+  readonly burst: {
+    events: number;
+    seconds: Figure;
+    jobs: Figure;
+    lost: Figure;
+    duplicates: Figure;
+  };
+}
+
+export interface AdapterFigures {
+  readonly p50_ms: Figure;
+  readonly p99_ms: Figure;
+  readonly throughput_per_sec: Figure;
+  readonly overhead_p50: Figure;
+  readonly overhead_p99: Figure;
+  readonly throughput_ratio: Figure;
+}
+
+type Log = (line: string) => void;
+
+async function repeat(runs: number, measure: () => Promise<number>): Promise<number[]> {
+  const values: number[] = [];
+  for (let run = 0; run < runs; run++) values.push(await measure());
+  return values;
+}
+
+/** Each round measures every path once, the order rotated so no path always goes first. */
+function rotation<T>(items: readonly T[], round: number): T[] {
+  const shift = round % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+/** Runs the whole bench against servers of its own, and returns the figures. */
+export async function runBench(scale: BenchScale, log: Log): Promise<BenchResults> {
+  const machine = {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? "unknown",
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+  log(`machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}`);
+
+  // Pure work first, while nothing else runs.
+  log("render: manifest builds per second");
+  const render = await repeat(scale.renderRuns, () => renderPerSecond(scale.renderMs));
+  log(`library: loading ${scale.libraryCount} definitions`);
+  const library = await repeat(scale.libraryRuns, () => libraryLoadMs(scale.libraryCount));
+
+  const plane = await startTestControlPlane("bench", { controllerManager: false });
+  const aws = await startTestMoto("bench");
+  if (!plane.state || !aws.moto) {
+    await aws.moto?.stop();
+    await plane.teardown();
+    const why = plane.info.available ? aws.skipReason : plane.info.reason;
+    throw new Error(`the bench needs Go and Python: ${why}`);
+  }
+  const servers: Servers = { kubeconfig: plane.state.kubeconfig, sqsEndpoint: aws.moto.endpoint };
+  const jobs = new BenchJobs(servers.kubeconfig);
+  const paths: Path[] = [];
+  try {
+    paths.push(await directPath(servers));
+    paths.push(await httpPath(servers));
+    paths.push(await sqsPath(servers, scale.concurrency));
+    paths.push(await lambdaPath(servers));
+    log(`warm-up: ${scale.warmupEvents} events per path`);
+    for (const path of paths) await saturate(path.fire, scale.concurrency, scale.warmupEvents);
+    await jobs.clear();
+
+    const latency = new Map<string, { p50: number[]; p99: number[] }>();
+    for (const path of paths) latency.set(path.name, { p50: [], p99: [] });
+    const ratios = new Map<string, { p50: number[]; p99: number[]; throughput: number[] }>();
+    for (const name of ADAPTERS) ratios.set(name, { p50: [], p99: [], throughput: [] });
+
+    for (let round = 0; round < scale.rateRounds; round++) {
+      log(`latency at ${scale.rate}/s, round ${round + 1} of ${scale.rateRounds}`);
+      const this_round = new Map<string, { p50: number; p99: number }>();
+      for (const path of rotation(paths, round)) {
+        const samples = await atRate(path.fire, scale.rate, scale.rateEvents);
+        const p50 = percentile(samples, 50);
+        const p99 = percentile(samples, 99);
+        this_round.set(path.name, { p50, p99 });
+        latency.get(path.name)?.p50.push(p50);
+        latency.get(path.name)?.p99.push(p99);
+        await jobs.clear();
+      }
+      const direct = this_round.get("direct");
+      for (const name of ADAPTERS) {
+        const adapter = this_round.get(name);
+        if (!direct || !adapter) continue;
+        ratios.get(name)?.p50.push(adapter.p50 / direct.p50);
+        ratios.get(name)?.p99.push(adapter.p99 / direct.p99);
+      }
+    }
+
+    const throughput = new Map<string, number[]>(paths.map((path) => [path.name, []]));
+    for (let round = 0; round < scale.saturationRounds; round++) {
+      log(
+        `saturation with ${scale.concurrency} senders, round ${round + 1} of ${scale.saturationRounds}`,
+      );
+      const this_round = new Map<string, number>();
+      for (const path of rotation(paths, round)) {
+        const perSec = await saturate(path.fire, scale.concurrency, scale.saturationEvents);
+        this_round.set(path.name, perSec);
+        throughput.get(path.name)?.push(perSec);
+        await jobs.clear();
+      }
+      for (const name of ADAPTERS) {
+        ratios
+          .get(name)
+          ?.throughput.push((this_round.get(name) ?? 0) / (this_round.get("direct") ?? 1));
+      }
+    }
+    const rss = (name: string) => {
+      const path = paths.find((p) => p.name === name);
+      return figure([path?.peakRssMb?.() ?? Number.NaN]);
+    };
+    const httpRss = rss("http");
+    const sqsRss = rss("sqs");
+    for (const path of paths.splice(0)) await path.stop();
+
+    log(`burst: ${scale.burstEvents} events through the SQS consumer`);
+    const bursts = [];
+    for (let run = 0; run < scale.burstRuns; run++) {
+      bursts.push(await burst(servers, jobs, scale.burstEvents, scale.concurrency, 600_000));
+    }
+
+    log("Lambda cold starts under the Runtime Interface Emulator");
+    const cold = await coldStarts(scale.coldRuns, servers.kubeconfig);
+
+    const adapter = (name: PathName): AdapterFigures => ({
+      p50_ms: figure(latency.get(name)?.p50 ?? []),
+      p99_ms: figure(latency.get(name)?.p99 ?? []),
+      throughput_per_sec: figure(throughput.get(name) ?? []),
+      overhead_p50: figure(ratios.get(name)?.p50 ?? []),
+      overhead_p99: figure(ratios.get(name)?.p99 ?? []),
+      throughput_ratio: figure(ratios.get(name)?.throughput ?? []),
+    });
+    return {
+      machine,
+      date: new Date().toISOString(),
+      scale,
+      render: { per_sec: figure(render) },
+      library: { load_1000_ms: figure(library), definitions: scale.libraryCount },
+      direct: {
+        p50_ms: figure(latency.get("direct")?.p50 ?? []),
+        p99_ms: figure(latency.get("direct")?.p99 ?? []),
+        throughput_per_sec: figure(throughput.get("direct") ?? []),
+      },
+      http: { ...adapter("http"), rss_mb: httpRss },
+      sqs: { ...adapter("sqs"), rss_mb: sqsRss },
+      lambda: {
+        ...adapter("lambda"),
+        cold_init_ms: figure(cold.bundle),
+        cold_init_empty_ms: figure(cold.empty),
+        bundle_bytes: await bundleBytes(),
+      },
+      burst: {
+        events: scale.burstEvents,
+        seconds: figure(bursts.map((b) => b.seconds)),
+        jobs: figure(bursts.map((b) => b.jobs)),
+        lost: figure(bursts.map((b) => b.lost)),
+        duplicates: figure(bursts.map((b) => b.duplicates)),
+      },
+    };
+  } finally {
+    for (const path of paths) await path.stop().catch(() => {});
+    await aws.moto.stop();
+    await plane.teardown();
+  }
+}

@@ -1,0 +1,62 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { expect, it } from "vitest";
+
+const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const figure = {
+  median: expect.any(Number),
+  min: expect.any(Number),
+  max: expect.any(Number),
+  runs: expect.any(Number),
+};
+const adapter = {
+  p50_ms: figure,
+  p99_ms: figure,
+  throughput_per_sec: figure,
+  overhead_p50: figure,
+  overhead_p99: figure,
+  throughput_ratio: figure,
+};
+
+// Keeps `npm run bench` from rotting: the real bench with tiny counts, its JSON checked
+// for every key the issue names. Nothing here is timed or compared with a target.
+it("npm run bench --smoke writes every figure the issue asks for", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "ondemand-eks-bench-smoke-"));
+  try {
+    const out = join(dir, "latest.json");
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI, "--smoke", "--out", out], {
+      timeout: 600_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    expect(stdout).toContain("targets:");
+    const results = JSON.parse(await readFile(out, "utf8"));
+    expect(results).toMatchObject({
+      machine: { cores: expect.any(Number), node: process.version },
+      render: { per_sec: figure },
+      library: { load_1000_ms: figure },
+      direct: { p50_ms: figure, p99_ms: figure, throughput_per_sec: figure },
+      http: { ...adapter, rss_mb: figure },
+      sqs: { ...adapter, rss_mb: figure },
+      lambda: {
+        ...adapter,
+        cold_init_ms: figure,
+        bundle_bytes: expect.any(Number),
+      },
+      burst: { seconds: figure, jobs: figure, lost: figure, duplicates: figure },
+    });
+    // Nothing lost or doubled even at smoke scale: a bench that loses jobs is broken.
+    expect(results.burst.lost.max).toBe(0);
+    expect(results.burst.duplicates.max).toBe(0);
+    expect(results.burst.jobs.median).toBe(results.scale.burstEvents);
+    for (const value of JSON.stringify(results).match(/-?\d+(\.\d+)?|null/g) ?? []) {
+      expect(value).not.toBe("null");
+    }
+    expect(results.targets.map((t: { key: string }) => t.key)).toContain("render.per_sec");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
