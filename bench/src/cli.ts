@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { table, targets } from "./report.js";
-import { FULL, runBench, SMOKE } from "./run.js";
+import { FULL, runBench, runBurstOnly, SMOKE } from "./run.js";
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), "..", "results");
 
@@ -12,10 +12,17 @@ const { values } = parseArgs({
     save: { type: "boolean", default: false },
     smoke: { type: "boolean", default: false },
     out: { type: "string" },
+    "burst-only": { type: "string" },
   },
 });
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+if (values["burst-only"]) {
+  // Development aid: only the burst, with this many events, printed as JSON.
+  const scale = { ...FULL, burstEvents: Number(values["burst-only"]), burstRuns: 1 };
+  process.stdout.write(`${JSON.stringify(await runBurstOnly(scale, log))}\n`);
+  process.exit(0);
+}
 const results = await runBench(values.smoke ? SMOKE : FULL, log);
 const json = `${JSON.stringify({ ...results, targets: targets(results) }, null, 2)}\n`;
 const out = values.out ?? join(RESULTS, "latest.json");

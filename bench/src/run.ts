@@ -34,10 +34,10 @@ export const FULL: BenchScale = {
   libraryCount: 1_000,
   libraryRuns: 5,
   rate: 40,
-  rateEvents: 200,
-  rateRounds: 5,
+  rateEvents: 160,
+  rateRounds: 4,
   concurrency: 16,
-  saturationEvents: 600,
+  saturationEvents: 400,
   saturationRounds: 3,
   burstEvents: 5_000,
   burstRuns: 3,
@@ -110,6 +110,26 @@ async function repeat(runs: number, measure: () => Promise<number>): Promise<num
 function rotation<T>(items: readonly T[], round: number): T[] {
   const shift = round % items.length;
   return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+/** Only the burst, for working on it: seconds, Jobs, lost and duplicates of each run. */
+export async function runBurstOnly(scale: BenchScale, log: Log) {
+  const plane = await startTestControlPlane("bench", { controllerManager: false });
+  const aws = await startTestMoto("bench");
+  try {
+    if (!plane.state || !aws.moto) throw new Error("the bench needs Go and Python");
+    const servers = { kubeconfig: plane.state.kubeconfig, sqsEndpoint: aws.moto.endpoint };
+    const jobs = new BenchJobs(servers.kubeconfig);
+    const results = [];
+    for (let run = 0; run < scale.burstRuns; run++) {
+      log(`burst ${run + 1}: ${scale.burstEvents} events`);
+      results.push(await burst(servers, jobs, scale.burstEvents, scale.concurrency, 600_000));
+    }
+    return results;
+  } finally {
+    await aws.moto?.stop();
+    await plane.teardown();
+  }
 }
 
 /** Runs the whole bench against servers of its own, and returns the figures. */
