@@ -1,11 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
-import { consumeSqs } from "./commands/consume-sqs.js";
-import { eksToken } from "./commands/eks-token.js";
-import { render } from "./commands/render.js";
-import { renderDeployment } from "./commands/render-deployment.js";
-import { schedule } from "./commands/schedule.js";
-import { serveHttp } from "./commands/serve-http.js";
-import { validate } from "./commands/validate.js";
+// Commands are imported when they run: `serve http` never loads the AWS SDK for SQS,
+// and `render` loads no Kubernetes client, which keeps each process smaller and quicker
+// to start.
 import { describeError } from "./errors.js";
 import type { CliIo } from "./io.js";
 import { CONFIG_ENV, describeDefault, LIBRARY_ENV, SETTING_SOURCES } from "./settings.js";
@@ -101,7 +97,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       )
       .addOption(outputOption()),
   ).action(async (flags) => {
-    status = await render(flags, io);
+    status = await (await import("./commands/render.js")).render(flags, io);
   });
 
   settingsOptions(
@@ -111,7 +107,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       .argument("<definition>", "name of a long-polling pod definition")
       .addOption(outputOption()),
   ).action(async (name: string, flags) => {
-    status = await renderDeployment(name, flags, io);
+    status = await (await import("./commands/render-deployment.js")).renderDeployment(
+      name,
+      flags,
+      io,
+    );
   });
 
   settingsOptions(
@@ -131,7 +131,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         ),
     ),
   ).action(async (flags) => {
-    status = await schedule(flags, io);
+    status = await (await import("./commands/schedule.js")).schedule(flags, io);
   });
 
   settingsOptions(
@@ -145,7 +145,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         ),
     ),
   ).action(async (flags) => {
-    status = await validate(flags, io);
+    status = await (await import("./commands/validate.js")).validate(flags, io);
   });
 
   const serve = program.command("serve").description("run an entry point until SIGTERM");
@@ -166,7 +166,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         .option("--dry-run", "render and log each Job instead of submitting it"),
     ),
   ).action(async (flags) => {
-    status = await serveHttp(flags, io);
+    status = await (await import("./commands/serve-http.js")).serveHttp(flags, io);
   });
 
   const consume = program.command("consume").description("consume a queue until SIGTERM");
@@ -193,7 +193,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         .option("--sqs-endpoint <url>", "another SQS endpoint (a local emulator)"),
     ),
   ).action(async (flags) => {
-    status = await consumeSqs(flags, io);
+    status = await (await import("./commands/consume-sqs.js")).consumeSqs(flags, io);
   });
 
   program
@@ -204,7 +204,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .requiredOption("--cluster-name <name>", "the EKS cluster's name")
     .option("--region <region>", "its AWS region (default: $AWS_REGION, then $AWS_DEFAULT_REGION)")
     .action(async (flags) => {
-      status = await eksToken(flags, io);
+      status = await (await import("./commands/eks-token.js")).eksToken(flags, io);
     });
 
   for (const command of program.commands) command.addHelpText("after", EXIT_HELP);
