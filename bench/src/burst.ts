@@ -21,6 +21,7 @@ export async function burst(
   count: number,
   concurrency: number,
   timeoutMs: number,
+  log: (line: string) => void = () => {},
 ): Promise<BurstResult> {
   await jobs.clear();
   const { sqs, queueUrl, consumer, done } = await startConsumer(servers, concurrency);
@@ -33,6 +34,8 @@ export async function burst(
     while (done.size < count && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    if (done.size < count)
+      log(`burst: ${count - done.size} events without a Job after ${timeoutMs} ms`);
     const seconds = (performance.now() - started) / 1000;
     const stored = (await jobs.uuids()).filter((uuid) => wanted.has(uuid));
     const distinct = new Set(stored);

@@ -28,6 +28,8 @@ const json = `${JSON.stringify({ ...results, targets: targets(results) }, null, 
 const out = values.out ?? join(RESULTS, "latest.json");
 await mkdir(dirname(out), { recursive: true });
 await writeFile(out, json);
-if (values.save) await writeFile(join(RESULTS, `${results.date.slice(0, 10)}.json`), json);
+// A dated copy per run: 2026-11-28T0759.json (UTC), so two runs a day both stay.
+const stamp = `${results.date.slice(0, 13)}${results.date.slice(14, 16)}`;
+if (values.save) await writeFile(join(RESULTS, `${stamp}.json`), json);
 process.stdout.write(table(results));
 log(`wrote ${out}${values.save ? " and a dated copy" : ""}`);

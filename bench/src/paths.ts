@@ -139,6 +139,8 @@ export function sqsClient(servers: Servers): SQSClient {
   return new SQSClient({
     region: "us-east-1",
     endpoint: servers.sqsEndpoint,
+    // A call moto never answers is retried instead of stalling the bench.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
     credentials: {
       accessKeyId: AWS_TEST_CREDENTIALS.AWS_ACCESS_KEY_ID,
       secretAccessKey: AWS_TEST_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
@@ -229,12 +231,21 @@ export async function sendAll(sqs: SQSClient, queueUrl: string, uuids: readonly 
   for (let i = 0; i < uuids.length; i += 10) batches.push(uuids.slice(i, i + 10));
   const sender = async () => {
     for (let batch = batches.shift(); batch; batch = batches.shift()) {
-      await sqs.send(
+      const { Failed } = await sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: queueUrl,
           Entries: batch.map((uuid, n) => ({ Id: String(n), MessageBody: body(uuid) })),
         }),
       );
+      // A batch can succeed in part: the entries it refused are sent again, or the bench
+      // would count events that never reached the queue as lost.
+      const refused = (Failed ?? []).map((entry) => batch[Number(entry.Id)] as string);
+      if (refused.length > 0) {
+        batches.push(refused);
+        process.stderr.write(
+          `[bench] SQS refused ${refused.length} entries (${Failed?.[0]?.Code}: ${Failed?.[0]?.Message}); sending them again\n`,
+        );
+      }
     }
   };
   await Promise.all(Array.from({ length: 8 }, sender));

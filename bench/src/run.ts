@@ -123,7 +123,7 @@ export async function runBurstOnly(scale: BenchScale, log: Log) {
     const results = [];
     for (let run = 0; run < scale.burstRuns; run++) {
       log(`burst ${run + 1}: ${scale.burstEvents} events`);
-      results.push(await burst(servers, jobs, scale.burstEvents, scale.concurrency, 600_000));
+      results.push(await burst(servers, jobs, scale.burstEvents, scale.concurrency, 240_000, log));
     }
     return results;
   } finally {
@@ -223,7 +223,7 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
     log(`burst: ${scale.burstEvents} events through the SQS consumer`);
     const bursts = [];
     for (let run = 0; run < scale.burstRuns; run++) {
-      bursts.push(await burst(servers, jobs, scale.burstEvents, scale.concurrency, 600_000));
+      bursts.push(await burst(servers, jobs, scale.burstEvents, scale.concurrency, 240_000, log));
     }
 
     log("Lambda cold starts under the Runtime Interface Emulator");

@@ -8,7 +8,6 @@ import {
   Observable,
   type ObservableMiddleware,
   type RequestContext,
-  ResponseContext,
   ServerConfiguration,
   type V1Deployment,
   type V1Job,
@@ -346,38 +345,10 @@ export class Submitter {
         if (body !== undefined) context.setBody(body);
         return new Observable(Promise.resolve(context));
       },
-      // A create only needs the object's identity back. client-node would turn the
-      // whole stored object into model classes, the largest CPU cost of a submission
-      // after TLS (seen in a profile of `serve http` under load), so a successful
-      // create's answer is cut down to apiVersion, kind and metadata's name, namespace
-      // and uid first. Errors keep their whole body, for their reason and message.
-      post: (context) =>
-        new Observable(body === undefined ? Promise.resolve(context) : identityOnly(context)),
+      post: (context) => new Observable(Promise.resolve(context)),
     };
     return { middleware: [middleware], middlewareMergeStrategy: "append" as const };
   }
-}
-
-/** A successful answer reduced to the object's identity; anything else unchanged. */
-async function identityOnly(context: ResponseContext): Promise<ResponseContext> {
-  if (context.httpStatusCode < 200 || context.httpStatusCode > 299) return context;
-  let object: { apiVersion?: unknown; kind?: unknown; metadata?: Record<string, unknown> };
-  try {
-    object = JSON.parse(await context.body.text());
-  } catch {
-    // Not JSON: an empty object, which the caller reports as "not an API server".
-    object = {};
-  }
-  const metadata = object?.metadata ?? {};
-  const text = JSON.stringify({
-    apiVersion: object?.apiVersion,
-    kind: object?.kind,
-    metadata: { name: metadata.name, namespace: metadata.namespace, uid: metadata.uid },
-  });
-  return new ResponseContext(context.httpStatusCode, context.headers, {
-    text: async () => text,
-    binary: async () => Buffer.from(text),
-  });
 }
 
 function positive(field: string, value: number): number {
