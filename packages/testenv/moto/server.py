@@ -15,6 +15,11 @@ in 10 minutes. Neither change alters what moto answers:
    message is sent, received, deleted or has its visibility changed, for at most 100 ms
    (so a message whose visibility timeout runs out shows up within 100 ms). Real SQS
    documents these counts as approximate, lagging by up to a minute.
+
+And one fix, for correctness: deleting a message rebuilds the queue's message list
+without the lock that a concurrent send appends under, so a message sent while another
+was being deleted could vanish. The bench saw it as 2 to 7 of 5,000 burst events that
+never became Jobs, with the queue empty. The rebuild now holds that lock.
 """
 
 import sys
@@ -84,6 +89,16 @@ for _name in (
     "purge_queue",
 ):
     setattr(sqs_models.SQSBackend, _name, _counting_changes(getattr(sqs_models.SQSBackend, _name)))
+
+_delete_message = sqs_models.Queue.delete_message
+
+
+def _delete_message_locked(self, receipt_handle):
+    with self._messages_lock:
+        return _delete_message(self, receipt_handle)
+
+
+sqs_models.Queue.delete_message = _delete_message_locked
 
 from moto.server import main  # noqa: E402
 
