@@ -1,4 +1,4 @@
-import { ApiException } from "@kubernetes/client-node";
+import { ApiError } from "./api-request.js";
 import { parseRetryAfter } from "./backoff.js";
 
 /** What one failed request means for the submission. */
@@ -20,7 +20,7 @@ const TRANSIENT_CODES = new Set([
   "ENETUNREACH",
   "ENETDOWN",
   "EAI_AGAIN",
-  // node-fetch: the connection closed in the middle of the answer.
+  // The connection closed in the middle of the answer (node:http reports ECONNRESET).
   "ERR_STREAM_PREMATURE_CLOSE",
 ]);
 
@@ -29,20 +29,19 @@ interface StatusBody {
   message?: unknown;
 }
 
-function statusBody(body: unknown): StatusBody {
-  if (typeof body === "string") {
-    try {
-      return JSON.parse(body) as StatusBody;
-    } catch {
-      return { message: body };
-    }
+function statusBody(body: string): StatusBody {
+  if (body.trim() === "") return {};
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return parsed && typeof parsed === "object" ? (parsed as StatusBody) : { message: body };
+  } catch {
+    return { message: body };
   }
-  return body && typeof body === "object" ? (body as StatusBody) : {};
 }
 
-/** Sorts an error from @kubernetes/client-node (or node-fetch under it) into a Failure. */
+/** Sorts an error from a request to the API server into a Failure. */
 export function classify(error: unknown, now: number): Failure {
-  if (error instanceof ApiException) {
+  if (error instanceof ApiError) {
     const status = error.code;
     const body = statusBody(error.body);
     const reason = typeof body.reason === "string" ? body.reason : "";

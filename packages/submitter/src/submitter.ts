@@ -1,20 +1,8 @@
 import { Agent } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  AppsV1Api,
-  BatchV1Api,
-  type Configuration,
-  createConfiguration,
-  Observable,
-  type ObservableMiddleware,
-  type RequestContext,
-  ServerConfiguration,
-  type V1Deployment,
-  type V1Job,
-  VersionApi,
-} from "@kubernetes/client-node";
 import { type DeploymentManifest, type JobManifest, LABELS } from "@ondemand-eks/core";
 import { abortable } from "./abortable.js";
+import { ApiError, apiRequest } from "./api-request.js";
 import type { ClusterAuth } from "./auth/cluster-auth.js";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff.js";
 import { classify, type Failure } from "./classify.js";
@@ -58,9 +46,8 @@ const USER_AGENT = "ondemand-eks-submitter/0.1.0";
 export class Submitter {
   readonly #auth: ClusterAuth;
   readonly #agent: Agent;
-  readonly #batch: BatchV1Api;
-  readonly #apps: AppsV1Api;
-  readonly #version: VersionApi;
+  /** The server URL without a trailing slash; API paths are appended to it. */
+  readonly #base: string;
   readonly #policy: RetryPolicy;
   readonly #timeoutMs: number;
   readonly #attemptTimeoutMs: number;
@@ -88,26 +75,7 @@ export class Submitter {
       maxSockets: options.maxSockets ?? 64,
       ...options.auth.tls,
     });
-    const agent = this.#agent;
-    const auth = this.#auth;
-    const configuration: Configuration = createConfiguration({
-      baseServer: new ServerConfiguration(auth.server, {}),
-      authMethods: {
-        default: {
-          getName: () => "ondemand-eks",
-          async applySecurityAuthentication(context: RequestContext) {
-            context.setAgent(agent);
-            context.setHeaderParam("User-Agent", USER_AGENT);
-            for (const [name, value] of Object.entries(await auth.headers())) {
-              context.setHeaderParam(name, value);
-            }
-          },
-        },
-      },
-    });
-    this.#batch = new BatchV1Api(configuration);
-    this.#apps = new AppsV1Api(configuration);
-    this.#version = new VersionApi(configuration);
+    this.#base = options.auth.server.replace(/\/+$/, "");
   }
 
   /** The API server this submitter talks to. */
@@ -154,28 +122,19 @@ export class Submitter {
       const signal = this.#attemptSignal(remaining, options.signal);
       let failure: Failure;
       try {
-        const request = {
-          namespace,
+        const query = new URLSearchParams({
           fieldManager: this.#fieldManager,
           fieldValidation: "Strict",
           ...(dryRun ? { dryRun: "All" } : {}),
-        };
+        });
         // The whole call, auth headers included (an exec plugin may hang), is bounded.
-        const created = await abortable<V1Job | V1Deployment>(
-          manifest.kind === "Job"
-            ? this.#batch.createNamespacedJob(
-                { ...request, body: {} as V1Job },
-                this.#callOptions(signal, body),
-              )
-            : this.#apps.createNamespacedDeployment(
-                { ...request, body: {} as V1Deployment },
-                this.#callOptions(signal, body),
-              ),
+        const created = await abortable(
+          this.#call("POST", `${collection(manifest.kind, namespace)}?${query}`, signal, body),
           signal,
         );
-        // Only an answer naming our object counts (a redirect to something that is not an
-        // API server could answer 200 with anything).
-        if (created.metadata?.name === name) {
+        // Only an answer naming our object counts (a proxy or something that is not an API
+        // server could answer 2xx with anything).
+        if (created?.metadata?.name === name) {
           return { ...common(), outcome: "created", ...uid(created) };
         }
         failure = {
@@ -266,7 +225,7 @@ export class Submitter {
   async ping(timeoutMs = 2_000): Promise<boolean> {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      await abortable(this.#version.getCode(this.#callOptions(signal)), signal);
+      await abortable(this.#call("GET", "/version", signal), signal);
       return true;
     } catch {
       return false;
@@ -293,15 +252,10 @@ export class Submitter {
     | { kind: "gone" }
     | { kind: "failed"; failure: Failure }
   > {
-    let existing: V1Job | V1Deployment;
-    const request = { name: manifest.metadata.name, namespace };
+    let existing: ApiObject | undefined;
+    const path = `${collection(manifest.kind, namespace)}/${encodeURIComponent(manifest.metadata.name)}`;
     try {
-      existing = await abortable<V1Job | V1Deployment>(
-        manifest.kind === "Job"
-          ? this.#batch.readNamespacedJob(request, this.#callOptions(signal))
-          : this.#apps.readNamespacedDeployment(request, this.#callOptions(signal)),
-        signal,
-      );
+      existing = await abortable(this.#call("GET", path, signal), signal);
     } catch (error) {
       const failure = classify(error, this.#now());
       if (failure.kind === "rejected" && failure.status === 404) return { kind: "gone" };
@@ -318,7 +272,7 @@ export class Submitter {
       return { kind: "failed", failure };
     }
     const want = manifest.metadata.labels?.[LABELS.jobUuid];
-    const have = existing.metadata?.labels?.[LABELS.jobUuid];
+    const have = existing?.metadata?.labels?.[LABELS.jobUuid];
     if (want === undefined || want === have) return { kind: "ours", uid: uid(existing) };
     return {
       kind: "theirs",
@@ -334,21 +288,51 @@ export class Submitter {
   }
 
   /**
-   * Per-request middleware: the cancellation signal, and for creates our manifest as
-   * JSON exactly as built (the generated client's model serializer would drop fields it
-   * does not know, hiding them from the server's strict field validation).
+   * One request with this submitter's credentials, connections and user agent. A 2xx
+   * answer resolves with its JSON (undefined if it is not JSON); any other status rejects
+   * with an ApiError, which classify() sorts.
    */
-  #callOptions(signal: AbortSignal, body?: string) {
-    const middleware: ObservableMiddleware = {
-      pre(context) {
-        context.setSignal(signal);
-        if (body !== undefined) context.setBody(body);
-        return new Observable(Promise.resolve(context));
-      },
-      post: (context) => new Observable(Promise.resolve(context)),
+  async #call(
+    method: "GET" | "POST",
+    path: string,
+    signal: AbortSignal,
+    body?: string,
+  ): Promise<ApiObject | undefined> {
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      "user-agent": USER_AGENT,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...(await this.#auth.headers()),
     };
-    return { middleware: [middleware], middlewareMergeStrategy: "append" as const };
+    const answer = await apiRequest({
+      url: `${this.#base}${path}`,
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      agent: this.#agent,
+      signal,
+    });
+    if (answer.status < 200 || answer.status > 299) {
+      throw new ApiError(answer.status, answer.text, answer.headers);
+    }
+    try {
+      return JSON.parse(answer.text) as ApiObject;
+    } catch {
+      return undefined;
+    }
   }
+}
+
+/** The parts of a Job or Deployment the submitter reads from an answer. */
+interface ApiObject {
+  metadata?: { name?: unknown; uid?: unknown; labels?: Record<string, unknown> };
+}
+
+/** The API path of a namespace's Jobs or Deployments. */
+function collection(kind: "Job" | "Deployment", namespace: string): string {
+  const group = kind === "Job" ? "batch" : "apps";
+  const resource = kind === "Job" ? "jobs" : "deployments";
+  return `/apis/${group}/v1/namespaces/${encodeURIComponent(namespace)}/${resource}`;
 }
 
 function positive(field: string, value: number): number {
@@ -358,8 +342,9 @@ function positive(field: string, value: number): number {
   return value;
 }
 
-function uid(job: V1Job | V1Deployment): { uid?: string } {
-  return job.metadata?.uid ? { uid: job.metadata.uid } : {};
+function uid(object: ApiObject | undefined): { uid?: string } {
+  const value = object?.metadata?.uid;
+  return typeof value === "string" && value !== "" ? { uid: value } : {};
 }
 
 function pick(failure: { status: number; reason: string; message: string }) {

@@ -1,13 +1,17 @@
-import { ApiException } from "@kubernetes/client-node";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ApiError } from "../src/api-request.js";
 import { classify } from "../src/classify.js";
 
 const now = Date.parse("2026-11-28T10:00:00Z");
 const reasons = fc.constantFrom("", "AlreadyExists", "Conflict", "Invalid", "Forbidden", "Timeout");
 
 function apiError(code: number, reason: string, headers: Record<string, string> = {}) {
-  return new ApiException(code, "status", { kind: "Status", code, reason, message: "m" }, headers);
+  return new ApiError(
+    code,
+    JSON.stringify({ kind: "Status", code, reason, message: "m" }),
+    headers,
+  );
 }
 
 describe("classify", () => {
@@ -62,17 +66,14 @@ describe("classify", () => {
 
   it("keeps the server's message and reason, whatever shape the body has", () => {
     expect(
-      classify(
-        new ApiException(422, "x", JSON.stringify({ reason: "Invalid", message: "bad" }), {}),
-        now,
-      ),
+      classify(new ApiError(422, JSON.stringify({ reason: "Invalid", message: "bad" }), {}), now),
     ).toMatchObject({ kind: "rejected", reason: "Invalid", message: "bad" });
-    expect(classify(new ApiException(403, "x", "plain text", {}), now)).toMatchObject({
+    expect(classify(new ApiError(403, "plain text", {}), now)).toMatchObject({
       kind: "rejected",
       reason: "HTTP403",
       message: "plain text",
     });
-    expect(classify(new ApiException(404, "x", undefined, {}), now)).toMatchObject({
+    expect(classify(new ApiError(404, "", {}), now)).toMatchObject({
       message: "HTTP 404",
     });
   });

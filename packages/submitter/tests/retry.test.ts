@@ -20,6 +20,10 @@ interface Scripted {
   headers?: Record<string, string>;
   /** For 2xx: the body to send instead of the request's own object (with a uid). */
   body?: unknown;
+  /** Text to send as the body, as is. */
+  raw?: string;
+  /** Send this many bytes of a longer body, then close the connection. */
+  cutAfter?: number;
 }
 
 let pki: Pki;
@@ -71,8 +75,15 @@ beforeAll(async () => {
       });
       // Past the script: keep failing, the same way as its last entry would.
       const next = script.shift() ?? { status: 503, reason: "ServiceUnavailable" };
+      if (next.cutAfter !== undefined) {
+        response.writeHead(next.status, { "content-length": String(next.cutAfter * 2) });
+        response.write("x".repeat(next.cutAfter), () => response.socket?.destroy());
+        return;
+      }
       response.writeHead(next.status, { "content-type": "application/json", ...next.headers });
-      if (next.body !== undefined) {
+      if (next.raw !== undefined) {
+        response.end(next.raw);
+      } else if (next.body !== undefined) {
         response.end(JSON.stringify(next.body));
       } else if (next.status === 201 || next.status === 200) {
         const body = JSON.parse(Buffer.concat(chunks).toString() || "{}");
@@ -159,6 +170,14 @@ describe("retries", () => {
       attempts: 1,
     });
     expect(requests).toHaveLength(1);
+  });
+
+  it("retries an answer cut off by a closed connection", async () => {
+    script = [{ status: 201, cutAfter: 100 }, { status: 201 }];
+    const s = await submitter();
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "created", attempts: 2, uid: "uid-1" });
   });
 
   it("gives up as unavailable when a Retry-After reaches past the deadline", async () => {
@@ -319,6 +338,32 @@ describe("what the submitter never does", () => {
     const result = await s.submit(await manifest());
     s.close();
     expect(result).toMatchObject({ outcome: "unavailable", attempts: 1 });
+  });
+
+  it("follows no redirect: a 3xx is the answer, rejected after one request", async () => {
+    script = [{ status: 307, headers: { location: "/somewhere-else" } }];
+    const s = await submitter();
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "rejected", status: 307, attempts: 1 });
+    expect(requests).toHaveLength(1);
+  });
+
+  it("never reports created for a 2xx that is not JSON", async () => {
+    script = [{ status: 201, raw: "<html>a proxy's page</html>" }];
+    const s = await submitter();
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "unavailable", attempts: 1 });
+  });
+
+  it("never reads an answer past 16 MiB: unavailable, saying why", async () => {
+    script = [{ status: 201, raw: `"${"x".repeat(16 * 1024 * 1024)}"` }];
+    const s = await submitter();
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "unavailable", attempts: 1 });
+    expect(result.outcome === "unavailable" && result.message).toMatch(/larger than 16777216/);
   });
 
   it("never waits past the deadline for credentials that do not come", async () => {

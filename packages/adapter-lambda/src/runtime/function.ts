@@ -1,4 +1,4 @@
-import { S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { type ScheduleOutcome, schedule } from "@ondemand-eks/core";
 import { eksAuth } from "@ondemand-eks/eks-auth";
 import { type ClusterAuth, kubeconfigAuth, Submitter } from "@ondemand-eks/submitter";
@@ -14,7 +14,7 @@ import {
   LambdaConfigError,
   readLambdaConfig,
 } from "./config.js";
-import { directoryLibrary, s3Library } from "./library-source.js";
+import { directoryLibrary, type PodLibrarySource } from "./library-source.js";
 
 /** The two handlers a deployed function exports; the template picks one. */
 export interface LambdaFunction {
@@ -82,17 +82,7 @@ export async function createLambdaFunction(
   const library = await withVariable(LAMBDA_VARIABLES.library, () =>
     config.library.kind === "directory"
       ? directoryLibrary(config.library.path)
-      : s3Library({
-          client:
-            overrides.s3 ??
-            new S3Client({
-              requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 },
-            }),
-          bucket: config.library.bucket,
-          prefix: config.library.prefix,
-          ttlMs: config.library.ttlMs,
-          log,
-        }),
+      : s3LibraryFor(config.library, overrides.s3, log),
   );
   const submitter = new Submitter({
     auth:
@@ -119,4 +109,24 @@ export async function createLambdaFunction(
     eventBridge: eventBridgeHandler({ schedule: scheduleEvent }),
     sqs: sqsHandler({ schedule: scheduleEvent, concurrency: config.sqsConcurrency, log }),
   };
+}
+
+/**
+ * The S3 library source, loaded only when the library is in S3: the S3 client is a large
+ * part of the bundle, and a function with its library bundled should not pay for it at
+ * every cold start.
+ */
+async function s3LibraryFor(
+  library: Extract<LambdaConfig["library"], { kind: "s3" }>,
+  client: S3Client | undefined,
+  log: (entry: Record<string, unknown>) => void,
+): Promise<PodLibrarySource> {
+  const { s3Library, defaultS3Client } = await import("./s3-library.js");
+  return s3Library({
+    client: client ?? defaultS3Client(),
+    bucket: library.bucket,
+    prefix: library.prefix,
+    ttlMs: library.ttlMs,
+    log,
+  });
 }

@@ -19,11 +19,10 @@ export {
   type LambdaFunction,
   type LambdaFunctionOverrides,
 } from "./function.js";
+export { directoryLibrary, type PodLibrarySource } from "./library-source.js";
 export {
-  directoryLibrary,
   MAX_S3_DEFINITIONS,
-  type PodLibrarySource,
   S3LibraryError,
   type S3LibraryOptions,
   s3Library,
-} from "./library-source.js";
+} from "./s3-library.js";

@@ -1,5 +1,4 @@
 import type { RequestOptions } from "node:https";
-import { KubeConfig } from "@kubernetes/client-node";
 import { type ClusterAuth, ClusterAuthError, type ClusterTls } from "./cluster-auth.js";
 
 export interface KubeconfigAuthOptions {
@@ -14,8 +13,12 @@ export interface KubeconfigAuthOptions {
  * it knows works: client certificates, tokens, token files, exec plugins (such as
  * `aws eks get-token`) and auth providers. Tokens that can change are asked for on every
  * request (client-node caches exec credentials until they expire).
+ *
+ * client-node is imported here, when a kubeconfig is used, and nowhere else: loading it
+ * takes about 75 MiB and most of a second, which in-cluster and EKS auth do not pay.
  */
 export async function kubeconfigAuth(options: KubeconfigAuthOptions = {}): Promise<ClusterAuth> {
+  const { KubeConfig } = await import("./client-node.js");
   const config = new KubeConfig();
   const source = options.path ?? "the default kubeconfig ($KUBECONFIG or ~/.kube/config)";
   try {
