@@ -3,7 +3,15 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { table, targets } from "./report.js";
-import { FULL, runBench, runBurstOnly, SMOKE } from "./run.js";
+import {
+  ADAPTERS,
+  FULL,
+  type PathName,
+  runBench,
+  runBurstOnly,
+  runPathsOnly,
+  SMOKE,
+} from "./run.js";
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), "..", "results");
 
@@ -13,6 +21,7 @@ const { values } = parseArgs({
     smoke: { type: "boolean", default: false },
     out: { type: "string" },
     "burst-only": { type: "string" },
+    paths: { type: "string" },
   },
 });
 
@@ -21,6 +30,16 @@ if (values["burst-only"]) {
   // Development aid: only the burst, with this many events, printed as JSON.
   const scale = { ...FULL, burstEvents: Number(values["burst-only"]), burstRuns: 1 };
   process.stdout.write(`${JSON.stringify(await runBurstOnly(scale, log))}\n`);
+  process.exit(0);
+}
+if (values.paths) {
+  // Development aid: direct and these paths only (e.g. --paths http), printed as JSON.
+  const names = values.paths.split(",") as PathName[];
+  const unknown = names.filter((name) => !ADAPTERS.includes(name));
+  if (unknown.length > 0)
+    throw new Error(`--paths: unknown ${unknown.join(", ")}; use ${ADAPTERS.join(", ")}`);
+  const scale = values.smoke ? SMOKE : FULL;
+  process.stdout.write(`${JSON.stringify(await runPathsOnly(scale, names, log), null, 2)}\n`);
   process.exit(0);
 }
 const results = await runBench(values.smoke ? SMOKE : FULL, log);

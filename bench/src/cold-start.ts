@@ -14,31 +14,57 @@ export async function bundleBytes(): Promise<number> {
   return (await stat(join(BUNDLE_DIR, "index.mjs"))).size;
 }
 
+/** How the function finds its cluster in each measured cold start. */
+export interface ColdStartCluster {
+  readonly kubeconfig: string;
+  /** The API server's URL and CA (PEM), as a function configured for EKS is given them. */
+  readonly endpoint: string;
+  readonly caPem: string;
+}
+
 /**
  * Cold starts under the Lambda Runtime Interface Emulator: the init duration it reports
- * (runtime start to its first request for an event) for the bundle and, alternately,
- * for an empty handler module, the floor our own runtime loop and Node set.
+ * (runtime start to its first request for an event), in turn for
+ * - the bundle configured as deploy/lambda deploys it, for an EKS cluster by name with its
+ *   endpoint and CA (no AWS call at init: tokens are signed at the first event);
+ * - the bundle given a kubeconfig, which loads @kubernetes/client-node to read it;
+ * - an empty handler module, the floor our own runtime loop and Node set.
  */
 export async function coldStarts(
   runs: number,
-  kubeconfig: string,
-): Promise<{ bundle: number[]; empty: number[] }> {
+  cluster: ColdStartCluster,
+): Promise<{ eks: number[]; kubeconfig: number[]; empty: number[] }> {
   const emptyDir = await mkdtemp(join(tmpdir(), "ondemand-eks-bench-empty-"));
   await writeFile(
     join(emptyDir, "index.mjs"),
     "export const sqs = async () => ({ batchItemFailures: [] });\n",
   );
-  const result = { bundle: [] as number[], empty: [] as number[] };
+  const sides = {
+    eks: {
+      dir: BUNDLE_DIR,
+      env: {
+        ONDEMAND_EKS_CLUSTER_NAME: "bench",
+        ONDEMAND_EKS_CLUSTER_ENDPOINT: cluster.endpoint,
+        ONDEMAND_EKS_CLUSTER_CA_DATA: Buffer.from(cluster.caPem).toString("base64"),
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: "AKIDBENCH",
+        AWS_SECRET_ACCESS_KEY: "bench",
+      },
+    },
+    kubeconfig: { dir: BUNDLE_DIR, env: { ONDEMAND_EKS_KUBECONFIG: cluster.kubeconfig } },
+    empty: { dir: emptyDir, env: {} },
+  };
+  const result = { eks: [] as number[], kubeconfig: [] as number[], empty: [] as number[] };
   try {
     for (let run = 0; run < runs; run++) {
-      for (const [side, dir] of [
-        ["bundle", BUNDLE_DIR],
-        ["empty", emptyDir],
-      ] as const) {
+      for (const [side, { dir, env }] of Object.entries(sides) as [
+        keyof typeof sides,
+        (typeof sides)[keyof typeof sides],
+      ][]) {
         const started = await startTestLambda(`bench-cold-${side}`, {
           handlerDir: dir,
           handler: "index.sqs",
-          env: { ONDEMAND_EKS_KUBECONFIG: kubeconfig },
+          env,
         });
         if (!started.lambda) throw new Error(started.skipReason);
         try {

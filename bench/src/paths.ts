@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent, type RequestOptions } from "node:https";
 import {
   CreateQueueCommand,
@@ -16,13 +17,23 @@ import { createLambdaFunction } from "@ondemand-eks/adapter-lambda/runtime";
 import { renderEvent, resolveSettings } from "@ondemand-eks/core";
 import { bundledLibraryDir, loadPodLibrary } from "@ondemand-eks/pod-library";
 import { freePort, jobScheduledEvent } from "@ondemand-eks/testenv";
+import type { InCluster } from "./in-cluster.js";
 import type { Fire } from "./load.js";
-import { type CliProcess, startCli, waitReady } from "./processes.js";
+import {
+  type CliProcess,
+  floorScript,
+  startCli,
+  startNode,
+  untilLine,
+  waitReady,
+} from "./processes.js";
 
 /** One way an event becomes a Job, ready to be loaded. */
 export interface Path {
-  readonly name: "direct" | "http" | "sqs" | "lambda";
+  readonly name: "direct" | "http" | "sqs" | "lambda" | "http-floor" | "sqs-floor";
   readonly fire: Fire;
+  /** The adapter's own process, where it has one. */
+  readonly pid?: number;
   /** Peak RSS of the adapter's own process, where it has one. */
   readonly peakRssMb?: () => number;
   stop(): Promise<void>;
@@ -31,7 +42,11 @@ export interface Path {
 /** Where the paths send their Jobs and events. */
 export interface Servers {
   readonly kubeconfig: string;
+  /** How the adapters' processes reach the cluster as in a pod; else with `kubeconfig`. */
+  readonly inCluster?: InCluster;
   readonly sqsEndpoint: string;
+  /** The processes whose CPU time is counted: this one, kube-apiserver, etcd, moto. */
+  readonly pids: Readonly<Record<string, number>>;
 }
 
 const AWS_TEST_CREDENTIALS = {
@@ -39,6 +54,10 @@ const AWS_TEST_CREDENTIALS = {
   AWS_SECRET_ACCESS_KEY: "bench",
   AWS_REGION: "us-east-1",
 };
+
+/** The adapters' flags for reaching the cluster. */
+const clusterFlags = (servers: Servers) =>
+  servers.inCluster ? ["--in-cluster"] : ["--kubeconfig", servers.kubeconfig];
 
 const body = (uuid: string) => JSON.stringify(jobScheduledEvent({ uuid }));
 
@@ -98,40 +117,82 @@ export async function httpPath(servers: Servers): Promise<Path> {
   const token = randomBytes(24).toString("hex");
   const port = await freePort();
   const server = startCli(
-    [
-      "serve",
-      "http",
-      "--kubeconfig",
-      servers.kubeconfig,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-    ],
-    { BUILDKITE_WEBHOOK_TOKEN: token },
+    ["serve", "http", ...clusterFlags(servers), "--host", "127.0.0.1", "--port", String(port)],
+    { BUILDKITE_WEBHOOK_TOKEN: token, ...servers.inCluster?.env },
+    servers.inCluster?.wrap,
   );
   await waitReady(`http://127.0.0.1:${port}/readyz`, server);
+  return webhookPath("http", port, token, server);
+}
+
+/** The webhook path's floor: the same webhooks to a process that only answers 202. */
+export async function httpFloorPath(): Promise<Path> {
+  const port = await freePort();
+  const server = startNode(floorScript("http-floor"), [String(port)], {});
+  await waitReady(`http://127.0.0.1:${port}/`, server);
+  return webhookPath("http-floor", port, randomBytes(24).toString("hex"), server);
+}
+
+function webhookPath(
+  name: "http" | "http-floor",
+  port: number,
+  token: string,
+  server: CliProcess,
+): Path {
+  // Buildkite sends from its own machines; here the sender shares the two cores, so it is
+  // the cheapest there is: node:http over kept-alive connections. fetch() cost about
+  // 1.7 ms of CPU per webhook, nearly as much as the adapter itself.
+  const sender = new HttpAgent({ keepAlive: true });
   return {
-    name: "http",
+    name,
     async fire(uuid) {
       const text = body(uuid);
       const timestamp = Math.floor(Date.now() / 1000);
       const signature = createHmac("sha256", token).update(`${timestamp}.${text}`).digest("hex");
-      const response = await fetch(`http://127.0.0.1:${port}/webhook`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "x-buildkite-event": "job.scheduled",
-          "x-buildkite-signature": `timestamp=${timestamp},signature=${signature}`,
-        },
-        body: text,
+      const status = await post(sender, port, text, {
+        "content-type": "application/json",
+        "x-buildkite-event": "job.scheduled",
+        "x-buildkite-signature": `timestamp=${timestamp},signature=${signature}`,
       });
-      await response.arrayBuffer();
-      if (response.status !== 202) throw new Error(`http: status ${response.status}`);
+      if (status !== 202) throw new Error(`${name}: status ${status}`);
     },
+    pid: server.pid,
     peakRssMb: () => server.peakRssMb(),
-    stop: () => server.stop(),
+    async stop() {
+      sender.destroy();
+      await server.stop();
+    },
   };
+}
+
+/** POSTs `text` to 127.0.0.1:`port`/webhook and resolves with the status, body read. */
+function post(
+  agent: HttpAgent,
+  port: number,
+  text: string,
+  headers: Record<string, string>,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/webhook",
+        method: "POST",
+        agent,
+        headers: { ...headers, "content-length": Buffer.byteLength(text) },
+        timeout: 30_000,
+      },
+      (response) => {
+        response.resume();
+        response.on("end", () => resolve(response.statusCode ?? 0));
+        response.on("error", reject);
+      },
+    );
+    request.on("timeout", () => request.destroy(new Error("http: no answer in 30 s")));
+    request.on("error", reject);
+    request.end(text);
+  });
 }
 
 /** An SQS client for moto. */
@@ -148,33 +209,45 @@ export function sqsClient(servers: Servers): SQSClient {
   });
 }
 
-/** A running `ondemand-eks consume sqs` on a queue of its own, and a wait for each job. */
-export async function startConsumer(servers: Servers, concurrency: number) {
+/**
+ * A running `ondemand-eks consume sqs` (or, for `floor`, the SQS floor's consumer) on a
+ * queue of its own, and a wait for each job.
+ */
+export async function startConsumer(servers: Servers, concurrency: number, floor = false) {
   const sqs = sqsClient(servers);
   const { QueueUrl } = await sqs.send(
     new CreateQueueCommand({ QueueName: `bench-${randomBytes(4).toString("hex")}` }),
   );
   const queueUrl = QueueUrl ?? "";
   const port = await freePort();
-  const consumer: CliProcess = startCli(
-    [
-      "consume",
-      "sqs",
-      "--queue-url",
-      queueUrl,
-      "--sqs-endpoint",
-      servers.sqsEndpoint,
-      "--kubeconfig",
-      servers.kubeconfig,
-      "--concurrency",
-      String(concurrency),
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-    ],
-    AWS_TEST_CREDENTIALS,
-  );
+  const start = floor
+    ? () =>
+        startNode(
+          floorScript("sqs-floor"),
+          [servers.sqsEndpoint, queueUrl, String(concurrency)],
+          AWS_TEST_CREDENTIALS,
+        )
+    : () =>
+        startCli(
+          [
+            "consume",
+            "sqs",
+            "--queue-url",
+            queueUrl,
+            "--sqs-endpoint",
+            servers.sqsEndpoint,
+            ...clusterFlags(servers),
+            "--concurrency",
+            String(concurrency),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            String(port),
+          ],
+          { ...AWS_TEST_CREDENTIALS, ...servers.inCluster?.env },
+          servers.inCluster?.wrap,
+        );
+  const consumer: CliProcess = start();
   // Each job's Job exists once the consumer logs it created (or found it there).
   const waiting = new Map<string, () => void>();
   const done = new Set<string>();
@@ -185,22 +258,27 @@ export async function startConsumer(servers: Servers, concurrency: number) {
     waiting.get(job)?.();
     waiting.delete(job);
   });
-  await waitReady(`http://127.0.0.1:${port}/readyz`, consumer);
+  if (floor) await untilLine(consumer, (line) => line.ready === true);
+  else await waitReady(`http://127.0.0.1:${port}/readyz`, consumer);
   const jobExists = (uuid: string) =>
     done.has(uuid) ? Promise.resolve() : new Promise<void>((resolve) => waiting.set(uuid, resolve));
   return { sqs, queueUrl, consumer, jobExists, done };
 }
 
-/** `ondemand-eks consume sqs` in its own process, fed through moto's SQS. */
-export async function sqsPath(servers: Servers, concurrency: number): Promise<Path> {
-  const { sqs, queueUrl, consumer, jobExists } = await startConsumer(servers, concurrency);
+/**
+ * `ondemand-eks consume sqs` in its own process, fed through moto's SQS; or for `floor`,
+ * the floor's consumer, which does nothing but receive, report and delete.
+ */
+export async function sqsPath(servers: Servers, concurrency: number, floor = false): Promise<Path> {
+  const { sqs, queueUrl, consumer, jobExists } = await startConsumer(servers, concurrency, floor);
   return {
-    name: "sqs",
+    name: floor ? "sqs-floor" : "sqs",
     async fire(uuid) {
       const exists = jobExists(uuid);
       await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body(uuid) }));
       await exists;
     },
+    pid: consumer.pid,
     peakRssMb: () => consumer.peakRssMb(),
     async stop() {
       await consumer.stop();

@@ -59,8 +59,14 @@ export function table(r: BenchResults): string {
     ["direct.p99_ms", cell(r.direct.p99_ms)],
     ["direct.throughput_per_sec", cell(r.direct.throughput_per_sec)],
   ];
-  for (const name of ["http", "sqs", "lambda"] as const) {
-    const a = r[name];
+  const paths = [
+    ["http", r.http],
+    ["floors.http", r.floors.http],
+    ["sqs", r.sqs],
+    ["floors.sqs", r.floors.sqs],
+    ["lambda", r.lambda],
+  ] as const;
+  for (const [name, a] of paths) {
     rows.push(
       [`${name}.p50_ms`, cell(a.p50_ms)],
       [`${name}.p99_ms`, cell(a.p99_ms)],
@@ -74,6 +80,7 @@ export function table(r: BenchResults): string {
     ["http.rss_mb", cell(r.http.rss_mb)],
     ["sqs.rss_mb", cell(r.sqs.rss_mb)],
     ["lambda.cold_init_ms", cell(r.lambda.cold_init_ms)],
+    ["lambda.cold_init_kubeconfig_ms", cell(r.lambda.cold_init_kubeconfig_ms)],
     ["lambda.cold_init_empty_ms", cell(r.lambda.cold_init_empty_ms)],
     ["lambda.bundle_bytes", String(r.lambda.bundle_bytes)],
     [`burst.seconds (${r.burst.events} events)`, cell(r.burst.seconds)],
@@ -81,12 +88,22 @@ export function table(r: BenchResults): string {
     ["burst.lost", cell(r.burst.lost)],
     ["burst.duplicates", cell(r.burst.duplicates)],
   );
+  const cpu = (name: string, perJob: Readonly<Record<string, number>>) =>
+    `${name}.cpu_ms_per_job`.padEnd(28) +
+    Object.entries(perJob)
+      .filter(([, ms]) => ms > 0)
+      .map(([process, ms]) => `${process} ${number(ms)}`)
+      .join(", ");
   const width = Math.max(...rows.map(([key]) => key.length));
   const lines = [
     `${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, ${r.date}`,
     "figure: median (min-max) over runs; ratios are adapter / direct, measured in the same round",
     "",
     ...rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`),
+    "",
+    "CPU milliseconds per Job by process, saturated runs (medians):",
+    cpu("direct", r.direct.cpu_ms_per_job),
+    ...paths.map(([name, a]) => cpu(name, a.cpu_ms_per_job)),
     "",
     "targets:",
     ...targets(r).map(

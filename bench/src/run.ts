@@ -1,10 +1,26 @@
+import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
-import { startTestControlPlane, startTestMoto } from "@ondemand-eks/testenv";
+import {
+  type ControlPlaneState,
+  type Moto,
+  startTestControlPlane,
+  startTestMoto,
+} from "@ondemand-eks/testenv";
 import { burst } from "./burst.js";
 import { BenchJobs } from "./cluster.js";
 import { bundleBytes, coldStarts } from "./cold-start.js";
+import { cpuPerJob, daemonPid } from "./cpu.js";
+import { inCluster } from "./in-cluster.js";
 import { atRate, saturate } from "./load.js";
-import { directPath, httpPath, lambdaPath, type Path, type Servers, sqsPath } from "./paths.js";
+import {
+  directPath,
+  httpFloorPath,
+  httpPath,
+  lambdaPath,
+  type Path,
+  type Servers,
+  sqsPath,
+} from "./paths.js";
 import { libraryLoadMs, renderPerSecond } from "./pure.js";
 import { type Figure, figure, percentile } from "./stats.js";
 
@@ -62,21 +78,36 @@ export const SMOKE: BenchScale = {
   warmupEvents: 2,
 };
 
-export type PathName = "http" | "sqs" | "lambda";
-export const ADAPTERS: readonly PathName[] = ["http", "sqs", "lambda"];
+export type PathName = "http" | "sqs" | "lambda" | "http-floor" | "sqs-floor";
+/** Every path but direct: each is compared with direct in every round. */
+export const ADAPTERS: readonly PathName[] = ["http", "sqs", "lambda", "http-floor", "sqs-floor"];
 
 /** What `npm run bench` writes to bench/results/latest.json. */
 export interface BenchResults {
   readonly machine: { cores: number; cpu: string; node: string; platform: string };
   readonly date: string;
   readonly scale: BenchScale;
+  /** How the adapters' processes reached the cluster: as in a pod, or by kubeconfig. */
+  readonly adapter_auth: "in-cluster" | "kubeconfig";
   readonly render: { per_sec: Figure };
   readonly library: { load_1000_ms: Figure; definitions: number };
-  readonly direct: { p50_ms: Figure; p99_ms: Figure; throughput_per_sec: Figure };
+  readonly direct: {
+    p50_ms: Figure;
+    p99_ms: Figure;
+    throughput_per_sec: Figure;
+    cpu_ms_per_job: CpuPerJob;
+  };
   readonly http: AdapterFigures & { rss_mb: Figure };
   readonly sqs: AdapterFigures & { rss_mb: Figure };
+  /**
+   * The same loads through stand-ins that do only the transport: an HTTP server that
+   * answers 202, an SQS consumer that receives, reports and deletes. What the http and
+   * sqs paths cannot go below on this machine.
+   */
+  readonly floors: { readonly http: AdapterFigures; readonly sqs: AdapterFigures };
   readonly lambda: AdapterFigures & {
     cold_init_ms: Figure;
+    cold_init_kubeconfig_ms: Figure;
     cold_init_empty_ms: Figure;
     bundle_bytes: number;
   };
@@ -89,6 +120,9 @@ export interface BenchResults {
   };
 }
 
+/** CPU milliseconds per Job by process in the saturated runs (medians). */
+export type CpuPerJob = Readonly<Record<string, number>>;
+
 export interface AdapterFigures {
   readonly p50_ms: Figure;
   readonly p99_ms: Figure;
@@ -96,6 +130,7 @@ export interface AdapterFigures {
   readonly overhead_p50: Figure;
   readonly overhead_p99: Figure;
   readonly throughput_ratio: Figure;
+  readonly cpu_ms_per_job: CpuPerJob;
 }
 
 type Log = (line: string) => void;
@@ -112,13 +147,168 @@ function rotation<T>(items: readonly T[], round: number): T[] {
   return [...items.slice(shift), ...items.slice(0, shift)];
 }
 
+/**
+ * Where the paths send their work, the processes whose CPU time is counted, and how the
+ * adapters reach the cluster: in-cluster, as deployed, where this machine allows it.
+ */
+async function serversOf(state: ControlPlaneState, moto: Moto): Promise<Servers> {
+  const pod = await inCluster(
+    state.kubeconfig,
+    state.server,
+    await readFile(state.pki.caCert, "utf8"),
+  );
+  return {
+    kubeconfig: state.kubeconfig,
+    sqsEndpoint: moto.endpoint,
+    ...(pod ? { inCluster: pod } : {}),
+    pids: {
+      bench: process.pid,
+      "kube-apiserver": daemonPid(state.dir, "kube-apiserver"),
+      etcd: daemonPid(state.dir, "etcd"),
+      moto: daemonPid(moto.dir, "moto"),
+    },
+  };
+}
+
+/** Latency and saturation rounds over `paths` (direct first among them), with ratios to direct. */
+async function measurePaths(
+  paths: readonly Path[],
+  servers: Servers,
+  jobs: BenchJobs,
+  scale: BenchScale,
+  log: Log,
+) {
+  log(`warm-up: ${scale.warmupEvents} events per path`);
+  for (const path of paths) await saturate(path.fire, scale.concurrency, scale.warmupEvents);
+  await jobs.clear();
+
+  const latency = new Map<string, { p50: number[]; p99: number[] }>();
+  for (const path of paths) latency.set(path.name, { p50: [], p99: [] });
+  const ratios = new Map<string, { p50: number[]; p99: number[]; throughput: number[] }>();
+  for (const name of ADAPTERS) ratios.set(name, { p50: [], p99: [], throughput: [] });
+
+  for (let round = 0; round < scale.rateRounds; round++) {
+    log(`latency at ${scale.rate}/s, round ${round + 1} of ${scale.rateRounds}`);
+    const this_round = new Map<string, { p50: number; p99: number }>();
+    for (const path of rotation(paths, round)) {
+      const samples = await atRate(path.fire, scale.rate, scale.rateEvents);
+      const p50 = percentile(samples, 50);
+      const p99 = percentile(samples, 99);
+      this_round.set(path.name, { p50, p99 });
+      latency.get(path.name)?.p50.push(p50);
+      latency.get(path.name)?.p99.push(p99);
+      await jobs.clear();
+    }
+    const direct = this_round.get("direct");
+    for (const name of ADAPTERS) {
+      const adapter = this_round.get(name);
+      if (!direct || !adapter) continue;
+      ratios.get(name)?.p50.push(adapter.p50 / direct.p50);
+      ratios.get(name)?.p99.push(adapter.p99 / direct.p99);
+    }
+  }
+
+  const throughput = new Map<string, number[]>(paths.map((path) => [path.name, []]));
+  const cpuByPath = new Map<string, Record<string, number>[]>(paths.map((p) => [p.name, []]));
+  for (let round = 0; round < scale.saturationRounds; round++) {
+    log(
+      `saturation with ${scale.concurrency} senders, round ${round + 1} of ${scale.saturationRounds}`,
+    );
+    const this_round = new Map<string, number>();
+    for (const path of rotation(paths, round)) {
+      let perSec = 0;
+      const pids = path.pid ? { ...servers.pids, adapter: path.pid } : servers.pids;
+      const cpu = await cpuPerJob(pids, scale.saturationEvents, async () => {
+        perSec = await saturate(path.fire, scale.concurrency, scale.saturationEvents);
+      });
+      cpuByPath.get(path.name)?.push(cpu);
+      this_round.set(path.name, perSec);
+      throughput.get(path.name)?.push(perSec);
+      await jobs.clear();
+    }
+    for (const name of ADAPTERS) {
+      ratios
+        .get(name)
+        ?.throughput.push((this_round.get(name) ?? 0) / (this_round.get("direct") ?? 1));
+    }
+  }
+  // The median of each process's CPU per Job over the saturated runs.
+  const cpu = new Map<string, Record<string, number>>();
+  for (const [name, runs] of cpuByPath) {
+    const processes = Object.keys(runs[0] ?? {});
+    cpu.set(
+      name,
+      Object.fromEntries(
+        processes.map((process) => [process, figure(runs.map((run) => run[process] ?? 0)).median]),
+      ),
+    );
+  }
+  return { latency, throughput, ratios, cpu };
+}
+
+/**
+ * Only direct and the named paths, for working on one of them: median p50, p99 and
+ * throughput of each, and the ratios to direct.
+ */
+export async function runPathsOnly(scale: BenchScale, names: readonly PathName[], log: Log) {
+  const plane = await startTestControlPlane("bench", { controllerManager: false });
+  const aws = await startTestMoto("bench");
+  const paths: Path[] = [];
+  try {
+    if (!plane.state || !aws.moto) throw new Error("the bench needs Go and Python");
+    const servers = await serversOf(plane.state, aws.moto);
+    const jobs = new BenchJobs(servers.kubeconfig);
+    paths.push(await directPath(servers));
+    if (names.includes("http-floor")) paths.push(await httpFloorPath());
+    if (names.includes("http")) paths.push(await httpPath(servers));
+    if (names.includes("sqs-floor")) paths.push(await sqsPath(servers, scale.concurrency, true));
+    if (names.includes("sqs")) paths.push(await sqsPath(servers, scale.concurrency));
+    if (names.includes("lambda")) paths.push(await lambdaPath(servers));
+    log(`adapters reach the cluster ${servers.inCluster ? "in-cluster" : "by kubeconfig"}`);
+    const { latency, throughput, ratios, cpu } = await measurePaths(
+      paths,
+      servers,
+      jobs,
+      scale,
+      log,
+    );
+    const median = (values: number[] | undefined) => figure(values ?? []).median;
+    return Object.fromEntries(
+      paths.map((path) => {
+        const ratio = ratios.get(path.name);
+        return [
+          path.name,
+          {
+            p50_ms: median(latency.get(path.name)?.p50),
+            p99_ms: median(latency.get(path.name)?.p99),
+            throughput_per_sec: median(throughput.get(path.name)),
+            cpu_ms_per_job: cpu.get(path.name),
+            ...(ratio
+              ? {
+                  overhead_p50: median(ratio.p50),
+                  overhead_p99: median(ratio.p99),
+                  throughput_ratio: median(ratio.throughput),
+                  rss_mb: path.peakRssMb?.(),
+                }
+              : {}),
+          },
+        ];
+      }),
+    );
+  } finally {
+    for (const path of paths) await path.stop().catch(() => {});
+    await aws.moto?.stop();
+    await plane.teardown();
+  }
+}
+
 /** Only the burst, for working on it: seconds, Jobs, lost and duplicates of each run. */
 export async function runBurstOnly(scale: BenchScale, log: Log) {
   const plane = await startTestControlPlane("bench", { controllerManager: false });
   const aws = await startTestMoto("bench");
   try {
     if (!plane.state || !aws.moto) throw new Error("the bench needs Go and Python");
-    const servers = { kubeconfig: plane.state.kubeconfig, sqsEndpoint: aws.moto.endpoint };
+    const servers = await serversOf(plane.state, aws.moto);
     const jobs = new BenchJobs(servers.kubeconfig);
     const results = [];
     for (let run = 0; run < scale.burstRuns; run++) {
@@ -156,62 +346,24 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
     const why = plane.info.available ? aws.skipReason : plane.info.reason;
     throw new Error(`the bench needs Go and Python: ${why}`);
   }
-  const servers: Servers = { kubeconfig: plane.state.kubeconfig, sqsEndpoint: aws.moto.endpoint };
+  const servers = await serversOf(plane.state, aws.moto);
   const jobs = new BenchJobs(servers.kubeconfig);
   const paths: Path[] = [];
   try {
     paths.push(await directPath(servers));
+    paths.push(await httpFloorPath());
     paths.push(await httpPath(servers));
+    paths.push(await sqsPath(servers, scale.concurrency, true));
     paths.push(await sqsPath(servers, scale.concurrency));
     paths.push(await lambdaPath(servers));
-    log(`warm-up: ${scale.warmupEvents} events per path`);
-    for (const path of paths) await saturate(path.fire, scale.concurrency, scale.warmupEvents);
-    await jobs.clear();
-
-    const latency = new Map<string, { p50: number[]; p99: number[] }>();
-    for (const path of paths) latency.set(path.name, { p50: [], p99: [] });
-    const ratios = new Map<string, { p50: number[]; p99: number[]; throughput: number[] }>();
-    for (const name of ADAPTERS) ratios.set(name, { p50: [], p99: [], throughput: [] });
-
-    for (let round = 0; round < scale.rateRounds; round++) {
-      log(`latency at ${scale.rate}/s, round ${round + 1} of ${scale.rateRounds}`);
-      const this_round = new Map<string, { p50: number; p99: number }>();
-      for (const path of rotation(paths, round)) {
-        const samples = await atRate(path.fire, scale.rate, scale.rateEvents);
-        const p50 = percentile(samples, 50);
-        const p99 = percentile(samples, 99);
-        this_round.set(path.name, { p50, p99 });
-        latency.get(path.name)?.p50.push(p50);
-        latency.get(path.name)?.p99.push(p99);
-        await jobs.clear();
-      }
-      const direct = this_round.get("direct");
-      for (const name of ADAPTERS) {
-        const adapter = this_round.get(name);
-        if (!direct || !adapter) continue;
-        ratios.get(name)?.p50.push(adapter.p50 / direct.p50);
-        ratios.get(name)?.p99.push(adapter.p99 / direct.p99);
-      }
-    }
-
-    const throughput = new Map<string, number[]>(paths.map((path) => [path.name, []]));
-    for (let round = 0; round < scale.saturationRounds; round++) {
-      log(
-        `saturation with ${scale.concurrency} senders, round ${round + 1} of ${scale.saturationRounds}`,
-      );
-      const this_round = new Map<string, number>();
-      for (const path of rotation(paths, round)) {
-        const perSec = await saturate(path.fire, scale.concurrency, scale.saturationEvents);
-        this_round.set(path.name, perSec);
-        throughput.get(path.name)?.push(perSec);
-        await jobs.clear();
-      }
-      for (const name of ADAPTERS) {
-        ratios
-          .get(name)
-          ?.throughput.push((this_round.get(name) ?? 0) / (this_round.get("direct") ?? 1));
-      }
-    }
+    log(`adapters reach the cluster ${servers.inCluster ? "in-cluster" : "by kubeconfig"}`);
+    const { latency, throughput, ratios, cpu } = await measurePaths(
+      paths,
+      servers,
+      jobs,
+      scale,
+      log,
+    );
     const rss = (name: string) => {
       const path = paths.find((p) => p.name === name);
       return figure([path?.peakRssMb?.() ?? Number.NaN]);
@@ -227,7 +379,11 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
     }
 
     log("Lambda cold starts under the Runtime Interface Emulator");
-    const cold = await coldStarts(scale.coldRuns, servers.kubeconfig);
+    const cold = await coldStarts(scale.coldRuns, {
+      kubeconfig: servers.kubeconfig,
+      endpoint: plane.state.server,
+      caPem: await readFile(plane.state.pki.caCert, "utf8"),
+    });
 
     const adapter = (name: PathName): AdapterFigures => ({
       p50_ms: figure(latency.get(name)?.p50 ?? []),
@@ -236,23 +392,28 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
       overhead_p50: figure(ratios.get(name)?.p50 ?? []),
       overhead_p99: figure(ratios.get(name)?.p99 ?? []),
       throughput_ratio: figure(ratios.get(name)?.throughput ?? []),
+      cpu_ms_per_job: cpu.get(name) ?? {},
     });
     return {
       machine,
       date: new Date().toISOString(),
       scale,
+      adapter_auth: servers.inCluster ? "in-cluster" : "kubeconfig",
       render: { per_sec: figure(render) },
       library: { load_1000_ms: figure(library), definitions: scale.libraryCount },
       direct: {
         p50_ms: figure(latency.get("direct")?.p50 ?? []),
         p99_ms: figure(latency.get("direct")?.p99 ?? []),
         throughput_per_sec: figure(throughput.get("direct") ?? []),
+        cpu_ms_per_job: cpu.get("direct") ?? {},
       },
       http: { ...adapter("http"), rss_mb: httpRss },
       sqs: { ...adapter("sqs"), rss_mb: sqsRss },
+      floors: { http: adapter("http-floor"), sqs: adapter("sqs-floor") },
       lambda: {
         ...adapter("lambda"),
-        cold_init_ms: figure(cold.bundle),
+        cold_init_ms: figure(cold.eks),
+        cold_init_kubeconfig_ms: figure(cold.kubeconfig),
         cold_init_empty_ms: figure(cold.empty),
         bundle_bytes: await bundleBytes(),
       },

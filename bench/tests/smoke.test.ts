@@ -20,6 +20,10 @@ const adapter = {
   overhead_p50: figure,
   overhead_p99: figure,
   throughput_ratio: figure,
+  cpu_ms_per_job: expect.objectContaining({
+    bench: expect.any(Number),
+    "kube-apiserver": expect.any(Number),
+  }),
 };
 
 // Keeps `npm run bench` from rotting: the real bench with tiny counts, its JSON checked
@@ -38,16 +42,25 @@ it("npm run bench --smoke writes every figure the issue asks for", async () => {
       machine: { cores: expect.any(Number), node: process.version },
       render: { per_sec: figure },
       library: { load_1000_ms: figure },
-      direct: { p50_ms: figure, p99_ms: figure, throughput_per_sec: figure },
+      direct: {
+        p50_ms: figure,
+        p99_ms: figure,
+        throughput_per_sec: figure,
+        cpu_ms_per_job: adapter.cpu_ms_per_job,
+      },
       http: { ...adapter, rss_mb: figure },
       sqs: { ...adapter, rss_mb: figure },
+      floors: { http: adapter, sqs: adapter },
       lambda: {
         ...adapter,
         cold_init_ms: figure,
+        cold_init_kubeconfig_ms: figure,
+        cold_init_empty_ms: figure,
         bundle_bytes: expect.any(Number),
       },
       burst: { seconds: figure, jobs: figure, lost: figure, duplicates: figure },
     });
+    expect(["in-cluster", "kubeconfig"]).toContain(results.adapter_auth);
     // Nothing lost or doubled even at smoke scale: a bench that loses jobs is broken.
     expect(results.burst.lost.max).toBe(0);
     expect(results.burst.duplicates.max).toBe(0);
