@@ -1,5 +1,5 @@
 /**
- * The entry of the single-file bundle deployed to Lambda (`dist/lambda/index.mjs`).
+ * The entry of the bundle deployed to Lambda (`dist/lambda/index.mjs`, with its chunks).
  * Init runs once per function instance: configuration from the environment, the
  * submitter, the pod library. Handlers: `index.eventBridge` for an EventBridge rule
  * target, `index.sqs` for an SQS event source.
