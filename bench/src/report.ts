@@ -77,6 +77,8 @@ export function table(r: BenchResults): string {
     );
   }
   rows.push(
+    ["http.beyond_floor_p50", r.http.beyond_floor_p50 ? cell(r.http.beyond_floor_p50) : "-"],
+    ["sqs.beyond_floor_p50", r.sqs.beyond_floor_p50 ? cell(r.sqs.beyond_floor_p50) : "-"],
     ["http.rss_mb", cell(r.http.rss_mb)],
     ["sqs.rss_mb", cell(r.sqs.rss_mb)],
     ["lambda.cold_init_ms", cell(r.lambda.cold_init_ms)],

@@ -131,6 +131,11 @@ export interface AdapterFigures {
   readonly overhead_p99: Figure;
   readonly throughput_ratio: Figure;
   readonly cpu_ms_per_job: CpuPerJob;
+  /**
+   * http and sqs: (the path's p50 - its floor's p50) / direct's p50, per round: the
+   * path's own cost beyond the transport, as a multiple of a bare create.
+   */
+  readonly beyond_floor_p50?: Figure;
 }
 
 type Log = (line: string) => void;
@@ -184,8 +189,12 @@ async function measurePaths(
 
   const latency = new Map<string, { p50: number[]; p99: number[] }>();
   for (const path of paths) latency.set(path.name, { p50: [], p99: [] });
-  const ratios = new Map<string, { p50: number[]; p99: number[]; throughput: number[] }>();
-  for (const name of ADAPTERS) ratios.set(name, { p50: [], p99: [], throughput: [] });
+  const ratios = new Map<
+    string,
+    { p50: number[]; p99: number[]; throughput: number[]; beyondFloor: number[] }
+  >();
+  for (const name of ADAPTERS)
+    ratios.set(name, { p50: [], p99: [], throughput: [], beyondFloor: [] });
 
   for (let round = 0; round < scale.rateRounds; round++) {
     log(`latency at ${scale.rate}/s, round ${round + 1} of ${scale.rateRounds}`);
@@ -205,6 +214,9 @@ async function measurePaths(
       if (!direct || !adapter) continue;
       ratios.get(name)?.p50.push(adapter.p50 / direct.p50);
       ratios.get(name)?.p99.push(adapter.p99 / direct.p99);
+      // What the path adds beyond its transport's floor, as a multiple of a bare create.
+      const floor = this_round.get(`${name}-floor`);
+      if (floor) ratios.get(name)?.beyondFloor.push((adapter.p50 - floor.p50) / direct.p50);
     }
   }
 
@@ -288,6 +300,7 @@ export async function runPathsOnly(scale: BenchScale, names: readonly PathName[]
                   overhead_p50: median(ratio.p50),
                   overhead_p99: median(ratio.p99),
                   throughput_ratio: median(ratio.throughput),
+                  beyond_floor_p50: median(ratio.beyondFloor),
                   rss_mb: path.peakRssMb?.(),
                 }
               : {}),
@@ -392,6 +405,9 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
       overhead_p50: figure(ratios.get(name)?.p50 ?? []),
       overhead_p99: figure(ratios.get(name)?.p99 ?? []),
       throughput_ratio: figure(ratios.get(name)?.throughput ?? []),
+      ...(name === "http" || name === "sqs"
+        ? { beyond_floor_p50: figure(ratios.get(name)?.beyondFloor ?? []) }
+        : {}),
       cpu_ms_per_job: cpu.get(name) ?? {},
     });
     return {

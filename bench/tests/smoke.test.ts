@@ -48,8 +48,8 @@ it("npm run bench --smoke writes every figure the issue asks for", async () => {
         throughput_per_sec: figure,
         cpu_ms_per_job: adapter.cpu_ms_per_job,
       },
-      http: { ...adapter, rss_mb: figure },
-      sqs: { ...adapter, rss_mb: figure },
+      http: { ...adapter, rss_mb: figure, beyond_floor_p50: figure },
+      sqs: { ...adapter, rss_mb: figure, beyond_floor_p50: figure },
       floors: { http: adapter, sqs: adapter },
       lambda: {
         ...adapter,
