@@ -24,20 +24,54 @@ export interface ColdStartCluster {
   /** The API server's URL and CA (PEM), as a function configured for EKS is given them. */
   readonly endpoint: string;
   readonly caPem: string;
+  /** moto, which plays EKS for DescribeCluster. */
+  readonly motoEndpoint: string;
+}
+
+const AWS_TEST_ENV = {
+  AWS_REGION: "us-east-1",
+  AWS_ACCESS_KEY_ID: "AKIDBENCH",
+  AWS_SECRET_ACCESS_KEY: "bench",
+};
+
+/** Creates the EKS cluster "bench" in moto, for a function that looks its endpoint up. */
+async function createMotoCluster(motoEndpoint: string): Promise<void> {
+  const response = await fetch(`${motoEndpoint}/clusters`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      // moto reads the account and region from the credential scope; it checks no signature.
+      authorization:
+        "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/eks/aws4_request, SignedHeaders=host, Signature=0",
+    },
+    body: JSON.stringify({
+      name: "bench",
+      roleArn: "arn:aws:iam::123456789012:role/bench",
+      resourcesVpcConfig: { subnetIds: [] },
+    }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  await response.arrayBuffer();
+  if (!response.ok && response.status !== 409) {
+    throw new Error(`moto refused to create the EKS cluster: HTTP ${response.status}`);
+  }
 }
 
 /**
  * Cold starts under the Lambda Runtime Interface Emulator: the init duration it reports
  * (runtime start to its first request for an event), in turn for
- * - the bundle configured as deploy/lambda deploys it, for an EKS cluster by name with its
- *   endpoint and CA (no AWS call at init: tokens are signed at the first event);
+ * - the bundle configured as deploy/lambda deploys it given ClusterEndpoint and
+ *   ClusterCaData: an EKS cluster by name with its endpoint and CA (no AWS call at init;
+ *   tokens are signed at the first event);
+ * - the same without them, looking the cluster up with DescribeCluster (moto answers);
  * - the bundle given a kubeconfig, which loads @kubernetes/client-node to read it;
  * - an empty handler module, the floor our own runtime loop and Node set.
  */
 export async function coldStarts(
   runs: number,
   cluster: ColdStartCluster,
-): Promise<{ eks: number[]; kubeconfig: number[]; empty: number[] }> {
+): Promise<{ eks: number[]; describe: number[]; kubeconfig: number[]; empty: number[] }> {
+  await createMotoCluster(cluster.motoEndpoint);
   const emptyDir = await mkdtemp(join(tmpdir(), "ondemand-eks-bench-empty-"));
   await writeFile(
     join(emptyDir, "index.mjs"),
@@ -50,15 +84,26 @@ export async function coldStarts(
         ONDEMAND_EKS_CLUSTER_NAME: "bench",
         ONDEMAND_EKS_CLUSTER_ENDPOINT: cluster.endpoint,
         ONDEMAND_EKS_CLUSTER_CA_DATA: Buffer.from(cluster.caPem).toString("base64"),
-        AWS_REGION: "us-east-1",
-        AWS_ACCESS_KEY_ID: "AKIDBENCH",
-        AWS_SECRET_ACCESS_KEY: "bench",
+        ...AWS_TEST_ENV,
+      },
+    },
+    describe: {
+      dir: BUNDLE_DIR,
+      env: {
+        ONDEMAND_EKS_CLUSTER_NAME: "bench",
+        AWS_ENDPOINT_URL_EKS: cluster.motoEndpoint,
+        ...AWS_TEST_ENV,
       },
     },
     kubeconfig: { dir: BUNDLE_DIR, env: { ONDEMAND_EKS_KUBECONFIG: cluster.kubeconfig } },
     empty: { dir: emptyDir, env: {} },
   };
-  const result = { eks: [] as number[], kubeconfig: [] as number[], empty: [] as number[] };
+  const result = {
+    eks: [] as number[],
+    describe: [] as number[],
+    kubeconfig: [] as number[],
+    empty: [] as number[],
+  };
   try {
     for (let run = 0; run < runs; run++) {
       for (const [side, { dir, env }] of Object.entries(sides) as [

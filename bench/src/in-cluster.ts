@@ -1,7 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 
@@ -14,7 +12,7 @@ const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
  * the path a pod has them, and KUBERNETES_SERVICE_HOST/PORT. Each adapter runs in a
  * mount namespace of its own with a tmpfs over /run (so /var/run/secrets exists only for
  * it); nothing on this machine is changed. `undefined` where that cannot be done (not
- * root, no unshare): the adapters are then given the admin kubeconfig.
+ * root, no unshare, /var/run not /run): the adapters are then given the admin kubeconfig.
  */
 export interface InCluster {
   /** The command that starts `node ...args` as in a pod. */
@@ -22,22 +20,52 @@ export interface InCluster {
   readonly env: Record<string, string>;
 }
 
-/** Whether `unshare -m` and mounts work here, tried on `true`. */
-function canUnshare(): boolean {
+/**
+ * The script each adapter starts under: a tmpfs over /run, the ServiceAccount files in it,
+ * then exec (so its pid is the one measured). /var/run must be /run, or the files would
+ * land on the host's disk: it refuses to go on otherwise.
+ */
+const POD_VIEW = [
+  "set -e",
+  '[ "$(readlink -f /var/run)" = /run ]',
+  "mount -t tmpfs bench-run /run",
+  `mkdir -p ${SERVICE_ACCOUNT_DIR}`,
+  `cp "$0/token" "$0/ca.crt" ${SERVICE_ACCOUNT_DIR}/`,
+  'shift; exec "$@"',
+].join("\n");
+
+/** Whether this machine lets the bench build the pod's view: tried in full, on `true`. */
+function canBuildPodView(dir: string): boolean {
   try {
-    execFileSync("unshare", ["-m", "--propagation", "private", "true"], { stdio: "ignore" });
+    execFileSync(
+      "unshare",
+      ["-m", "--propagation", "private", "sh", "-c", POD_VIEW, dir, "--", "true"],
+      {
+        stdio: "ignore",
+      },
+    );
     return true;
   } catch {
     return false;
   }
 }
 
+/**
+ * The token and CA are written to `dir`, the control plane's run directory: they go with
+ * it at teardown (or when a later run clears an abandoned one), and the token is only
+ * good for that control plane's API server anyway.
+ */
 export async function inCluster(
   kubeconfig: string,
   server: string,
   caPem: string,
+  dir: string,
 ): Promise<InCluster | undefined> {
-  if (!canUnshare()) return undefined;
+  const files = join(dir, "bench-service-account");
+  await mkdir(files, { recursive: true });
+  await writeFile(join(files, "ca.crt"), caPem);
+  await writeFile(join(files, "token"), "", { mode: 0o600 });
+  if (!canBuildPodView(files)) return undefined;
   const config = new KubeConfig();
   config.loadFromFile(kubeconfig);
   const answer = await config.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
@@ -47,25 +75,12 @@ export async function inCluster(
   });
   const token = answer.status?.token;
   if (!token) throw new Error("TokenRequest for ondemand-eks-scheduler returned no token");
-  const dir = await mkdtemp(join(tmpdir(), "ondemand-eks-bench-sa-"));
-  // The token goes when the bench does, however it ends.
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-  await writeFile(join(dir, "token"), token, { mode: 0o600 });
-  await writeFile(join(dir, "ca.crt"), caPem);
+  await writeFile(join(files, "token"), token, { mode: 0o600 });
   const url = new URL(server);
-  // /var/run is /run on the systems this runs on; the script builds the pod's view and
-  // then becomes the node process (exec), so its pid is the one measured.
-  const script = [
-    "set -e",
-    "mount -t tmpfs bench-run /run",
-    `mkdir -p ${SERVICE_ACCOUNT_DIR}`,
-    `cp "$0/token" "$0/ca.crt" ${SERVICE_ACCOUNT_DIR}/`,
-    'shift; exec "$@"',
-  ].join("\n");
   return {
     wrap: (args) => ({
       command: "unshare",
-      args: ["-m", "--propagation", "private", "sh", "-c", script, dir, "--", ...args],
+      args: ["-m", "--propagation", "private", "sh", "-c", POD_VIEW, files, "--", ...args],
     }),
     env: { KUBERNETES_SERVICE_HOST: url.hostname, KUBERNETES_SERVICE_PORT: url.port || "443" },
   };

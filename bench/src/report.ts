@@ -82,6 +82,7 @@ export function table(r: BenchResults): string {
     ["http.rss_mb", cell(r.http.rss_mb)],
     ["sqs.rss_mb", cell(r.sqs.rss_mb)],
     ["lambda.cold_init_ms", cell(r.lambda.cold_init_ms)],
+    ["lambda.cold_init_describe_ms", cell(r.lambda.cold_init_describe_ms)],
     ["lambda.cold_init_kubeconfig_ms", cell(r.lambda.cold_init_kubeconfig_ms)],
     ["lambda.cold_init_empty_ms", cell(r.lambda.cold_init_empty_ms)],
     ["lambda.bundle_bytes", String(r.lambda.bundle_bytes)],

@@ -108,6 +108,8 @@ export interface BenchResults {
   readonly lambda: AdapterFigures & {
     cold_init_ms: Figure;
     cold_init_kubeconfig_ms: Figure;
+    /** Without the endpoint and CA: DescribeCluster at init (moto answers it). */
+    cold_init_describe_ms: Figure;
     cold_init_empty_ms: Figure;
     bundle_bytes: number;
   };
@@ -161,6 +163,7 @@ async function serversOf(state: ControlPlaneState, moto: Moto): Promise<Servers>
     state.kubeconfig,
     state.server,
     await readFile(state.pki.caCert, "utf8"),
+    state.dir,
   );
   return {
     kubeconfig: state.kubeconfig,
@@ -300,7 +303,9 @@ export async function runPathsOnly(scale: BenchScale, names: readonly PathName[]
                   overhead_p50: median(ratio.p50),
                   overhead_p99: median(ratio.p99),
                   throughput_ratio: median(ratio.throughput),
-                  beyond_floor_p50: median(ratio.beyondFloor),
+                  ...(ratio.beyondFloor.length > 0
+                    ? { beyond_floor_p50: median(ratio.beyondFloor) }
+                    : {}),
                   rss_mb: path.peakRssMb?.(),
                 }
               : {}),
@@ -359,10 +364,10 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
     const why = plane.info.available ? aws.skipReason : plane.info.reason;
     throw new Error(`the bench needs Go and Python: ${why}`);
   }
-  const servers = await serversOf(plane.state, aws.moto);
-  const jobs = new BenchJobs(servers.kubeconfig);
   const paths: Path[] = [];
   try {
+    const servers = await serversOf(plane.state, aws.moto);
+    const jobs = new BenchJobs(servers.kubeconfig);
     paths.push(await directPath(servers));
     paths.push(await httpFloorPath());
     paths.push(await httpPath(servers));
@@ -396,6 +401,7 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
       kubeconfig: servers.kubeconfig,
       endpoint: plane.state.server,
       caPem: await readFile(plane.state.pki.caCert, "utf8"),
+      motoEndpoint: aws.moto.endpoint,
     });
 
     const adapter = (name: PathName): AdapterFigures => ({
@@ -430,6 +436,7 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
         ...adapter("lambda"),
         cold_init_ms: figure(cold.eks),
         cold_init_kubeconfig_ms: figure(cold.kubeconfig),
+        cold_init_describe_ms: figure(cold.describe),
         cold_init_empty_ms: figure(cold.empty),
         bundle_bytes: await bundleBytes(),
       },

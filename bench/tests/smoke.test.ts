@@ -55,6 +55,7 @@ it("npm run bench --smoke writes every figure the issue asks for", async () => {
         ...adapter,
         cold_init_ms: figure,
         cold_init_kubeconfig_ms: figure,
+        cold_init_describe_ms: figure,
         cold_init_empty_ms: figure,
         bundle_bytes: expect.any(Number),
       },

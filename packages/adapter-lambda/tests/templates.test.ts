@@ -85,6 +85,39 @@ describe("Lambda templates say what the handlers need", () => {
     },
   );
 
+  it.each(TEMPLATES)(
+    "%s: ClusterEndpoint and ClusterCaData reach the function together, and then drop DescribeCluster",
+    async (path) => {
+      const t = await template(path);
+      const given = (parameter: string) => ({
+        "Fn::If": ["ClusterGiven", { Ref: parameter }, { Ref: "AWS::NoValue" }],
+      });
+      const variables = t.Resources.Scheduler.Properties.Environment.Variables;
+      expect(variables.ONDEMAND_EKS_CLUSTER_ENDPOINT).toEqual(given("ClusterEndpoint"));
+      expect(variables.ONDEMAND_EKS_CLUSTER_CA_DATA).toEqual(given("ClusterCaData"));
+      const statements: Node[] =
+        t.Resources.SchedulerRole.Properties.Policies[0].PolicyDocument.Statement;
+      const grant = statements.find((statement) =>
+        JSON.stringify(statement).includes("eks:DescribeCluster"),
+      );
+      expect(grant?.["Fn::If"]?.slice(0, 2)).toEqual(["ClusterGiven", { Ref: "AWS::NoValue" }]);
+      // What the parameters allow, the function accepts.
+      const endpoint = "https://0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com";
+      const ca = Buffer.from(
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+      ).toString("base64");
+      expect(endpoint).toMatch(new RegExp(`^${t.Parameters.ClusterEndpoint.AllowedPattern}$`));
+      expect(ca).toMatch(new RegExp(`^${t.Parameters.ClusterCaData.AllowedPattern}$`));
+      const config = readLambdaConfig({
+        ONDEMAND_EKS_CLUSTER_NAME: "ci",
+        AWS_REGION: "us-west-2",
+        ONDEMAND_EKS_CLUSTER_ENDPOINT: endpoint,
+        ONDEMAND_EKS_CLUSTER_CA_DATA: ca,
+      });
+      expect(config.cluster).toMatchObject({ kind: "eks", endpoint });
+    },
+  );
+
   it("EventBridge -> Lambda: Lambda's default two retries, then the on-failure destination", async () => {
     const resources = (await template(TEMPLATES[0] as string)).Resources;
     const invoke = resources.SchedulerInvokeConfig.Properties;

@@ -20,8 +20,6 @@ const TRANSIENT_CODES = new Set([
   "ENETUNREACH",
   "ENETDOWN",
   "EAI_AGAIN",
-  // The connection closed in the middle of the answer (node:http reports ECONNRESET).
-  "ERR_STREAM_PREMATURE_CLOSE",
 ]);
 
 interface StatusBody {

@@ -225,8 +225,9 @@ export class Submitter {
   async ping(timeoutMs = 2_000): Promise<boolean> {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      await abortable(this.#call("GET", "/version", signal), signal);
-      return true;
+      const version = await abortable(this.#call("GET", "/version", signal), signal);
+      // An API server's answer names its version; a proxy's page or an empty 200 does not.
+      return typeof (version as { gitVersion?: unknown } | undefined)?.gitVersion === "string";
     } catch {
       return false;
     }

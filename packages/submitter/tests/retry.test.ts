@@ -366,6 +366,15 @@ describe("what the submitter never does", () => {
     expect(result.outcome === "unavailable" && result.message).toMatch(/larger than 16777216/);
   });
 
+  it("never calls ready a 200 that is not an API server's version", async () => {
+    script = [{ status: 200, raw: "<html>a proxy's page</html>" }];
+    const s = await submitter();
+    expect(await s.ping()).toBe(false);
+    script = [{ status: 200, body: { gitVersion: "v1.36.3", major: "1", minor: "36" } }];
+    expect(await s.ping()).toBe(true);
+    s.close();
+  });
+
   it("never waits past the deadline for credentials that do not come", async () => {
     const s = await submitter({
       timeoutMs: 300,
