@@ -190,7 +190,16 @@ function post(
       },
     );
     request.on("timeout", () => request.destroy(new Error("http: no answer in 30 s")));
-    request.on("error", reject);
+    request.on("error", (error: NodeJS.ErrnoException) => {
+      // A kept-alive connection the server closed as idle just as this request went out
+      // (a race any HTTP client has): sent again, as Node's documentation advises. Should
+      // the first copy have arrived after all, the second ends `exists`, also a 202.
+      if (request.reusedSocket && error.code === "ECONNRESET") {
+        post(agent, port, text, headers).then(resolve, reject);
+      } else {
+        reject(error);
+      }
+    });
     request.end(text);
   });
 }
