@@ -178,6 +178,30 @@ async function serversOf(state: ControlPlaneState, moto: Moto): Promise<Servers>
   };
 }
 
+/**
+ * Starts direct and the named paths into `paths` (the caller stops them, started or not),
+ * in one order: each floor just before its path.
+ */
+async function startPaths(
+  paths: Path[],
+  servers: Servers,
+  names: readonly PathName[],
+  scale: BenchScale,
+): Promise<Path[]> {
+  const starts: Record<PathName, () => Promise<Path>> = {
+    "http-floor": () => httpFloorPath(),
+    http: () => httpPath(servers),
+    "sqs-floor": () => sqsPath(servers, scale.concurrency, true),
+    sqs: () => sqsPath(servers, scale.concurrency),
+    lambda: () => lambdaPath(servers),
+  };
+  paths.push(await directPath(servers));
+  for (const [name, start] of Object.entries(starts)) {
+    if (names.includes(name as PathName)) paths.push(await start());
+  }
+  return paths;
+}
+
 /** Latency and saturation rounds over `paths` (direct first among them), with ratios to direct. */
 async function measurePaths(
   paths: readonly Path[],
@@ -186,6 +210,7 @@ async function measurePaths(
   scale: BenchScale,
   log: Log,
 ) {
+  log(`adapters reach the cluster ${servers.inCluster ? "in-cluster" : "by kubeconfig"}`);
   log(`warm-up: ${scale.warmupEvents} events per path`);
   for (const path of paths) await saturate(path.fire, scale.concurrency, scale.warmupEvents);
   await jobs.clear();
@@ -273,15 +298,8 @@ export async function runPathsOnly(scale: BenchScale, names: readonly PathName[]
     if (!plane.state || !aws.moto) throw new Error("the bench needs Go and Python");
     const servers = await serversOf(plane.state, aws.moto);
     const jobs = new BenchJobs(servers.kubeconfig);
-    paths.push(await directPath(servers));
-    if (names.includes("http-floor")) paths.push(await httpFloorPath());
-    if (names.includes("http")) paths.push(await httpPath(servers));
-    if (names.includes("sqs-floor")) paths.push(await sqsPath(servers, scale.concurrency, true));
-    if (names.includes("sqs")) paths.push(await sqsPath(servers, scale.concurrency));
-    if (names.includes("lambda")) paths.push(await lambdaPath(servers));
-    log(`adapters reach the cluster ${servers.inCluster ? "in-cluster" : "by kubeconfig"}`);
     const { latency, throughput, ratios, cpu } = await measurePaths(
-      paths,
+      await startPaths(paths, servers, names, scale),
       servers,
       jobs,
       scale,
@@ -368,15 +386,8 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
   try {
     const servers = await serversOf(plane.state, aws.moto);
     const jobs = new BenchJobs(servers.kubeconfig);
-    paths.push(await directPath(servers));
-    paths.push(await httpFloorPath());
-    paths.push(await httpPath(servers));
-    paths.push(await sqsPath(servers, scale.concurrency, true));
-    paths.push(await sqsPath(servers, scale.concurrency));
-    paths.push(await lambdaPath(servers));
-    log(`adapters reach the cluster ${servers.inCluster ? "in-cluster" : "by kubeconfig"}`);
     const { latency, throughput, ratios, cpu } = await measurePaths(
-      paths,
+      await startPaths(paths, servers, ADAPTERS, scale),
       servers,
       jobs,
       scale,
