@@ -1,28 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
-import {
-  type ControlPlaneState,
-  type Moto,
-  startTestControlPlane,
-  startTestMoto,
-} from "@ondemand-eks/testenv";
 import { burst } from "./burst.js";
-import { BenchJobs } from "./cluster.js";
 import { bundleBytes, coldStarts } from "./cold-start.js";
-import { cpuPerJob, daemonPid } from "./cpu.js";
-import { inCluster } from "./in-cluster.js";
-import { atRate, saturate } from "./load.js";
-import {
-  directPath,
-  httpFloorPath,
-  httpPath,
-  lambdaPath,
-  type Path,
-  type Servers,
-  sqsPath,
-} from "./paths.js";
+import type { Path } from "./paths.js";
 import { libraryLoadMs, renderPerSecond } from "./pure.js";
-import { type Figure, figure, percentile } from "./stats.js";
+import { ADAPTERS, measurePaths, type PathName, startPaths } from "./rounds.js";
+import { withServers } from "./servers.js";
+import { type Figure, figure } from "./stats.js";
 
 /** How much of everything to do: the full bench, or the smoke test's tiny version. */
 export interface BenchScale {
@@ -78,9 +62,7 @@ export const SMOKE: BenchScale = {
   warmupEvents: 2,
 };
 
-export type PathName = "http" | "sqs" | "lambda" | "http-floor" | "sqs-floor";
-/** Every path but direct: each is compared with direct in every round. */
-export const ADAPTERS: readonly PathName[] = ["http", "sqs", "lambda", "http-floor", "sqs-floor"];
+export { ADAPTERS, type PathName } from "./rounds.js";
 
 /** What `npm run bench` writes to bench/results/latest.json. */
 export interface BenchResults {
@@ -148,214 +130,63 @@ async function repeat(runs: number, measure: () => Promise<number>): Promise<num
   return values;
 }
 
-/** Each round measures every path once, the order rotated so no path always goes first. */
-function rotation<T>(items: readonly T[], round: number): T[] {
-  const shift = round % items.length;
-  return [...items.slice(shift), ...items.slice(0, shift)];
-}
-
-/**
- * Where the paths send their work, the processes whose CPU time is counted, and how the
- * adapters reach the cluster: in-cluster, as deployed, where this machine allows it.
- */
-async function serversOf(state: ControlPlaneState, moto: Moto): Promise<Servers> {
-  const pod = await inCluster(
-    state.kubeconfig,
-    state.server,
-    await readFile(state.pki.caCert, "utf8"),
-    state.dir,
-  );
-  return {
-    kubeconfig: state.kubeconfig,
-    sqsEndpoint: moto.endpoint,
-    ...(pod ? { inCluster: pod } : {}),
-    pids: {
-      bench: process.pid,
-      "kube-apiserver": daemonPid(state.dir, "kube-apiserver"),
-      etcd: daemonPid(state.dir, "etcd"),
-      moto: daemonPid(moto.dir, "moto"),
-    },
-  };
-}
-
-/**
- * Starts direct and the named paths into `paths` (the caller stops them, started or not),
- * in one order: each floor just before its path.
- */
-async function startPaths(
-  paths: Path[],
-  servers: Servers,
-  names: readonly PathName[],
-  scale: BenchScale,
-): Promise<Path[]> {
-  const starts: Record<PathName, () => Promise<Path>> = {
-    "http-floor": () => httpFloorPath(),
-    http: () => httpPath(servers),
-    "sqs-floor": () => sqsPath(servers, scale.concurrency, true),
-    sqs: () => sqsPath(servers, scale.concurrency),
-    lambda: () => lambdaPath(servers),
-  };
-  paths.push(await directPath(servers));
-  for (const [name, start] of Object.entries(starts)) {
-    if (names.includes(name as PathName)) paths.push(await start());
-  }
-  return paths;
-}
-
-/** Latency and saturation rounds over `paths` (direct first among them), with ratios to direct. */
-async function measurePaths(
-  paths: readonly Path[],
-  servers: Servers,
-  jobs: BenchJobs,
-  scale: BenchScale,
-  log: Log,
-) {
-  log(`adapters reach the cluster ${servers.inCluster ? "in-cluster" : "by kubeconfig"}`);
-  log(`warm-up: ${scale.warmupEvents} events per path`);
-  for (const path of paths) await saturate(path.fire, scale.concurrency, scale.warmupEvents);
-  await jobs.clear();
-
-  const latency = new Map<string, { p50: number[]; p99: number[] }>();
-  for (const path of paths) latency.set(path.name, { p50: [], p99: [] });
-  const ratios = new Map<
-    string,
-    { p50: number[]; p99: number[]; throughput: number[]; beyondFloor: number[] }
-  >();
-  for (const name of ADAPTERS)
-    ratios.set(name, { p50: [], p99: [], throughput: [], beyondFloor: [] });
-
-  for (let round = 0; round < scale.rateRounds; round++) {
-    log(`latency at ${scale.rate}/s, round ${round + 1} of ${scale.rateRounds}`);
-    const this_round = new Map<string, { p50: number; p99: number }>();
-    for (const path of rotation(paths, round)) {
-      const samples = await atRate(path.fire, scale.rate, scale.rateEvents);
-      const p50 = percentile(samples, 50);
-      const p99 = percentile(samples, 99);
-      this_round.set(path.name, { p50, p99 });
-      latency.get(path.name)?.p50.push(p50);
-      latency.get(path.name)?.p99.push(p99);
-      await jobs.clear();
-    }
-    const direct = this_round.get("direct");
-    for (const name of ADAPTERS) {
-      const adapter = this_round.get(name);
-      if (!direct || !adapter) continue;
-      ratios.get(name)?.p50.push(adapter.p50 / direct.p50);
-      ratios.get(name)?.p99.push(adapter.p99 / direct.p99);
-      // What the path adds beyond its transport's floor, as a multiple of a bare create.
-      const floor = this_round.get(`${name}-floor`);
-      if (floor) ratios.get(name)?.beyondFloor.push((adapter.p50 - floor.p50) / direct.p50);
-    }
-  }
-
-  const throughput = new Map<string, number[]>(paths.map((path) => [path.name, []]));
-  const cpuByPath = new Map<string, Record<string, number>[]>(paths.map((p) => [p.name, []]));
-  for (let round = 0; round < scale.saturationRounds; round++) {
-    log(
-      `saturation with ${scale.concurrency} senders, round ${round + 1} of ${scale.saturationRounds}`,
-    );
-    const this_round = new Map<string, number>();
-    for (const path of rotation(paths, round)) {
-      let perSec = 0;
-      const pids = path.pid ? { ...servers.pids, adapter: path.pid } : servers.pids;
-      const cpu = await cpuPerJob(pids, scale.saturationEvents, async () => {
-        perSec = await saturate(path.fire, scale.concurrency, scale.saturationEvents);
-      });
-      cpuByPath.get(path.name)?.push(cpu);
-      this_round.set(path.name, perSec);
-      throughput.get(path.name)?.push(perSec);
-      await jobs.clear();
-    }
-    for (const name of ADAPTERS) {
-      ratios
-        .get(name)
-        ?.throughput.push((this_round.get(name) ?? 0) / (this_round.get("direct") ?? 1));
-    }
-  }
-  // The median of each process's CPU per Job over the saturated runs.
-  const cpu = new Map<string, Record<string, number>>();
-  for (const [name, runs] of cpuByPath) {
-    const processes = Object.keys(runs[0] ?? {});
-    cpu.set(
-      name,
-      Object.fromEntries(
-        processes.map((process) => [process, figure(runs.map((run) => run[process] ?? 0)).median]),
-      ),
-    );
-  }
-  return { latency, throughput, ratios, cpu };
-}
-
 /**
  * Only direct and the named paths, for working on one of them: median p50, p99 and
  * throughput of each, and the ratios to direct.
  */
 export async function runPathsOnly(scale: BenchScale, names: readonly PathName[], log: Log) {
-  const plane = await startTestControlPlane("bench", { controllerManager: false });
-  const aws = await startTestMoto("bench");
-  const paths: Path[] = [];
-  try {
-    if (!plane.state || !aws.moto) throw new Error("the bench needs Go and Python");
-    const servers = await serversOf(plane.state, aws.moto);
-    const jobs = new BenchJobs(servers.kubeconfig);
-    const { latency, throughput, ratios, cpu } = await measurePaths(
-      await startPaths(paths, servers, names, scale),
-      servers,
-      jobs,
-      scale,
-      log,
-    );
-    const median = (values: number[] | undefined) => figure(values ?? []).median;
-    return Object.fromEntries(
-      paths.map((path) => {
-        const ratio = ratios.get(path.name);
-        return [
-          path.name,
-          {
-            p50_ms: median(latency.get(path.name)?.p50),
-            p99_ms: median(latency.get(path.name)?.p99),
-            throughput_per_sec: median(throughput.get(path.name)),
-            cpu_ms_per_job: cpu.get(path.name),
-            ...(ratio
-              ? {
-                  overhead_p50: median(ratio.p50),
-                  overhead_p99: median(ratio.p99),
-                  throughput_ratio: median(ratio.throughput),
-                  ...(ratio.beyondFloor.length > 0
-                    ? { beyond_floor_p50: median(ratio.beyondFloor) }
-                    : {}),
-                  rss_mb: path.peakRssMb?.(),
-                }
-              : {}),
-          },
-        ];
-      }),
-    );
-  } finally {
-    for (const path of paths) await path.stop().catch(() => {});
-    await aws.moto?.stop();
-    await plane.teardown();
-  }
+  return withServers(async ({ servers, jobs }) => {
+    const paths: Path[] = [];
+    try {
+      const { latency, throughput, ratios, cpu } = await measurePaths(
+        await startPaths(paths, servers, names, scale),
+        servers,
+        jobs,
+        scale,
+        log,
+      );
+      const median = (values: number[] | undefined) => figure(values ?? []).median;
+      return Object.fromEntries(
+        paths.map((path) => {
+          const ratio = ratios.get(path.name);
+          return [
+            path.name,
+            {
+              p50_ms: median(latency.get(path.name)?.p50),
+              p99_ms: median(latency.get(path.name)?.p99),
+              throughput_per_sec: median(throughput.get(path.name)),
+              cpu_ms_per_job: cpu.get(path.name),
+              ...(ratio
+                ? {
+                    overhead_p50: median(ratio.p50),
+                    overhead_p99: median(ratio.p99),
+                    throughput_ratio: median(ratio.throughput),
+                    ...(ratio.beyondFloor.length > 0
+                      ? { beyond_floor_p50: median(ratio.beyondFloor) }
+                      : {}),
+                    rss_mb: path.peakRssMb?.(),
+                  }
+                : {}),
+            },
+          ];
+        }),
+      );
+    } finally {
+      for (const path of paths) await path.stop().catch(() => {});
+    }
+  });
 }
 
 /** Only the burst, for working on it: seconds, Jobs, lost and duplicates of each run. */
 export async function runBurstOnly(scale: BenchScale, log: Log) {
-  const plane = await startTestControlPlane("bench", { controllerManager: false });
-  const aws = await startTestMoto("bench");
-  try {
-    if (!plane.state || !aws.moto) throw new Error("the bench needs Go and Python");
-    const servers = await serversOf(plane.state, aws.moto);
-    const jobs = new BenchJobs(servers.kubeconfig);
+  return withServers(async ({ servers, jobs }) => {
     const results = [];
     for (let run = 0; run < scale.burstRuns; run++) {
       log(`burst ${run + 1}: ${scale.burstEvents} events`);
       results.push(await burst(servers, jobs, scale.burstEvents, scale.concurrency, 240_000, log));
     }
     return results;
-  } finally {
-    await aws.moto?.stop();
-    await plane.teardown();
-  }
+  });
 }
 
 /** Runs the whole bench against servers of its own, and returns the figures. */
@@ -374,94 +205,84 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
   log(`library: loading ${scale.libraryCount} definitions`);
   const library = await repeat(scale.libraryRuns, () => libraryLoadMs(scale.libraryCount));
 
-  const plane = await startTestControlPlane("bench", { controllerManager: false });
-  const aws = await startTestMoto("bench");
-  if (!plane.state || !aws.moto) {
-    await aws.moto?.stop();
-    await plane.teardown();
-    const why = plane.info.available ? aws.skipReason : plane.info.reason;
-    throw new Error(`the bench needs Go and Python: ${why}`);
-  }
-  const paths: Path[] = [];
-  try {
-    const servers = await serversOf(plane.state, aws.moto);
-    const jobs = new BenchJobs(servers.kubeconfig);
-    const { latency, throughput, ratios, cpu } = await measurePaths(
-      await startPaths(paths, servers, ADAPTERS, scale),
-      servers,
-      jobs,
-      scale,
-      log,
-    );
-    const rss = (name: string) => {
-      const path = paths.find((p) => p.name === name);
-      return figure([path?.peakRssMb?.() ?? Number.NaN]);
-    };
-    const httpRss = rss("http");
-    const sqsRss = rss("sqs");
-    for (const path of paths.splice(0)) await path.stop();
+  return withServers(async ({ servers, jobs, state, moto }) => {
+    const paths: Path[] = [];
+    try {
+      const { latency, throughput, ratios, cpu } = await measurePaths(
+        await startPaths(paths, servers, ADAPTERS, scale),
+        servers,
+        jobs,
+        scale,
+        log,
+      );
+      const rss = (name: string) => {
+        const path = paths.find((p) => p.name === name);
+        return figure([path?.peakRssMb?.() ?? Number.NaN]);
+      };
+      const httpRss = rss("http");
+      const sqsRss = rss("sqs");
+      for (const path of paths.splice(0)) await path.stop();
 
-    log(`burst: ${scale.burstEvents} events through the SQS consumer`);
-    const bursts = [];
-    for (let run = 0; run < scale.burstRuns; run++) {
-      bursts.push(await burst(servers, jobs, scale.burstEvents, scale.concurrency, 240_000, log));
+      log(`burst: ${scale.burstEvents} events through the SQS consumer`);
+      const bursts = [];
+      for (let run = 0; run < scale.burstRuns; run++) {
+        bursts.push(await burst(servers, jobs, scale.burstEvents, scale.concurrency, 240_000, log));
+      }
+
+      log("Lambda cold starts under the Runtime Interface Emulator");
+      const cold = await coldStarts(scale.coldRuns, {
+        kubeconfig: servers.kubeconfig,
+        endpoint: state.server,
+        caPem: await readFile(state.pki.caCert, "utf8"),
+        motoEndpoint: moto.endpoint,
+      });
+
+      const adapter = (name: PathName): AdapterFigures => ({
+        p50_ms: figure(latency.get(name)?.p50 ?? []),
+        p99_ms: figure(latency.get(name)?.p99 ?? []),
+        throughput_per_sec: figure(throughput.get(name) ?? []),
+        overhead_p50: figure(ratios.get(name)?.p50 ?? []),
+        overhead_p99: figure(ratios.get(name)?.p99 ?? []),
+        throughput_ratio: figure(ratios.get(name)?.throughput ?? []),
+        ...(name === "http" || name === "sqs"
+          ? { beyond_floor_p50: figure(ratios.get(name)?.beyondFloor ?? []) }
+          : {}),
+        cpu_ms_per_job: cpu.get(name) ?? {},
+      });
+      return {
+        machine,
+        date: new Date().toISOString(),
+        scale,
+        adapter_auth: servers.inCluster ? "in-cluster" : "kubeconfig",
+        render: { per_sec: figure(render) },
+        library: { load_1000_ms: figure(library), definitions: scale.libraryCount },
+        direct: {
+          p50_ms: figure(latency.get("direct")?.p50 ?? []),
+          p99_ms: figure(latency.get("direct")?.p99 ?? []),
+          throughput_per_sec: figure(throughput.get("direct") ?? []),
+          cpu_ms_per_job: cpu.get("direct") ?? {},
+        },
+        http: { ...adapter("http"), rss_mb: httpRss },
+        sqs: { ...adapter("sqs"), rss_mb: sqsRss },
+        floors: { http: adapter("http-floor"), sqs: adapter("sqs-floor") },
+        lambda: {
+          ...adapter("lambda"),
+          cold_init_ms: figure(cold.eks),
+          cold_init_kubeconfig_ms: figure(cold.kubeconfig),
+          cold_init_describe_ms: figure(cold.describe),
+          cold_init_empty_ms: figure(cold.empty),
+          bundle_bytes: await bundleBytes(),
+        },
+        burst: {
+          events: scale.burstEvents,
+          seconds: figure(bursts.map((b) => b.seconds)),
+          jobs: figure(bursts.map((b) => b.jobs)),
+          lost: figure(bursts.map((b) => b.lost)),
+          duplicates: figure(bursts.map((b) => b.duplicates)),
+        },
+      };
+    } finally {
+      for (const path of paths) await path.stop().catch(() => {});
     }
-
-    log("Lambda cold starts under the Runtime Interface Emulator");
-    const cold = await coldStarts(scale.coldRuns, {
-      kubeconfig: servers.kubeconfig,
-      endpoint: plane.state.server,
-      caPem: await readFile(plane.state.pki.caCert, "utf8"),
-      motoEndpoint: aws.moto.endpoint,
-    });
-
-    const adapter = (name: PathName): AdapterFigures => ({
-      p50_ms: figure(latency.get(name)?.p50 ?? []),
-      p99_ms: figure(latency.get(name)?.p99 ?? []),
-      throughput_per_sec: figure(throughput.get(name) ?? []),
-      overhead_p50: figure(ratios.get(name)?.p50 ?? []),
-      overhead_p99: figure(ratios.get(name)?.p99 ?? []),
-      throughput_ratio: figure(ratios.get(name)?.throughput ?? []),
-      ...(name === "http" || name === "sqs"
-        ? { beyond_floor_p50: figure(ratios.get(name)?.beyondFloor ?? []) }
-        : {}),
-      cpu_ms_per_job: cpu.get(name) ?? {},
-    });
-    return {
-      machine,
-      date: new Date().toISOString(),
-      scale,
-      adapter_auth: servers.inCluster ? "in-cluster" : "kubeconfig",
-      render: { per_sec: figure(render) },
-      library: { load_1000_ms: figure(library), definitions: scale.libraryCount },
-      direct: {
-        p50_ms: figure(latency.get("direct")?.p50 ?? []),
-        p99_ms: figure(latency.get("direct")?.p99 ?? []),
-        throughput_per_sec: figure(throughput.get("direct") ?? []),
-        cpu_ms_per_job: cpu.get("direct") ?? {},
-      },
-      http: { ...adapter("http"), rss_mb: httpRss },
-      sqs: { ...adapter("sqs"), rss_mb: sqsRss },
-      floors: { http: adapter("http-floor"), sqs: adapter("sqs-floor") },
-      lambda: {
-        ...adapter("lambda"),
-        cold_init_ms: figure(cold.eks),
-        cold_init_kubeconfig_ms: figure(cold.kubeconfig),
-        cold_init_describe_ms: figure(cold.describe),
-        cold_init_empty_ms: figure(cold.empty),
-        bundle_bytes: await bundleBytes(),
-      },
-      burst: {
-        events: scale.burstEvents,
-        seconds: figure(bursts.map((b) => b.seconds)),
-        jobs: figure(bursts.map((b) => b.jobs)),
-        lost: figure(bursts.map((b) => b.lost)),
-        duplicates: figure(bursts.map((b) => b.duplicates)),
-      },
-    };
-  } finally {
-    for (const path of paths) await path.stop().catch(() => {});
-    await aws.moto.stop();
-    await plane.teardown();
-  }
+  });
 }
