@@ -1,36 +1,40 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ScheduleOutcome } from "@ondemand-eks/core";
-import type { AdapterMetrics } from "./metrics.js";
+import {
+  dispositionOf,
+  type LogFields,
+  type Logger,
+  type ScheduleOutcome,
+} from "@ondemand-eks/core";
+import { handleOps, type OpsOptions, sendJson } from "./ops.js";
 import { authenticateWebhook, type WebhookAuthOptions } from "./webhook-auth.js";
 
-export interface WebhookHandlerOptions extends WebhookAuthOptions {
-  /** The core's schedule() with its dependencies bound. */
-  schedule: (input: unknown) => Promise<ScheduleOutcome>;
-  /** For /readyz: the pod library is loaded and the API server answers. */
-  ready: () => Promise<boolean>;
-  metrics: AdapterMetrics;
+export interface WebhookHandlerOptions extends WebhookAuthOptions, OpsOptions {
+  /**
+   * The scheduling path (a runtime scheduler's `schedule`): it logs the outcome with
+   * `context`, records it in the metrics, and never throws.
+   */
+  readonly schedule: (input: unknown, context: LogFields) => Promise<ScheduleOutcome>;
   /** Largest body accepted, in bytes. Default 1 MiB. */
-  bodyLimit?: number;
-  /** One structured line per request; never given secrets or bodies. */
-  log: (entry: Record<string, unknown>) => void;
+  readonly bodyLimit?: number;
+  /** For requests turned away before scheduling; never given secrets or bodies. */
+  readonly log: Logger;
 }
 
-/** HTTP status for each outcome: Buildkite's webhook log shows failures as non-2xx. */
-const STATUS: Record<ScheduleOutcome["outcome"], number> = {
-  created: 202,
-  exists: 202,
-  ignored: 200,
-  invalid: 400,
-  failed: 503,
-};
-
-function send(response: ServerResponse, status: number, body: Record<string, unknown>): void {
-  const text = `${JSON.stringify(body)}\n`;
-  response.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-  });
-  response.end(text);
+/**
+ * The HTTP status of an outcome, decided from its disposition: Buildkite's webhook log
+ * shows a failure as non-2xx. A Job made (or dry-run) is 202, anything else acknowledged
+ * is 200; what can never succeed is 400; what may succeed later is 503.
+ */
+export function statusOf(outcome: ScheduleOutcome): number {
+  switch (dispositionOf(outcome)) {
+    case "acknowledge":
+      return outcome.outcome === "ignored" ? 200 : 202;
+    case "dead-letter":
+      return 400;
+    case "retry":
+      return 503;
+  }
 }
 
 class TooLarge extends Error {}
@@ -58,21 +62,33 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** The caller's request id when it is a plain token, else a new one: it ties a log line to a delivery. */
+function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers["x-request-id"];
+  return typeof given === "string" && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
 /**
- * The webhook adapter's routes: POST /webhook (Buildkite webhooks), GET /healthz
- * (process up), GET /readyz (library loaded, API server reachable), GET /metrics.
+ * The webhook adapter's routes: POST /webhook (Buildkite webhooks), and the operations
+ * endpoints GET /healthz, /readyz, /metrics. Every answer carries `x-request-id`, the
+ * id the log line of its request has.
  */
 export function createWebhookHandler(options: WebhookHandlerOptions) {
   const limit = options.bodyLimit ?? 1024 * 1024;
   const now = options.now ?? Date.now;
 
-  async function webhook(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function webhook(
+    request: IncomingMessage,
+    response: ServerResponse,
+    requestId: string,
+  ): Promise<void> {
     const started = now();
-    const finish = (outcome: string, status: number, body: Record<string, unknown>, extra = {}) => {
-      options.metrics.events.inc({ outcome });
-      options.metrics.duration.observe({ outcome }, (now() - started) / 1000);
-      options.log({ msg: "webhook", outcome, status, durationMs: now() - started, ...extra });
-      send(response, status, body);
+    // A request turned away before scheduling: counted and logged here.
+    const refuse = (outcome: string, status: number, body: object, fields: LogFields = {}) => {
+      options.metrics?.record(outcome, (now() - started) / 1000);
+      const level = outcome === "ping" ? "info" : "warn";
+      options.log[level]("webhook", { requestId, outcome, status, ...fields });
+      sendJson(response, status, body);
     };
     let body: Buffer;
     try {
@@ -80,67 +96,44 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
     } catch (error) {
       if (error instanceof TooLarge) {
         response.setHeader("connection", "close");
-        finish("too-large", 413, { error: `body larger than ${limit} bytes` });
+        refuse("too-large", 413, { error: `body larger than ${limit} bytes` });
         return;
       }
       throw error;
     }
     const auth = authenticateWebhook(request.headers, body, options);
     if (!auth.ok) {
-      finish("unauthorized", 401, { error: "unauthorized" }, { reason: auth.reason });
+      refuse("unauthorized", 401, { error: "unauthorized" }, { reason: auth.reason });
       return;
     }
-    const event = request.headers["x-buildkite-event"];
-    if (event === "ping") {
-      finish("ping", 200, { outcome: "ping" });
+    if (request.headers["x-buildkite-event"] === "ping") {
+      refuse("ping", 200, { outcome: "ping" });
       return;
     }
     let input: unknown;
     try {
       input = JSON.parse(body.toString("utf8"));
     } catch {
-      finish("invalid", 400, { outcome: "invalid", reason: "body is not JSON" });
+      refuse("invalid", 400, { outcome: "invalid", reason: "body is not JSON" });
       return;
     }
-    const outcome = await options.schedule(input);
-    if ("attempts" in outcome && outcome.attempts && outcome.attempts > 1) {
-      options.metrics.retries.inc(outcome.attempts - 1);
-    }
+    const outcome = await options.schedule(input, { requestId, auth: auth.method });
     const { durationMs: _, ...reply } = outcome;
-    finish(outcome.outcome, STATUS[outcome.outcome], reply, {
-      job: outcome.job,
-      ...("reason" in outcome ? { reason: outcome.reason } : {}),
-      auth: auth.method,
-    });
+    sendJson(response, statusOf(outcome), reply);
   }
 
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? "/").split("?")[0];
+    const requestId = requestIdOf(request);
+    response.setHeader("x-request-id", requestId);
     try {
-      if (path === "/webhook") {
-        if (request.method !== "POST") return send(response, 405, { error: "use POST" });
-        return await webhook(request, response);
-      }
-      if (request.method !== "GET") return send(response, 405, { error: "use GET" });
-      if (path === "/healthz") return send(response, 200, { status: "ok" });
-      if (path === "/readyz") {
-        const ready = await Promise.race([
-          options.ready().catch(() => false),
-          new Promise<boolean>((resolve) => setTimeout(resolve, 5_000, false).unref()),
-        ]);
-        return send(response, ready ? 200 : 503, { ready });
-      }
-      if (path === "/metrics") {
-        const text = await options.metrics.registry.metrics();
-        response.writeHead(200, { "content-type": options.metrics.registry.contentType });
-        response.end(text);
-        return;
-      }
-      send(response, 404, { error: "not found" });
+      if (path !== "/webhook") return await handleOps(request, response, options);
+      if (request.method !== "POST") return sendJson(response, 405, { error: "use POST" });
+      return await webhook(request, response, requestId);
     } catch (error) {
       // Never crash on a request: log it and answer 500.
-      options.log({ msg: "error", error: (error as Error).message, path });
-      if (!response.headersSent) send(response, 500, { error: "internal error" });
+      options.log.error("request failed", { requestId, path, error: (error as Error).message });
+      if (!response.headersSent) sendJson(response, 500, { error: "internal error" });
       else response.destroy();
     }
   };

@@ -1,43 +1,27 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { AdapterMetrics } from "./metrics.js";
+import { handleOps, type OpsOptions, sendJson } from "./ops.js";
+
+/** A running operations server. */
+export interface OpsServer {
+  /** `http://host:port` it listens on. */
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
 
 /**
- * /healthz, /readyz and /metrics alone, for long-running adapters that take their
+ * /healthz, /readyz and /metrics alone, for long-running entry points that take their
  * events from elsewhere (the SQS consumer).
  */
-export async function startOpsServer(options: {
-  port: number;
-  host?: string;
-  ready: () => Promise<boolean>;
-  metrics: AdapterMetrics;
-}): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+export async function startOpsServer(
+  options: OpsOptions & { readonly port: number; readonly host?: string },
+): Promise<OpsServer> {
   const server = createServer((request, response) => {
-    const path = (request.url ?? "/").split("?")[0];
-    const json = (status: number, body: unknown) => {
-      response.writeHead(status, { "content-type": "application/json" });
-      response.end(`${JSON.stringify(body)}\n`);
-    };
-    if (request.method !== "GET") return json(405, { error: "use GET" });
-    if (path === "/healthz") return json(200, { status: "ok" });
-    if (path === "/readyz") {
-      void Promise.race([
-        options.ready().catch(() => false),
-        new Promise<boolean>((resolve) => setTimeout(resolve, 5_000, false).unref()),
-      ]).then((ready) => json(ready ? 200 : 503, { ready }));
-      return;
-    }
-    if (path === "/metrics") {
-      void options.metrics.registry.metrics().then(
-        (text) => {
-          response.writeHead(200, { "content-type": options.metrics.registry.contentType });
-          response.end(text);
-        },
-        () => json(500, { error: "metrics failed" }),
-      );
-      return;
-    }
-    json(404, { error: "not found" });
+    handleOps(request, response, options).catch(() => {
+      if (!response.headersSent) sendJson(response, 500, { error: "internal error" });
+      else response.destroy();
+    });
   });
   server.requestTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {

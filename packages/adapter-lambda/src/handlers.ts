@@ -1,4 +1,10 @@
-import type { ScheduleOutcome } from "@ondemand-eks/core";
+import {
+  dispositionOf,
+  type LogFields,
+  type Logger,
+  OndemandEksError,
+  type ScheduleOutcome,
+} from "@ondemand-eks/core";
 
 /** The parts of a Lambda SQS event the handler reads. */
 export interface SqsEvent {
@@ -10,33 +16,47 @@ export interface SqsBatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
 }
 
-/** An event the scheduler could not take; Lambda retries it or sends it to its destination. */
-export class ScheduleFailedError extends Error {
-  constructor(readonly outcome: ScheduleOutcome) {
-    super(`${outcome.outcome}: ${"reason" in outcome ? outcome.reason : ""}`);
-    this.name = outcome.outcome === "invalid" ? "InvalidEventError" : "ScheduleFailedError";
+/** The part of Lambda's context object the handlers read. */
+export interface LambdaContext {
+  readonly awsRequestId?: string;
+}
+
+/**
+ * An event the scheduler could not take (code `SCHEDULE_FAILED`); Lambda retries it or
+ * sends it to its on-failure destination. `outcome` says which and why.
+ */
+export class ScheduleFailedError extends OndemandEksError {
+  constructor(readonly outcome: Extract<ScheduleOutcome, { reason: string }>) {
+    super("SCHEDULE_FAILED", `${outcome.outcome}: ${outcome.reason}`);
+    this.name = "ScheduleFailedError";
   }
 }
 
 export interface HandlerDependencies {
-  /** The core's schedule() with its dependencies bound (created once, outside the handler). */
-  schedule: (input: unknown) => Promise<ScheduleOutcome>;
+  /**
+   * The scheduling path (a runtime scheduler's `schedule`): it logs the outcome with
+   * `context` (`awsRequestId`, `messageId`), records it, and never throws.
+   */
+  schedule: (input: unknown, context: LogFields) => Promise<ScheduleOutcome>;
   /** Most messages of one batch scheduled at once. Default 10. */
   concurrency?: number;
-  /** Told about a message whose scheduling threw (schedule() itself never does). */
-  log?: (entry: Record<string, unknown>) => void;
+  /** Told about a message whose scheduling threw (the scheduler itself never does). */
+  log?: Logger;
 }
 
+const requestOf = (context?: LambdaContext) =>
+  context?.awsRequestId ? { awsRequestId: context.awsRequestId } : {};
+
 /**
- * Handler for an EventBridge rule that targets the function directly. created, exists
- * and ignored return normally. failed throws, so Lambda retries the event (keep the
- * asynchronous MaximumRetryAttempts at 2, its default). invalid throws too, logged with
- * its reason: after those retries it reaches the on-failure destination, never dropped.
+ * Handler for an EventBridge rule that targets the function directly. What is
+ * acknowledged returns normally. Anything else throws, so Lambda retries the event (keep
+ * the asynchronous MaximumRetryAttempts at 2, its default) and, after those retries, it
+ * reaches the on-failure destination with its reason: never dropped.
  */
 export function eventBridgeHandler(dependencies: HandlerDependencies) {
-  return async (event: unknown): Promise<ScheduleOutcome> => {
-    const outcome = await dependencies.schedule(event);
-    if (outcome.outcome === "failed" || outcome.outcome === "invalid") {
+  return async (event: unknown, context?: LambdaContext): Promise<ScheduleOutcome> => {
+    const outcome = await dependencies.schedule(event, requestOf(context));
+    if (dispositionOf(outcome) !== "acknowledge" && "reason" in outcome) {
       throw new ScheduleFailedError(outcome);
     }
     return outcome;
@@ -45,19 +65,24 @@ export function eventBridgeHandler(dependencies: HandlerDependencies) {
 
 /**
  * Handler for an SQS event source (EventBridge -> SQS -> Lambda; the body is the whole
- * event or its detail). Each message is scheduled on its own; only failed and invalid
- * ones are reported in batchItemFailures, so the rest are deleted. failed ones need
- * retries and invalid ones never succeed, and one redrive policy serves both: give the
- * queue a dead-letter queue with a maxReceiveCount of about 5, enough retries to ride
- * out an API server outage of a few minutes.
+ * event or its detail). Each message is scheduled on its own; only those not
+ * acknowledged are reported in batchItemFailures, so the rest are deleted. `retry` ones
+ * need retries and `dead-letter` ones never succeed, and one redrive policy serves both:
+ * give the queue a dead-letter queue with a maxReceiveCount of about 5, enough retries
+ * to ride out an API server outage of a few minutes.
  */
 export function sqsHandler(dependencies: HandlerDependencies) {
   const concurrency = Math.max(1, dependencies.concurrency ?? 10);
-  return async (event: SqsEvent): Promise<SqsBatchResponse> => {
+  return async (event: SqsEvent, context?: LambdaContext): Promise<SqsBatchResponse> => {
     const failures: { itemIdentifier: string }[] = [];
     const records = [...event.Records];
     const work = async () => {
       for (let record = records.shift(); record; record = records.shift()) {
+        const fields = {
+          ...requestOf(context),
+          messageId: record.messageId,
+          receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+        };
         let input: unknown;
         try {
           input = JSON.parse(record.body);
@@ -65,23 +90,18 @@ export function sqsHandler(dependencies: HandlerDependencies) {
           input = record.body; // the core reports it invalid, with the reason
         }
         try {
-          const outcome = await dependencies.schedule(input);
-          if (outcome.outcome === "failed" || outcome.outcome === "invalid") {
+          const outcome = await dependencies.schedule(input, fields);
+          if (dispositionOf(outcome) !== "acknowledge") {
             failures.push({ itemIdentifier: record.messageId });
           }
         } catch (error) {
           // Only this message goes back; the rest of the batch keeps its outcomes. Said
           // here, so a message that ends in the dead-letter queue has a reason on record.
           failures.push({ itemIdentifier: record.messageId });
-          try {
-            dependencies.log?.({
-              msg: "schedule threw",
-              messageId: record.messageId,
-              error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-            });
-          } catch {
-            // A broken logger must not fail the batch.
-          }
+          dependencies.log?.error("schedule threw", {
+            ...fields,
+            error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          });
         }
       }
     };

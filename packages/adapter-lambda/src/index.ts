@@ -1,11 +1,14 @@
 /**
  * Lambda handlers for Buildkite "Job Scheduled" events: from an EventBridge rule, or
- * from an SQS queue an EventBridge rule feeds. Each maps the core's schedule() outcome to
- * what Lambda understands: return, throw, or a partial batch failure.
+ * from an SQS queue an EventBridge rule feeds. Each maps the disposition of an outcome
+ * to what Lambda understands: return, throw, or a partial batch failure.
+ *
+ * @module
  */
 export {
   eventBridgeHandler,
   type HandlerDependencies,
+  type LambdaContext,
   ScheduleFailedError,
   type SqsBatchResponse,
   type SqsEvent,

@@ -5,40 +5,38 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { ScheduleOutcome } from "@ondemand-eks/core";
+import { dispositionOf, type LogFields, type Logger, type ScheduleOutcome } from "@ondemand-eks/core";
 
 export interface SqsConsumerOptions {
   client: SQSClient;
   queueUrl: string;
-  /** The core's schedule() with its dependencies bound. */
-  schedule: (input: unknown) => Promise<ScheduleOutcome>;
+  /**
+   * The scheduling path (a runtime scheduler's `schedule`): it logs the outcome with
+   * `context` (`messageId`, `receiveCount`), records metrics, and does not throw.
+   */
+  schedule: (input: unknown, context: LogFields) => Promise<ScheduleOutcome>;
   /** Messages scheduled at once. Default 10. */
   concurrency?: number;
   /** Long-poll wait, seconds (SQS allows 0..20). Default 20. */
   waitTimeSeconds?: number;
   /** Visibility a message gets, and is extended by while in progress, seconds. Default 60. */
   visibilityTimeoutSeconds?: number;
-  /** One structured line per event or problem; never given bodies or secrets. */
-  log?: (entry: Record<string, unknown>) => void;
-  /** Called with each outcome (for metrics). */
-  onOutcome?: (outcome: ScheduleOutcome) => void;
+  /** For the consumer's own problems (receive, delete, visibility); never given bodies. */
+  log?: Logger;
 }
-
-const DONE = new Set<ScheduleOutcome["outcome"]>(["created", "exists", "ignored"]);
 
 /** Deadline of each delete and visibility change (a receive waits its poll time plus this). */
 const CALL_TIMEOUT_MS = 10_000;
 
 /**
  * Long-polls one SQS queue and schedules each message's event. A message is deleted only
- * after `created`, `exists` or `ignored`: `failed` ones reappear after their visibility
- * timeout and are tried again; `invalid` ones are left for the queue's redrive policy
- * (its dead-letter queue) and logged. While a message is in progress its visibility is
+ * when its outcome's disposition is `acknowledge`: `retry` ones reappear after their
+ * visibility timeout and are tried again; `dead-letter` ones are left for the queue's
+ * redrive policy (its dead-letter queue), their reason in the scheduler's log line. While a message is in progress its visibility is
  * extended, so a slow API server never makes it reappear while we still work on it.
  */
 export class SqsConsumer {
-  readonly #options: Required<Omit<SqsConsumerOptions, "log" | "onOutcome">> &
-    Pick<SqsConsumerOptions, "log" | "onOutcome">;
+  readonly #options: Required<Omit<SqsConsumerOptions, "log">> & Pick<SqsConsumerOptions, "log">;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #heartbeats = new Set<NodeJS.Timeout>();
   #stopping = new AbortController();
@@ -57,14 +55,14 @@ export class SqsConsumer {
   /** Starts polling; resolves once the loop runs. */
   start(): void {
     this.#loop ??= this.#run().catch((error: Error) =>
-      this.#safeLog({ msg: "consumer loop stopped", error: error.message }),
+      this.#warn("consumer loop stopped", { error: error.message }),
     );
   }
 
   /** Logging must never be what stops the consumer. */
-  #safeLog(entry: Record<string, unknown>): void {
+  #warn(msg: string, fields: LogFields): void {
     try {
-      this.#options.log?.(entry);
+      this.#options.log?.warn(msg, fields);
     } catch {
       // Nothing better to do with a broken logger.
     }
@@ -132,18 +130,14 @@ export class SqsConsumer {
       } catch (error) {
         if (this.#stopping.signal.aborted) break;
         this.#receiveFailed = true;
-        this.#safeLog({ msg: "receive failed", error: (error as Error).message });
+        this.#warn("receive failed", { error: (error as Error).message });
         await new Promise((resolve) => setTimeout(resolve, 1_000));
         continue;
       }
       for (const message of messages) {
         const work: Promise<void> = this.#handle(message)
           .catch((error: Error) =>
-            this.#safeLog({
-              msg: "message failed",
-              messageId: message.MessageId,
-              error: error.message,
-            }),
+            this.#warn("message failed", { messageId: message.MessageId, error: error.message }),
           )
           .finally(() => this.#inFlight.delete(work));
         this.#inFlight.add(work);
@@ -167,7 +161,10 @@ export class SqsConsumer {
             { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) },
           )
           .catch((error: Error) =>
-            this.#safeLog({ msg: "visibility extension failed", error: error.message }),
+            this.#warn("visibility extension failed", {
+              messageId: message.MessageId,
+              error: error.message,
+            }),
           );
       },
       (visibilityTimeoutSeconds * 1000) / 2,
@@ -180,45 +177,27 @@ export class SqsConsumer {
       } catch {
         input = message.Body ?? "";
       }
-      let outcome: ScheduleOutcome;
-      try {
-        outcome = await this.#options.schedule(input);
-      } catch (error) {
-        // schedule() does not throw; if a wrapper does, the message simply comes back.
-        this.#safeLog({
-          msg: "schedule threw",
-          messageId: message.MessageId,
-          error: (error as Error).message,
-        });
-        return;
-      }
-      try {
-        this.#options.onOutcome?.(outcome);
-      } catch {
-        // Metrics must not keep a message from being deleted.
-      }
-      const { durationMs, ...rest } = outcome;
-      this.#safeLog({
-        msg: "message",
+      const context = {
         messageId: message.MessageId,
         receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
-        durationMs,
-        ...rest,
-      });
-      if (DONE.has(outcome.outcome)) {
-        try {
-          await client.send(
-            new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }),
-            { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) },
-          );
-        } catch (error) {
-          // Not deleted: it comes back after its visibility timeout and ends `exists`.
-          this.#safeLog({
-            msg: "delete failed",
-            messageId: message.MessageId,
-            error: (error as Error).message,
-          });
-        }
+      };
+      let outcome: ScheduleOutcome;
+      try {
+        outcome = await this.#options.schedule(input, context);
+      } catch (error) {
+        // The scheduler does not throw; if a wrapper does, the message simply comes back.
+        this.#warn("schedule threw", { ...context, error: (error as Error).message });
+        return;
+      }
+      if (dispositionOf(outcome) !== "acknowledge") return;
+      try {
+        await client.send(
+          new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }),
+          { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) },
+        );
+      } catch (error) {
+        // Not deleted: it comes back after its visibility timeout and ends `exists`.
+        this.#warn("delete failed", { ...context, error: (error as Error).message });
       }
     } finally {
       clearInterval(heartbeat);

@@ -1,13 +1,16 @@
-import { OndemandEksError } from "@ondemand-eks/core";
-import { formatProblem, PodLibraryError } from "@ondemand-eks/pod-library";
-import { InputTooLargeError } from "./io.js";
+import { isOndemandEksError, OndemandEksError } from "@ondemand-eks/core";
 
-/** A problem with what the user gave the CLI; its message is shown as is. */
-export class CliError extends Error {
+/** A problem with how the command was called (code `USAGE`); its message is shown as is. */
+export class UsageError extends OndemandEksError {
   constructor(message: string) {
-    super(message);
-    this.name = "CliError";
+    super("USAGE", message);
+    this.name = "UsageError";
   }
+}
+
+/** A pod library's problems, as `PodLibraryError` carries them (read by shape, not class). */
+interface WithProblems {
+  readonly problems: readonly unknown[];
 }
 
 /**
@@ -15,20 +18,18 @@ export class CliError extends Error {
  * input, bad settings, a broken library), or a short note for anything else.
  */
 export function describeError(error: unknown): string {
-  if (error instanceof PodLibraryError) {
-    const [first] = error.problems;
-    const more =
-      error.problems.length > 1
-        ? ` (and ${error.problems.length - 1} more; run "ondemand-eks validate")`
-        : "";
-    return `pod library: ${first ? formatProblem(first) : "invalid"}${more}`;
+  if (!isOndemandEksError(error)) {
+    return `unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
   }
-  if (
-    error instanceof OndemandEksError ||
-    error instanceof CliError ||
-    error instanceof InputTooLargeError
-  ) {
-    return error.message.replace(/\s*\n\s*/g, "; ");
+  if (error.code === "INVALID_POD_LIBRARY") {
+    const count = (error as unknown as WithProblems).problems?.length ?? error.issues.length;
+    const [first] = error.message.split("\n");
+    const more = count > 1 ? ` (and ${count - 1} more; run "ondemand-eks validate")` : "";
+    return `pod library: ${first ?? "invalid"}${more}`;
   }
-  return `unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
+  if (error.issues.length > 1) {
+    const lines = error.issues.map((issue) => `\n  ${issue.path ? `${issue.path}: ` : ""}${issue.message}`);
+    return `${error.issues.length} problems:${lines.join("")}`;
+  }
+  return error.message.replace(/\s*\n\s*/g, "; ");
 }

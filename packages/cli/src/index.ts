@@ -4,12 +4,8 @@
  *
  * @module
  */
-export { describeError } from "./errors.js";
-export { type CliIo, processIo } from "./io.js";
+export { describeError, UsageError } from "./errors.js";
+export { EXIT, exitFor, exitForError } from "./exit.js";
+export { type CliIo, InputTooLargeError, processIo } from "./io.js";
 export { run } from "./main.js";
-export {
-  type CliSettings,
-  loadCliSettings,
-  SETTING_SOURCES,
-  type SettingsFlags,
-} from "./settings.js";
+export { type CommandFlags, loadCliConfig, settingOptions } from "./settings.js";

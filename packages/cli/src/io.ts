@@ -1,4 +1,5 @@
 import { createReadStream } from "node:fs";
+import { OndemandEksError } from "@ondemand-eks/core";
 
 /** Everything the CLI touches in the outside world, so tests can run it in-process. */
 export interface CliIo {
@@ -29,10 +30,10 @@ async function readStream(stream: NodeJS.ReadableStream, limit: number): Promise
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** Input past the size limit; its message is shown to the user as is. */
-export class InputTooLargeError extends Error {
+/** Input past the size limit (code `INPUT_TOO_LARGE`); its message is shown to the user as is. */
+export class InputTooLargeError extends OndemandEksError {
   constructor(limit: number) {
-    super(`input is larger than ${limit} bytes`);
+    super("INPUT_TOO_LARGE", `input is larger than ${limit} bytes`);
     this.name = "InputTooLargeError";
   }
 }

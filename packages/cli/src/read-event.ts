@@ -1,4 +1,4 @@
-import { CliError } from "./errors.js";
+import { InvalidEventError } from "@ondemand-eks/core";
 import type { CliIo } from "./io.js";
 
 /** Largest event we read: a Buildkite event is a few kilobytes. */
@@ -21,11 +21,13 @@ export async function readEvent(source: string, io: CliIo): Promise<unknown> {
         : code === "EISDIR"
           ? "is a directory"
           : (error as Error).message;
-    throw new CliError(`event ${label}: cannot read it: ${reason}`);
+    throw new InvalidEventError([{ path: "", message: `event ${label}: cannot read it: ${reason}` }]);
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new CliError(`event ${label}: not valid JSON (${(error as Error).message})`);
+    throw new InvalidEventError([
+      { path: "", message: `event ${label}: not valid JSON (${(error as Error).message})` },
+    ]);
   }
 }

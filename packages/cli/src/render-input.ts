@@ -1,16 +1,17 @@
 import { type RenderedEvent, renderEvent } from "@ondemand-eks/core";
-import { bundledLibraryDir, loadPodLibrary } from "@ondemand-eks/pod-library";
+import { createScheduler } from "@ondemand-eks/runtime";
 import type { CliIo } from "./io.js";
 import { readEvent } from "./read-event.js";
-import { loadCliSettings, type SettingsFlags } from "./settings.js";
+import { type CommandFlags, loadCliConfig } from "./settings.js";
 
-/** The settings, the event file and the pod library the flags name, rendered. */
+/** The event file the flags name, rendered with their settings and pod library. */
 export async function renderFromFlags(
-  flags: SettingsFlags & { readonly event: string },
+  flags: CommandFlags & { readonly event: string },
   io: CliIo,
 ): Promise<RenderedEvent> {
-  const { settings, library } = await loadCliSettings(flags, io);
+  const { scheduler: config } = await loadCliConfig("render", flags, io);
   const event = await readEvent(flags.event, io);
-  const pods = await loadPodLibrary(library ?? bundledLibraryDir());
-  return renderEvent(event, { settings, lookup: (name) => pods.get(name) });
+  const scheduler = await createScheduler(config, { env: io.env });
+  const pods = await scheduler.library();
+  return renderEvent(event, { settings: config.settings, lookup: (name) => pods.get(name) });
 }

@@ -1,6 +1,8 @@
 /**
- * Every error the core throws is an {@link OndemandEksError} with a stable `code`, so a
- * caller can map it (to an HTTP status, an SQS decision, an exit code) in one place.
+ * The one error model of every `@ondemand-eks/*` package: an {@link OndemandEksError}
+ * with a string `code` from {@link ErrorCode}. Match on `code`, not on `instanceof`: an
+ * application that loads both the ESM and the CommonJS copy of a package has two
+ * classes of each name, but one code.
  */
 
 /** One problem found in an input: where it is, and what was expected there. */
@@ -10,11 +12,37 @@ export interface Issue {
   readonly message: string;
 }
 
-export type ErrorCode =
-  | "INVALID_EVENT"
-  | "INVALID_POD_DEFINITION"
-  | "UNKNOWN_POD_DEFINITION"
-  | "INVALID_SETTINGS";
+/**
+ * Every code an error of an `@ondemand-eks/*` package can carry, by package. Adding one
+ * is a change to the public API.
+ */
+export const ERROR_CODES = [
+  // @ondemand-eks/core
+  "INVALID_EVENT",
+  "INVALID_POD_DEFINITION",
+  "UNKNOWN_POD_DEFINITION",
+  "INVALID_SETTINGS",
+  // @ondemand-eks/pod-library, and the library sources of @ondemand-eks/runtime
+  "INVALID_POD_LIBRARY",
+  "POD_LIBRARY_UNAVAILABLE",
+  // @ondemand-eks/submitter
+  "INVALID_CLUSTER_CONFIG",
+  "API_STATUS",
+  // @ondemand-eks/eks-auth
+  "EKS_INVALID_OPTIONS",
+  "EKS_CLUSTER_NOT_FOUND",
+  "EKS_ACCESS_DENIED",
+  "EKS_CLUSTER_NOT_ACTIVE",
+  "EKS_DESCRIBE_FAILED",
+  "EKS_CREDENTIALS",
+  // the adapters and the command
+  "SCHEDULE_FAILED",
+  "INPUT_TOO_LARGE",
+  "USAGE",
+] as const;
+
+/** The `code` of an {@link OndemandEksError}. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Renders issues as `path: message`, one per line, or just the message when there is no path. */
 export function formatIssues(issues: readonly Issue[]): string {
@@ -30,22 +58,55 @@ function summary(issues: readonly Issue[]): string {
   return issues.length > 1 ? `${line} (and ${issues.length - 1} more)` : line;
 }
 
-/** Base class of every error thrown by `@ondemand-eks/*` packages. */
+/**
+ * Base class of every error thrown by `@ondemand-eks/*` packages. An error about an
+ * input carries its {@link Issue}s; any other carries a message (and no issues).
+ */
 export class OndemandEksError extends Error {
   readonly code: ErrorCode;
   readonly issues: readonly Issue[];
 
-  constructor(code: ErrorCode, issues: readonly Issue[], options?: { cause?: unknown }) {
-    super(summary(issues), options);
+  constructor(
+    code: ErrorCode,
+    problem: readonly Issue[] | string,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(typeof problem === "string" ? problem : summary(problem), options);
     this.name = "OndemandEksError";
     this.code = code;
-    this.issues = issues;
+    this.issues = typeof problem === "string" ? [] : problem;
   }
+}
+
+/**
+ * Whether `error` is an error of an `@ondemand-eks/*` package, from any copy of it (ESM
+ * or CommonJS): its `code` is checked, not its class.
+ *
+ * @example
+ * ```ts
+ * if (hasErrorCode(error, "UNKNOWN_POD_DEFINITION")) console.error(error.message);
+ * ```
+ */
+export function hasErrorCode<C extends ErrorCode>(
+  error: unknown,
+  ...codes: readonly C[]
+): error is OndemandEksError & { readonly code: C } {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && (codes as readonly string[]).includes(code);
+}
+
+/**
+ * Whether `error` is an error of an `@ondemand-eks/*` package, from any copy of the
+ * package (its `code` is checked, not its class).
+ */
+export function isOndemandEksError(error: unknown): error is OndemandEksError {
+  return hasErrorCode(error, ...ERROR_CODES);
 }
 
 /** The input is not a well-formed Buildkite event. Retrying it can never help. */
 export class InvalidEventError extends OndemandEksError {
-  constructor(issues: readonly Issue[], options?: { cause?: unknown }) {
+  constructor(issues: readonly Issue[], options?: { readonly cause?: unknown }) {
     super("INVALID_EVENT", issues, options);
     this.name = "InvalidEventError";
   }
@@ -53,7 +114,7 @@ export class InvalidEventError extends OndemandEksError {
 
 /** A pod definition breaks the format's rules (or rules Kubernetes will enforce). */
 export class InvalidPodDefinitionError extends OndemandEksError {
-  constructor(issues: readonly Issue[], options?: { cause?: unknown }) {
+  constructor(issues: readonly Issue[], options?: { readonly cause?: unknown }) {
     super("INVALID_POD_DEFINITION", issues, options);
     this.name = "InvalidPodDefinitionError";
   }
@@ -76,9 +137,13 @@ export class UnknownPodDefinitionError extends OndemandEksError {
   }
 }
 
-/** Scheduler settings (namespace, secret, queues...) are not valid. */
+/**
+ * Settings are not valid. Each issue's path names where the bad value came from when the
+ * loader knows it (`ONDEMAND_EKS_QUEUES`, `--namespace`, `config ci.yaml: namespace`),
+ * otherwise the setting's key.
+ */
 export class InvalidSettingsError extends OndemandEksError {
-  constructor(issues: readonly Issue[], options?: { cause?: unknown }) {
+  constructor(issues: readonly Issue[], options?: { readonly cause?: unknown }) {
     super("INVALID_SETTINGS", issues, options);
     this.name = "InvalidSettingsError";
   }

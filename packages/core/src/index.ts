@@ -3,48 +3,71 @@
  * Scheduled" event and a pod definition into the Kubernetes Job that runs it, with no
  * I/O of its own: no files, no network, no clock.
  *
- * Subpath entries hold the same pieces for smaller imports: `@ondemand-eks/core/events`
- * and `@ondemand-eks/core/manifest`.
+ * The root holds what an embedder of the scheduling path uses: parse, route, render,
+ * schedule, settings, errors, and the builders. Subpaths hold the rest:
+ * `@ondemand-eks/core/events` (the event schemas), `@ondemand-eks/core/manifest` (the
+ * builders with the Kubernetes types and label rules),
+ * `@ondemand-eks/core/pod-definition` (the definition schema and its checks) and
+ * `@ondemand-eks/core/config` (the settings table and its loader).
+ *
+ * Every name here is a decision: `tests/public-api.test.ts` lists them all.
  *
  * @module
  */
-export * from "./errors.js";
-export * from "./events/index.js";
-export { cloneJson, defineOwn } from "./manifest/clone.js";
-export * from "./manifest/index.js";
 export {
-  deploymentName,
-  isDnsLabel,
-  isPodDefinitionName,
-  jobName,
-  POD_DEFINITION_NAME_MAX,
-} from "./names.js";
-export * from "./pod-definition/index.js";
-export type { Result } from "./result.js";
-export * from "./rules/agent-query-rules.js";
-export type {
-  PodDefinitionLookup,
-  RenderEventOptions,
-  RenderedEvent,
-} from "./scheduling/render-event.js";
-export { renderEvent, renderParsedEvent } from "./scheduling/render-event.js";
-export { type Route, routeJob } from "./scheduling/route.js";
+  ERROR_CODES,
+  type ErrorCode,
+  formatIssues,
+  hasErrorCode,
+  InvalidEventError,
+  InvalidPodDefinitionError,
+  InvalidSettingsError,
+  type Issue,
+  isOndemandEksError,
+  OndemandEksError,
+  UnknownPodDefinitionError,
+} from "./errors.js";
 export {
-  SAMPLE_JOB_UUID,
-  sampleManifest,
-  sampleScheduledJob,
-} from "./scheduling/sample-manifest.js";
+  type EventForm,
+  type FinishedJob,
+  type ParsedEvent,
+  type ParseEventOptions,
+  parseEvent,
+  type Result,
+  type ScheduledJob,
+  safeParseEvent,
+} from "./events/index.js";
+export type { LogFields, Logger } from "./logger.js";
 export {
-  type ScheduleDependencies,
+  ANNOTATIONS,
+  type BuildDeploymentOptions,
+  type BuildJobOptions,
+  buildDeployment,
+  buildJob,
+  type DeploymentManifest,
+  type JobManifest,
+  LABELS,
+} from "./manifest/index.js";
+export { definePodDefinition, type PodDefinition } from "./pod-definition/index.js";
+export {
+  type Disposition,
+  dispositionOf,
   type ScheduleOutcome,
-  type SubmitResult,
-  schedule,
-} from "./scheduling/schedule.js";
-export * from "./settings.js";
+  type SubmitOutcome,
+} from "./scheduling/outcome.js";
 export {
-  SETTING_VARIABLES,
-  type SettingVariable,
-  setSettingAt,
-  settingsFromEnvironment,
-} from "./settings-env.js";
-export { fromZodIssues, joinPath, zodErrorMap } from "./zod-issues.js";
+  type PodDefinitionLookup,
+  type RenderEventOptions,
+  type RenderedEvent,
+  renderEvent,
+  renderParsedEvent,
+} from "./scheduling/render-event.js";
+export { type Route, routeJob } from "./scheduling/route.js";
+export { sampleManifest } from "./scheduling/sample-manifest.js";
+export { type ScheduleDependencies, schedule } from "./scheduling/schedule.js";
+export {
+  DEFAULT_SETTINGS,
+  resolveSettings,
+  type SchedulerSettings,
+  type SchedulerSettingsInput,
+} from "./settings.js";

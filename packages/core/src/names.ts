@@ -19,11 +19,6 @@ export function isPodDefinitionName(value: string): boolean {
   return value.length <= POD_DEFINITION_NAME_MAX && POD_DEFINITION_NAME.test(value);
 }
 
-/** Is `value` a valid RFC 1123 label (at most 63 characters)? */
-export function isDnsLabel(value: string): boolean {
-  return value.length <= 63 && DNS_LABEL.test(value);
-}
-
 /**
  * The Kubernetes Job name for a Buildkite job: `buildkite-<uuid>`, 46 characters.
  * One name per job is what makes a second submission of the same event a no-op.

@@ -1,7 +1,6 @@
-import { EksAuthError, execCredential, TokenSource } from "@ondemand-eks/eks-auth";
-import { awsCredentials } from "../aws-credentials.js";
-import { regionOf } from "../cluster.js";
-import { CliError } from "../errors.js";
+import { InvalidSettingsError } from "@ondemand-eks/core";
+import { execCredential, TokenSource } from "@ondemand-eks/eks-auth";
+import { awsCredentials } from "@ondemand-eks/runtime";
 import type { CliIo } from "../io.js";
 
 export interface EksTokenFlags {
@@ -14,16 +13,17 @@ export interface EksTokenFlags {
  * prints, so a kubeconfig can use it as its exec credential plugin. Needs no EKS call.
  */
 export async function eksToken(flags: EksTokenFlags, io: CliIo): Promise<number> {
+  const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+  if (!region) {
+    throw new InvalidSettingsError([
+      { path: "--region", message: "required (or set AWS_REGION or AWS_DEFAULT_REGION)" },
+    ]);
+  }
   const source = new TokenSource({
     clusterName: flags.clusterName,
-    region: regionOf(flags, io),
-    credentials: awsCredentials(io),
+    region,
+    credentials: awsCredentials(io.env),
   });
-  try {
-    io.stdout(`${execCredential(await source.get())}\n`);
-    return 0;
-  } catch (error) {
-    if (error instanceof EksAuthError) throw new CliError(error.message);
-    throw error;
-  }
+  io.stdout(`${execCredential(await source.get())}\n`);
+  return 0;
 }

@@ -1,10 +1,10 @@
 import { buildDeployment } from "@ondemand-eks/core";
-import { bundledLibraryDir, loadPodLibrary } from "@ondemand-eks/pod-library";
+import { createScheduler } from "@ondemand-eks/runtime";
 import type { CliIo } from "../io.js";
 import { formatManifest, type OutputFormat } from "../output.js";
-import { loadCliSettings, type SettingsFlags } from "../settings.js";
+import { type CommandFlags, loadCliConfig } from "../settings.js";
 
-export interface RenderDeploymentFlags extends SettingsFlags {
+export interface RenderDeploymentFlags extends CommandFlags {
   readonly output: OutputFormat;
 }
 
@@ -14,10 +14,13 @@ export async function renderDeployment(
   flags: RenderDeploymentFlags,
   io: CliIo,
 ): Promise<number> {
-  const { settings, library } = await loadCliSettings(flags, io);
-  const pods = await loadPodLibrary(library ?? bundledLibraryDir());
+  const { scheduler: config } = await loadCliConfig("render-deployment", flags, io);
+  const pods = await (await createScheduler(config, { env: io.env })).library();
   io.stdout(
-    formatManifest(buildDeployment({ definition: pods.get(name), settings }), flags.output),
+    formatManifest(
+      buildDeployment({ definition: pods.get(name), settings: config.settings }),
+      flags.output,
+    ),
   );
   return 0;
 }

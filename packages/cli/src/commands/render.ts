@@ -1,9 +1,9 @@
 import type { CliIo } from "../io.js";
 import { formatManifest, type OutputFormat } from "../output.js";
 import { renderFromFlags } from "../render-input.js";
-import type { SettingsFlags } from "../settings.js";
+import type { CommandFlags } from "../settings.js";
 
-export interface RenderFlags extends SettingsFlags {
+export interface RenderFlags extends CommandFlags {
   readonly event: string;
   readonly output: OutputFormat;
 }

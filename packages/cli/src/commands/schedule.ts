@@ -1,38 +1,56 @@
-import { type ClusterFlags, describeOutcome, outcomeStatus, submitterFor } from "../cluster.js";
+import { dispositionOf, type ScheduleOutcome } from "@ondemand-eks/core";
+import { createScheduler, silentLogger } from "@ondemand-eks/runtime";
+import { exitFor } from "../exit.js";
 import type { CliIo } from "../io.js";
-import { renderFromFlags } from "../render-input.js";
-import type { SettingsFlags } from "../settings.js";
+import { readEvent } from "../read-event.js";
+import { type CommandFlags, loadCliConfig } from "../settings.js";
 
-export interface ScheduleFlags extends SettingsFlags, ClusterFlags {
+export interface ScheduleFlags extends CommandFlags {
   readonly event: string;
-  readonly dryRun?: boolean;
   readonly output: "text" | "json";
 }
 
+/** One line for an outcome, e.g. `created: Job buildkite/buildkite-0190...`. */
+export function describeOutcome(outcome: ScheduleOutcome): string {
+  switch (outcome.outcome) {
+    case "created":
+      return `created: Job ${outcome.namespace}/${outcome.name}`;
+    case "exists":
+      return `exists: Job ${outcome.namespace}/${outcome.name} was already there`;
+    case "dry-run":
+      return `dry-run: Job ${outcome.namespace}/${outcome.name} ${outcome.result === "created" ? "would be created" : "is already there"} (nothing stored)`;
+    case "ignored":
+      return `not for us: ${outcome.reason}`;
+    case "invalid":
+    case "failed":
+      return `${outcome.outcome}: ${outcome.reason}`;
+  }
+}
+
 /**
- * `ondemand-eks schedule`: renders the Job for one event and submits it. Prints the
- * outcome and the Job's name; an event that is not for us submits nothing.
+ * `ondemand-eks schedule`: one event through the scheduling path every entry point
+ * shares, submitted (or dry-run) to the cluster. Prints the outcome; the exit status is
+ * its disposition's.
  */
 export async function schedule(flags: ScheduleFlags, io: CliIo): Promise<number> {
-  const rendered = await renderFromFlags(flags, io);
-  if (rendered.kind === "ignored") {
-    if (flags.output === "json")
-      io.stdout(`${JSON.stringify({ outcome: "ignored", reason: rendered.reason })}\n`);
-    io.stderr(`ondemand-eks: not for us: ${rendered.reason}\n`);
-    return 0;
-  }
-  const submitter = await submitterFor(flags, io);
+  const { scheduler: config } = await loadCliConfig("schedule", flags, io);
+  const event = await readEvent(flags.event, io);
+  // The outcome is this command's output: no log line repeats it.
+  const scheduler = await createScheduler(config, { env: io.env, log: silentLogger });
   try {
-    const outcome = await submitter.submit(rendered.manifest, { dryRun: flags.dryRun ?? false });
+    const outcome = await scheduler.schedule(event);
+    const disposition = dispositionOf(outcome);
     if (flags.output === "json") {
-      io.stdout(`${JSON.stringify({ ...outcome, podDefinition: rendered.definition.name })}\n`);
-    } else {
-      const line = describeOutcome(outcome, "Job");
-      if (outcome.outcome === "created" || outcome.outcome === "exists") io.stdout(`${line}\n`);
-      else io.stderr(`ondemand-eks: ${line}\n`);
+      const { durationMs: _, ...rest } = outcome;
+      io.stdout(`${JSON.stringify(rest)}\n`);
     }
-    return outcomeStatus(outcome);
+    if (disposition !== "acknowledge" || outcome.outcome === "ignored") {
+      io.stderr(`ondemand-eks: ${describeOutcome(outcome)}\n`);
+    } else if (flags.output === "text") {
+      io.stdout(`${describeOutcome(outcome)}\n`);
+    }
+    return exitFor(disposition);
   } finally {
-    submitter.close();
+    await scheduler.close();
   }
 }

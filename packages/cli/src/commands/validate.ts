@@ -6,11 +6,13 @@ import {
   loadPodLibrary,
   type PodLibrary,
 } from "@ondemand-eks/pod-library";
-import { type ClusterFlags, describeOutcome, outcomeStatus, submitterFor } from "../cluster.js";
+import { createScheduler, type SchedulerConfig, silentLogger } from "@ondemand-eks/runtime";
+import { UsageError } from "../errors.js";
+import { EXIT } from "../exit.js";
 import type { CliIo } from "../io.js";
-import { loadCliSettings, type SettingsFlags } from "../settings.js";
+import { type CommandFlags, loadCliConfig } from "../settings.js";
 
-export interface ValidateFlags extends SettingsFlags, ClusterFlags {
+export interface ValidateFlags extends CommandFlags {
   /** Also dry-run every definition's manifest against the API server. */
   readonly server?: boolean;
 }
@@ -22,8 +24,14 @@ export interface ValidateFlags extends SettingsFlags, ClusterFlags {
  * job, or a long-polling definition's Deployment), with admission and strict field checks.
  */
 export async function validate(flags: ValidateFlags, io: CliIo): Promise<number> {
-  const { settings, library } = await loadCliSettings(flags, io);
-  const directory = library ?? bundledLibraryDir();
+  const { scheduler: config } = await loadCliConfig("validate", flags, io);
+  const { settings } = config;
+  if (config.library.kind === "s3") {
+    throw new UsageError(
+      "validate checks a library directory (an S3 library is checked as each entry point loads it)",
+    );
+  }
+  const directory = config.library.kind === "directory" ? config.library.path : bundledLibraryDir();
   const problems = (await checkPodLibrary(directory)).map(formatProblem);
   if (problems.length === 0) {
     const pods = await loadPodLibrary(directory);
@@ -35,41 +43,51 @@ export async function validate(flags: ValidateFlags, io: CliIo): Promise<number>
       io.stdout(
         `${directory}: ${pods.size} pod definitions, no problems (${pods.names().join(", ")})\n`,
       );
-      return flags.server ? validateOnServer(pods, settings, flags, io) : 0;
+      return flags.server ? validateOnServer(pods, config, io) : EXIT.done;
     }
   }
   for (const line of problems) io.stderr(`${line}\n`);
   io.stderr(
     `ondemand-eks: ${problems.length} problem${problems.length === 1 ? "" : "s"} in ${directory}\n`,
   );
-  return 1;
+  return EXIT.invalid;
 }
 
 async function validateOnServer(
   pods: PodLibrary,
-  settings: SchedulerSettings,
-  flags: ValidateFlags,
+  config: SchedulerConfig,
   io: CliIo,
 ): Promise<number> {
-  const submitter = await submitterFor(flags, io);
-  let status = 0;
+  const scheduler = await createScheduler(config, { env: io.env, log: silentLogger });
+  const submitter = scheduler.submitter;
+  if (!submitter) throw new UsageError("validate --server needs a cluster");
+  const settings: SchedulerSettings = config.settings;
+  let status: number = EXIT.done;
   try {
     for (const definition of pods.definitions()) {
       const manifest = sampleManifest(definition, settings);
       const outcome = await submitter.submit(manifest, { dryRun: true });
+      const what = `${manifest.kind} ${outcome.namespace}/${outcome.name}`;
       // A dry-run AlreadyExists comes after validation and admission: the object passed.
       if (outcome.outcome === "created" || outcome.outcome === "exists") {
-        io.stdout(
-          `${definition.name}: accepted by ${submitter.server} (${manifest.kind}, dry run)\n`,
+        io.stdout(`${definition.name}: accepted by ${submitter.server} (${manifest.kind}, dry run)\n`);
+      } else if (outcome.outcome === "rejected") {
+        io.stderr(
+          `${definition.name}: rejected: ${what}: ${outcome.status} ${outcome.reason}: ${outcome.message}\n`,
         );
-      } else {
-        io.stderr(`${definition.name}: ${describeOutcome(outcome, manifest.kind)}\n`);
-        status = Math.max(status, outcomeStatus(outcome));
+        status = Math.max(status, EXIT.invalid);
+      } else if (outcome.outcome === "unavailable") {
+        io.stderr(
+          `${definition.name}: unavailable: ${what} not checked after ${outcome.attempts} attempt${outcome.attempts === 1 ? "" : "s"}: ${outcome.message}\n`,
+        );
+        status = EXIT.unavailable;
       }
     }
   } finally {
-    submitter.close();
+    await scheduler.close();
   }
-  if (status !== 0) io.stderr("ondemand-eks: the API server did not accept every pod definition\n");
+  if (status !== EXIT.done) {
+    io.stderr("ondemand-eks: the API server did not accept every pod definition\n");
+  }
   return status;
 }

@@ -2,19 +2,19 @@ import { z } from "zod";
 
 /**
  * zod schemas for the Buildkite payloads we accept. Field names are Buildkite's own
- * (snake_case); {@link normalise} turns them into our camelCase types. Unknown fields
+ * (snake_case); `normalise.ts` turns them into our camelCase types. Unknown fields
  * are dropped, so nothing we do not read (a job's `command`, say) travels further.
  */
 
 /** At most this many agent query rules on one job; real pipelines use a handful. */
-export const MAX_AGENT_QUERY_RULES = 256;
+const MAX_AGENT_QUERY_RULES = 256;
 /** Longest agent query rule we accept, in characters. */
-export const MAX_RULE_LENGTH = 1024;
+const MAX_RULE_LENGTH = 1024;
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A Buildkite UUID, lower-cased (Kubernetes names must be lower case). */
-export const BuildkiteUuidSchema = z
+const BuildkiteUuidSchema = z
   .string()
   .regex(UUID_PATTERN, { error: "expected a UUID (8-4-4-4-12 hexadecimal digits)" })
   .transform((value) => value.toLowerCase());
@@ -23,13 +23,13 @@ const text = z.string().nullish();
 const slug = z.string().min(1, { error: "expected a non-empty slug" }).max(1000);
 
 /** One `key=value` agent query rule; the value may hold `=` and `*`. */
-export const AgentQueryRuleSchema = z
+const AgentQueryRuleSchema = z
   .string()
   .max(MAX_RULE_LENGTH, { error: `expected at most ${MAX_RULE_LENGTH} characters` })
   .regex(/^[^=]+=/, { error: 'expected "key=value"' });
 
 /** The list is length-checked before its items, so a huge array fails fast with one issue. */
-export const AgentQueryRulesSchema = z
+const AgentQueryRulesSchema = z
   .array(z.unknown(), { error: "expected an array of strings" })
   .max(MAX_AGENT_QUERY_RULES, { error: `expected at most ${MAX_AGENT_QUERY_RULES} rules` })
   .pipe(z.array(AgentQueryRuleSchema))

@@ -22,10 +22,7 @@ export function agentTokenEnv(settings: SchedulerSettings): EnvVar {
  * front of the definition's own. Without a command of its own it runs the image's
  * entrypoint with `start` (the official buildkite/agent image).
  */
-export function agentContainer(
-  definition: PodDefinition,
-  schedulerEnv: readonly EnvVar[],
-): Container {
+function agentContainer(definition: PodDefinition, schedulerEnv: readonly EnvVar[]): Container {
   const {
     tags: _tags,
     name: _name,
@@ -44,7 +41,7 @@ export function agentContainer(
 }
 
 /** A service as a native sidecar: an init container that keeps running and ends with the pod. */
-export function sidecar(service: ServiceContainer): Container {
+function sidecar(service: ServiceContainer): Container {
   const { name, image, restartPolicy: _policy, ...rest } = cloneJson(service);
   const container: Container = image ? { name, image } : { name };
   container.restartPolicy = "Always";
@@ -52,7 +49,7 @@ export function sidecar(service: ServiceContainer): Container {
 }
 
 /** Init containers in order: the definition's own first, then the services. */
-export function initContainers(definition: PodDefinition): Container[] {
+function initContainers(definition: PodDefinition): Container[] {
   const own = (definition.pod.initContainers ?? []).map(({ name, ...rest }) =>
     assignOwn({ name } as Container, cloneJson(rest)),
   );

@@ -2,7 +2,6 @@ import { InvalidEventError, InvalidPodDefinitionError } from "../errors.js";
 import type { ScheduledJob } from "../events/types.js";
 import { jobName } from "../names.js";
 import type { PodDefinition } from "../pod-definition/schema.js";
-import { parseAgentQueryRules, queueOf } from "../rules/agent-query-rules.js";
 import type { SchedulerSettings } from "../settings.js";
 import { agentTags, agentTokenEnv, podSpec } from "./containers.js";
 import type { JobManifest } from "./kubernetes.js";
@@ -10,6 +9,11 @@ import { ANNOTATIONS, jobAnnotations, jobLabels, mergeSorted } from "./metadata.
 
 export interface BuildJobOptions {
   readonly job: ScheduledJob;
+  /**
+   * The queue the job was routed to (`routeJob`'s `queue`): it goes into the agent's
+   * tags, so it must be one of `settings.queues`. The job's rules are not read again.
+   */
+  readonly queue: string;
   readonly definition: PodDefinition;
   readonly settings: SchedulerSettings;
 }
@@ -19,16 +23,20 @@ export interface BuildJobOptions {
  * acquires exactly that job, with the definition's services as native sidecars.
  *
  * Pure and deterministic: the same input gives the same object, key for key; inputs are
- * never mutated. Only the job's UUID and queue (which must be one the settings serve)
- * reach the agent's environment; nothing from the event reaches a command or an image.
+ * never mutated. Only the job's UUID and its queue reach the agent's environment, and a
+ * queue the settings do not serve throws {@link InvalidEventError}; nothing from the
+ * event reaches a command or an image.
  *
  * @example
  * ```ts
- * const manifest = buildJob({ job, definition, settings: resolveSettings({ namespace: "ci" }) });
- * manifest.metadata.name; // "buildkite-<job uuid>"
+ * const route = routeJob(job, settings);
+ * if (route.kind === "schedule") {
+ *   const manifest = buildJob({ job, queue: route.queue, definition, settings });
+ *   manifest.metadata.name; // "buildkite-<job uuid>"
+ * }
  * ```
  */
-export function buildJob({ job, definition, settings }: BuildJobOptions): JobManifest {
+export function buildJob({ job, queue, definition, settings }: BuildJobOptions): JobManifest {
   if (definition.mode !== "one-shot") {
     throw new InvalidPodDefinitionError([
       {
@@ -37,11 +45,10 @@ export function buildJob({ job, definition, settings }: BuildJobOptions): JobMan
       },
     ]);
   }
-  const queue = queueOf(parseAgentQueryRules(job.agentQueryRules));
   if (!settings.queues.includes(queue)) {
     throw new InvalidEventError([
       {
-        path: "job.agent_query_rules",
+        path: "queue",
         message: `queue ${JSON.stringify(queue)} is not served here (serving: ${settings.queues.join(", ")})`,
       },
     ]);

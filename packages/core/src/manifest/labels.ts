@@ -1,11 +1,11 @@
 /**
  * Kubernetes label rules, and how untrusted strings are made to fit them.
  */
+import { DNS_SUBDOMAIN } from "../names.js";
 
 /** A label value: empty, or at most 63 of `[A-Za-z0-9._-]`, alphanumeric at both ends. */
-export const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Is `value` a valid label value? */
 export function isLabelValue(value: string): boolean {

@@ -33,10 +33,10 @@ export const MANAGED_BY = "ondemand-eks";
 /** Longest annotation value we write; Kubernetes caps all annotations together at 256 KiB. */
 export const MAX_ANNOTATION_LENGTH = 2048;
 
-/** Cuts to `max` UTF-16 units without splitting a surrogate pair. */
-export function truncate(value: string, max = MAX_ANNOTATION_LENGTH): string {
-  if (value.length <= max) return value;
-  const cut = value.slice(0, max);
+/** Cuts to {@link MAX_ANNOTATION_LENGTH} UTF-16 units without splitting a surrogate pair. */
+function truncate(value: string): string {
+  if (value.length <= MAX_ANNOTATION_LENGTH) return value;
+  const cut = value.slice(0, MAX_ANNOTATION_LENGTH);
   const last = cut.charCodeAt(cut.length - 1);
   return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
 }

@@ -1,4 +1,5 @@
 import { InvalidPodDefinitionError, type Issue } from "../errors.js";
+import type { Result } from "../result.js";
 import { fromZodIssues, zodErrorMap } from "../zod-issues.js";
 import {
   type PodDefinition,
@@ -7,16 +8,16 @@ import {
 } from "./schema.js";
 
 /** Agent environment the scheduler owns; a definition setting them would be overridden or leak a token. */
-export const RESERVED_AGENT_ENV = [
+const RESERVED_AGENT_ENV = [
   "BUILDKITE_AGENT_TOKEN",
   "BUILDKITE_AGENT_ACQUIRE_JOB",
   "BUILDKITE_AGENT_TAGS",
 ] as const;
 /** Agent tags the scheduler sets from the job (and the definition's name). */
-export const RESERVED_TAGS = ["queue", "pod", "pod-template"] as const;
+const RESERVED_TAGS = ["queue", "pod", "pod-template"] as const;
 
 /** The name of the one agent container in every pod. */
-export const AGENT_CONTAINER = "agent";
+const AGENT_CONTAINER = "agent";
 
 interface NamedContainer {
   readonly name: string;
@@ -50,7 +51,7 @@ function containersOf(source: PodDefinitionSource): NamedContainer[] {
  * Everything wrong with a definition whose `extends` is already resolved: missing
  * required fields, and the rules Kubernetes (or the scheduler) would enforce later.
  */
-export function podDefinitionIssues(source: PodDefinitionSource): Issue[] {
+function podDefinitionIssues(source: PodDefinitionSource): Issue[] {
   const issues: Issue[] = [];
   const add = (path: string, message: string) => issues.push({ path, message });
 
@@ -147,23 +148,64 @@ export function podDefinitionIssues(source: PodDefinitionSource): Issue[] {
 }
 
 /**
- * Turns a complete source (no `extends` left) into a {@link PodDefinition}, filling in
- * defaults; `undefined` when {@link podDefinitionIssues} finds problems.
+ * Reads one pod definition as written (a file's parsed YAML, say) against
+ * {@link PodDefinitionSourceSchema}: `{ success: true, data }`, or `{ success: false,
+ * error }` with an {@link InvalidPodDefinitionError} naming every bad field by its path.
+ * `extends` is not resolved here.
+ *
+ * @example
+ * ```ts
+ * const parsed = safeParsePodDefinitionSource(YAML.parse(text));
+ * if (!parsed.success) console.error(parsed.error.message);
+ * ```
  */
-export function completePodDefinition(source: PodDefinitionSource): PodDefinition | undefined {
-  if (podDefinitionIssues(source).length > 0 || !source.agent?.image) return undefined;
-  const mode = source.mode ?? "one-shot";
+export function safeParsePodDefinitionSource(
+  input: unknown,
+): Result<PodDefinitionSource, InvalidPodDefinitionError> {
+  const parsed = PodDefinitionSourceSchema.safeParse(input, { error: zodErrorMap });
+  if (parsed.success) return { success: true, data: parsed.data };
   return {
-    name: source.name,
-    description: source.description,
-    mode,
-    agent: { ...source.agent, image: source.agent.image },
-    pod: source.pod ?? {},
-    metadata: source.metadata ?? {},
-    services: source.services ?? [],
-    longPolling: source.longPolling
-      ? { queue: source.longPolling.queue, replicas: source.longPolling.replicas ?? 1 }
-      : undefined,
+    success: false,
+    error: new InvalidPodDefinitionError(fromZodIssues(parsed.error.issues)),
+  };
+}
+
+/**
+ * Checks a source whose `extends` is resolved against every rule a complete definition
+ * follows (required fields, and what Kubernetes or the scheduler would refuse later), and
+ * fills in defaults: `{ success: true, data }` with the {@link PodDefinition}, or
+ * `{ success: false, error }` with an {@link InvalidPodDefinitionError} holding every
+ * issue.
+ *
+ * @example
+ * ```ts
+ * const checked = checkPodDefinition(mergedSource);
+ * if (checked.success) definitions.push(checked.data);
+ * ```
+ */
+export function checkPodDefinition(
+  source: PodDefinitionSource,
+): Result<PodDefinition, InvalidPodDefinitionError> {
+  const issues = podDefinitionIssues(source);
+  // podDefinitionIssues reports a missing image; testing it here only narrows its type.
+  const image = source.agent?.image;
+  if (issues.length > 0 || !image) {
+    return { success: false, error: new InvalidPodDefinitionError(issues) };
+  }
+  return {
+    success: true,
+    data: {
+      name: source.name,
+      description: source.description,
+      mode: source.mode ?? "one-shot",
+      agent: { ...source.agent, image },
+      pod: source.pod ?? {},
+      metadata: source.metadata ?? {},
+      services: source.services ?? [],
+      longPolling: source.longPolling
+        ? { queue: source.longPolling.queue, replicas: source.longPolling.replicas ?? 1 }
+        : undefined,
+    },
   };
 }
 
@@ -177,8 +219,8 @@ export function completePodDefinition(source: PodDefinitionSource): PodDefinitio
  * ```
  */
 export function definePodDefinition(input: unknown): PodDefinition {
-  const parsed = PodDefinitionSourceSchema.safeParse(input, { error: zodErrorMap });
-  if (!parsed.success) throw new InvalidPodDefinitionError(fromZodIssues(parsed.error.issues));
+  const parsed = safeParsePodDefinitionSource(input);
+  if (!parsed.success) throw parsed.error;
   if (parsed.data.extends !== undefined) {
     throw new InvalidPodDefinitionError([
       {
@@ -187,8 +229,7 @@ export function definePodDefinition(input: unknown): PodDefinition {
       },
     ]);
   }
-  const issues = podDefinitionIssues(parsed.data);
-  const definition = completePodDefinition(parsed.data);
-  if (!definition) throw new InvalidPodDefinitionError(issues);
-  return definition;
+  const checked = checkPodDefinition(parsed.data);
+  if (!checked.success) throw checked.error;
+  return checked.data;
 }

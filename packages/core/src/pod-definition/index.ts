@@ -1,9 +1,18 @@
+/**
+ * `@ondemand-eks/core/pod-definition`: the pod definition format (its zod schema and
+ * types) and the checks that turn what someone wrote into a {@link PodDefinition} the
+ * manifest builders take.
+ *
+ * @module
+ */
 export {
-  AGENT_CONTAINER,
-  completePodDefinition,
+  checkPodDefinition,
   definePodDefinition,
-  podDefinitionIssues,
-  RESERVED_AGENT_ENV,
-  RESERVED_TAGS,
+  safeParsePodDefinitionSource,
 } from "./check.js";
-export * from "./schema.js";
+export {
+  type PodDefinition,
+  type PodDefinitionSource,
+  PodDefinitionSourceSchema,
+  type ServiceContainer,
+} from "./schema.js";

@@ -8,7 +8,7 @@ import { DNS_LABEL, POD_DEFINITION_NAME, POD_DEFINITION_NAME_MAX } from "../name
  * complete once {@link checkPodDefinition} finds nothing missing.
  */
 
-export const PodDefinitionNameSchema = z
+const PodDefinitionNameSchema = z
   .string()
   .max(POD_DEFINITION_NAME_MAX, { error: `expected at most ${POD_DEFINITION_NAME_MAX} characters` })
   .regex(POD_DEFINITION_NAME, {
@@ -20,7 +20,7 @@ const ContainerNameSchema = z
   .max(63)
   .regex(DNS_LABEL, { error: 'expected a container name: lower-case letters, digits and "-"' });
 
-export const EnvVarSchema = z.looseObject({
+const EnvVarSchema = z.looseObject({
   name: z
     .string()
     .min(1, { error: "expected a non-empty variable name" })
@@ -58,7 +58,7 @@ const TagValueSchema = z
   });
 
 /** The agent container. It is always named `agent`; the scheduler adds its token, job and tags. */
-export const AgentContainerSchema = z.looseObject({
+const AgentContainerSchema = z.looseObject({
   ...containerFields,
   name: z.never({ error: 'the agent container is always named "agent"; remove "name"' }).optional(),
   restartPolicy: z
@@ -68,7 +68,7 @@ export const AgentContainerSchema = z.looseObject({
 });
 
 /** A service the job needs (Postgres, Redis, dockerd): run as a native sidecar. */
-export const ServiceContainerSchema = z.looseObject({
+const ServiceContainerSchema = z.looseObject({
   ...containerFields,
   name: ContainerNameSchema,
   restartPolicy: z
@@ -83,7 +83,7 @@ const InitContainerSchema = z.looseObject({ ...containerFields, name: ContainerN
 const VolumeSchema = z.looseObject({ name: ContainerNameSchema });
 
 /** A PodSpec fragment: node selectors, tolerations, service account, volumes, init containers... */
-export const PodTemplateSchema = z.looseObject({
+const PodTemplateSchema = z.looseObject({
   containers: z
     .never({
       error:
@@ -100,7 +100,7 @@ export const PodTemplateSchema = z.looseObject({
   volumes: z.array(VolumeSchema).optional(),
 });
 
-export const PodMetadataSchema = z.strictObject({
+const PodMetadataSchema = z.strictObject({
   labels: z
     .record(
       z.string().refine(isLabelKey, { error: "expected a label key ([prefix/]name)" }),
@@ -117,7 +117,7 @@ export const PodMetadataSchema = z.strictObject({
     .optional(),
 });
 
-export const LongPollingSchema = z.strictObject({
+const LongPollingSchema = z.strictObject({
   queue: z
     .string()
     .max(100)
@@ -141,7 +141,6 @@ export const PodDefinitionSourceSchema = z.strictObject({
 });
 
 export type PodDefinitionSource = z.output<typeof PodDefinitionSourceSchema>;
-export type PodDefinitionEnvVar = z.output<typeof EnvVarSchema>;
 export type ServiceContainer = z.output<typeof ServiceContainerSchema>;
 
 /** A complete pod definition, every `extends` resolved: what the manifest builders take. */

@@ -8,7 +8,7 @@ export interface AgentQueryRule {
 }
 
 /** The rule keys that name a pod definition, in order of preference. */
-export const POD_DEFINITION_RULE_KEYS = ["pod", "pod-template"] as const;
+const POD_DEFINITION_RULE_KEYS = ["pod", "pod-template"] as const;
 
 const RULES_PATH = "job.agent_query_rules";
 

@@ -41,7 +41,16 @@ export function renderEvent(input: unknown, options: RenderEventOptions): Render
   return renderParsedEvent(parseEvent(input, options), options);
 }
 
-/** {@link renderEvent} for an event already parsed (so a caller can log its job UUID first). */
+/**
+ * {@link renderEvent} for an event already parsed (so a caller can log its job UUID first).
+ *
+ * @example
+ * ```ts
+ * const event = parseEvent(input);
+ * if (event.kind !== "ignored") log.info({ job: event.job.uuid });
+ * const rendered = renderParsedEvent(event, { settings, lookup });
+ * ```
+ */
 export function renderParsedEvent(
   event: ParsedEvent,
   options: Pick<RenderEventOptions, "settings" | "lookup">,
@@ -69,6 +78,11 @@ export function renderParsedEvent(
       },
     ]);
   }
-  const manifest = buildJob({ job: event.job, definition, settings: options.settings });
+  const manifest = buildJob({
+    job: event.job,
+    queue: route.queue,
+    definition,
+    settings: options.settings,
+  });
   return { kind: "job", job: event.job, queue: route.queue, definition, manifest };
 }

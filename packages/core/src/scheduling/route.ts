@@ -8,11 +8,13 @@ export type Route =
   | { readonly kind: "ignored"; readonly reason: string };
 
 /**
- * Decides whether this scheduler serves a job, and with which pod definition.
+ * Decides, once, whether this scheduler serves a job, and with which pod definition; the
+ * builders take this decision (`buildJob`'s `queue`) rather than read the rules again.
  *
- * The queue is checked before the pod rule: a job for another fleet's queue is that
- * fleet's business, whatever else its rules say. Malformed rules on a served queue throw
- * {@link InvalidEventError}.
+ * The queue is decided before the pod rule is read: a job for another fleet's queue is
+ * that fleet's business, whatever its pod rule says. Rules that give two queues throw
+ * {@link InvalidEventError} on any queue; an invalid or conflicting pod rule throws only
+ * on a served one.
  *
  * @example
  * ```ts

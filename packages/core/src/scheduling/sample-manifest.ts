@@ -9,7 +9,7 @@ import type { SchedulerSettings } from "../settings.js";
 export const SAMPLE_JOB_UUID = "00000000-0000-4000-8000-000000000000";
 
 /** A made-up scheduled job that asks for `definition` on `queue`. */
-export function sampleScheduledJob(definition: string, queue: string): ScheduledJob {
+function sampleScheduledJob(definition: string, queue: string): ScheduledJob {
   return {
     uuid: SAMPLE_JOB_UUID,
     agentQueryRules: [`queue=${queue}`, `pod=${definition}`],
@@ -31,13 +31,19 @@ export function sampleScheduledJob(definition: string, queue: string): Scheduled
 
 /**
  * What a pod definition becomes, for checking it against a real API server: a Job for a
- * made-up job (one-shot definitions), or its Deployment (long-polling ones).
+ * made-up job on the first queue the settings serve (one-shot definitions), or its
+ * Deployment (long-polling ones).
+ *
+ * @example
+ * ```ts
+ * for (const definition of library.definitions()) await dryRun(sampleManifest(definition, settings));
+ * ```
  */
 export function sampleManifest(
   definition: PodDefinition,
   settings: SchedulerSettings,
 ): JobManifest | DeploymentManifest {
   if (definition.mode === "long-polling") return buildDeployment({ definition, settings });
-  const queue = settings.queues[0] ?? "default";
-  return buildJob({ job: sampleScheduledJob(definition.name, queue), definition, settings });
+  const [queue = "default"] = settings.queues;
+  return buildJob({ job: sampleScheduledJob(definition.name, queue), queue, definition, settings });
 }

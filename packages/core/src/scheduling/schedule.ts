@@ -1,60 +1,25 @@
-import { OndemandEksError } from "../errors.js";
+import { isOndemandEksError } from "../errors.js";
 import { type ParseEventOptions, parseEvent } from "../events/parse-event.js";
 import type { ParsedEvent } from "../events/types.js";
 import type { JobManifest } from "../manifest/kubernetes.js";
 import type { SchedulerSettings } from "../settings.js";
+import type { ScheduleOutcome, SubmitOutcome } from "./outcome.js";
 import { type PodDefinitionLookup, renderParsedEvent } from "./render-event.js";
-
-/**
- * What a submitter reports (structurally @ondemand-eks/submitter's SubmitOutcome; the
- * core depends on no I/O package).
- */
-export type SubmitResult =
-  | { outcome: "created" | "exists"; name: string; namespace: string; attempts: number }
-  | { outcome: "rejected"; status: number; reason: string; message: string; attempts: number }
-  | { outcome: "unavailable"; message: string; attempts: number };
 
 /** Everything `schedule` does I/O through, injected. */
 export interface ScheduleDependencies extends ParseEventOptions {
   readonly settings: SchedulerSettings;
   readonly lookup: PodDefinitionLookup;
-  /** Creates the Job (idempotently); should not throw, but a throw is taken for `failed`. */
-  readonly submit: (manifest: JobManifest) => Promise<SubmitResult>;
+  /**
+   * Creates the Job (idempotently), or dry-runs it; should not throw, but a throw is
+   * taken for `failed`.
+   */
+  readonly submit: (manifest: JobManifest) => Promise<SubmitOutcome>;
   /** Milliseconds, for the duration. Default Date.now. */
   readonly now?: () => number;
   /** Called once per event with its outcome: a structured log line. */
   readonly log?: (outcome: ScheduleOutcome) => void;
 }
-
-interface Common {
-  /** The Buildkite job UUID, once the event was read far enough to know it. */
-  readonly job?: string;
-  readonly durationMs: number;
-}
-
-/**
- * The one answer for one event. Adapters only map these to their transport:
- * - `created`, `exists`: the Job exists; acknowledge the event.
- * - `ignored`: not for this scheduler (another event type, queue, a long-polling
- *   definition's own queue); acknowledge it.
- * - `invalid`: a bad event, an unknown pod definition, or a Job the API server refused:
- *   retrying cannot help; report it and dead-letter it.
- * - `failed`: the API server could not be reached in time: retrying may help; do not
- *   acknowledge.
- */
-export type ScheduleOutcome =
-  | (Common & {
-      readonly outcome: "created" | "exists";
-      readonly job: string;
-      readonly name: string;
-      readonly namespace: string;
-      readonly queue: string;
-      readonly podDefinition: string;
-      readonly attempts: number;
-    })
-  | (Common & { readonly outcome: "ignored"; readonly reason: string })
-  | (Common & { readonly outcome: "invalid"; readonly reason: string })
-  | (Common & { readonly outcome: "failed"; readonly reason: string; readonly attempts?: number });
 
 /**
  * The scheduling path every entry point shares: parse -> route -> pod definition ->
@@ -93,7 +58,7 @@ async function decide(
   try {
     rendered = renderParsedEvent(event, dependencies);
   } catch (error) {
-    if (error instanceof OndemandEksError) {
+    if (isOndemandEksError(error)) {
       return { outcome: "invalid", reason: reasonOf(error), ...withJob, durationMs: elapsed() };
     }
     return {
@@ -107,7 +72,7 @@ async function decide(
     return { outcome: "ignored", reason: rendered.reason, ...withJob, durationMs: elapsed() };
   }
 
-  let result: SubmitResult;
+  let result: SubmitOutcome;
   try {
     result = await dependencies.submit(rendered.manifest);
   } catch (error) {
@@ -120,9 +85,8 @@ async function decide(
   }
   switch (result.outcome) {
     case "created":
-    case "exists":
-      return {
-        outcome: result.outcome,
+    case "exists": {
+      const placed = {
         job: rendered.job.uuid,
         name: result.name,
         namespace: result.namespace,
@@ -131,6 +95,10 @@ async function decide(
         attempts: result.attempts,
         durationMs: elapsed(),
       };
+      return result.dryRun
+        ? { outcome: "dry-run", result: result.outcome, ...placed }
+        : { outcome: result.outcome, ...placed };
+    }
     case "rejected":
       return {
         outcome: "invalid",

@@ -1,4 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import type { Logger } from "@ondemand-eks/core";
 import {
   buildPodLibrary,
   type DefinitionFile,
@@ -8,6 +9,7 @@ import {
   type PodLibrary,
   parseDefinitionText,
 } from "@ondemand-eks/pod-library";
+import { PodLibraryUnavailableError } from "./errors.js";
 import type { PodLibrarySource } from "./library-source.js";
 
 export interface S3LibraryOptions {
@@ -29,8 +31,8 @@ export interface S3LibraryOptions {
   /** Keys per listing page (S3's own limit is 1,000). */
   pageSize?: number;
   now?: () => number;
-  /** Told when a reload failed and the previous library stays in use. */
-  log?: (entry: Record<string, unknown>) => void;
+  /** Told (warn) when a reload failed and the previous library stays in use. */
+  log?: Logger;
 }
 
 /** The function's S3 client: the region and credentials of its environment, with deadlines. */
@@ -44,14 +46,6 @@ export const MAX_S3_DEFINITIONS = 2_000;
 const MAX_PAGES = 50;
 
 const DEFINITION_KEY = /\.ya?ml$/;
-
-/** Pod definitions under an S3 prefix could not be loaded. */
-export class S3LibraryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "S3LibraryError";
-  }
-}
 
 interface Listed {
   key: string;
@@ -88,22 +82,22 @@ export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySo
       for (const object of answer.Contents ?? []) {
         if (!object.Key || !DEFINITION_KEY.test(object.Key)) continue;
         if ((object.Size ?? 0) > MAX_DEFINITION_BYTES) {
-          throw new S3LibraryError(
+          throw new PodLibraryUnavailableError(
             `s3://${options.bucket}/${object.Key}: ${object.Size} bytes, more than the ${MAX_DEFINITION_BYTES} a definition may have`,
           );
         }
         listed.push({ key: object.Key, etag: object.ETag ?? "" });
       }
       if (listed.length > maxDefinitions) {
-        throw new S3LibraryError(`${where}: more than ${maxDefinitions} definition files`);
+        throw new PodLibraryUnavailableError(`${where}: more than ${maxDefinitions} definition files`);
       }
       if (!answer.IsTruncated) break;
       // A truncated page without a way on would silently load part of the library.
       if (!answer.NextContinuationToken) {
-        throw new S3LibraryError(`${where}: listing truncated without a continuation token`);
+        throw new PodLibraryUnavailableError(`${where}: listing truncated without a continuation token`);
       }
       if (page >= MAX_PAGES) {
-        throw new S3LibraryError(`${where}: more than ${MAX_PAGES} pages of objects to list`);
+        throw new PodLibraryUnavailableError(`${where}: more than ${MAX_PAGES} pages of objects to list`);
       }
       token = answer.NextContinuationToken;
     }
@@ -131,7 +125,7 @@ export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySo
   };
 
   const load = async (listed: Listed[], signal: AbortSignal) => {
-    if (listed.length === 0) throw new S3LibraryError(`${where}: no *.yaml or *.yml definitions`);
+    if (listed.length === 0) throw new PodLibraryUnavailableError(`${where}: no *.yaml or *.yml definitions`);
     const files: DefinitionFile[] = [];
     const problems: LibraryProblem[] = [];
     // A few reads at a time: quick for a library of dozens, gentle for one of thousands.
@@ -147,7 +141,7 @@ export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySo
     const built = buildPodLibrary(files.sort((a, b) => (a.file < b.file ? -1 : 1)));
     problems.push(...built.problems);
     if (!built.library || problems.length > 0) {
-      throw new S3LibraryError(
+      throw new PodLibraryUnavailableError(
         `${where}: pod library has problems:\n${problems.map(formatProblem).join("\n")}`,
       );
     }
@@ -159,10 +153,10 @@ export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySo
     const signal = AbortSignal.timeout(options.loadTimeoutMs ?? 8_000);
     current = await load(await list(signal), signal);
   } catch (error) {
-    if (error instanceof S3LibraryError) throw error;
+    if (error instanceof PodLibraryUnavailableError) throw error;
     // NoSuchBucket, AccessDenied, a timeout: said with the place it happened.
     const { name, message } = error as Error;
-    throw new S3LibraryError(`${where}: cannot be read: ${name}: ${message}`);
+    throw new PodLibraryUnavailableError(`${where}: cannot be read: ${name}: ${message}`);
   }
   let loadedAt = now();
   let reloading: Promise<void> | undefined;
@@ -179,10 +173,9 @@ export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySo
       if (!same) current = await load(listed, signal);
     } catch (error) {
       const { name, message } = error as Error;
-      options.log?.({
-        msg: "pod library reload failed; keeping the previous one",
+      options.log?.warn("pod library reload failed; keeping the previous one", {
         library: where,
-        error: error instanceof S3LibraryError ? message : `${name}: ${message}`,
+        error: error instanceof PodLibraryUnavailableError ? message : `${name}: ${message}`,
       });
     } finally {
       // Failed or not, wait a TTL before asking again: S3 trouble must not slow every event.
@@ -191,6 +184,7 @@ export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySo
   };
 
   return {
+    where,
     async get() {
       if (now() - loadedAt >= options.ttlMs) {
         reloading ??= reload().finally(() => {

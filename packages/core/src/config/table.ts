@@ -1,0 +1,66 @@
+import type { Parser } from "./parsers.js";
+
+/**
+ * The entry points a setting applies to: the command's subcommands, and the Lambda
+ * function (which reads only environment variables).
+ */
+export type Scope =
+  | "render"
+  | "render-deployment"
+  | "validate"
+  | "schedule"
+  | "serve-http"
+  | "consume-sqs"
+  | "lambda";
+
+/**
+ * One setting, declared once: every way to set it, what it means, and how its text is
+ * read. Flags, `--help`, environment and config-file loading, the Lambda's variables and
+ * the README's table are all derived from these declarations.
+ */
+export interface Setting<T = unknown> {
+  /** Its key in a config file and in the loaded values, dotted: `agentTokenSecret.name`. */
+  readonly key: string;
+  /** Its flag, `--namespace`; none for settings only an environment should hold (secrets). */
+  readonly flag?: string;
+  /** What the flag's value is called in `--help`: `<name>`. Absent for a switch (a flag without a value). */
+  readonly placeholder?: string;
+  /** Its environment variables, the first set one wins: `ONDEMAND_EKS_NAMESPACE`. */
+  readonly env: readonly string[];
+  /** Whether a config file may set it. Default true; false for secrets and for `--config`. */
+  readonly inConfigFile?: boolean;
+  /** One line for `--help` and the README, lower case, no final period. */
+  readonly description: string;
+  /** Reads its text (a switch's variable or config value is read with `boolean`). */
+  readonly parse: Parser<T>;
+  /** A flag given several times, or a comma-separated variable: its values are a list. */
+  readonly repeatable?: boolean;
+  /** The value when nothing sets it. */
+  readonly default?: T;
+  /** The default where an entry point differs (the Lambda has less time to spend). */
+  readonly defaultIn?: Partial<Record<Scope, T>>;
+  /** The default as `--help` and the README say it, when it is not the value itself. */
+  readonly defaultText?: string;
+  /** A secret: its value is never shown in an error, a log or `--help`. */
+  readonly secret?: boolean;
+  /** Where it applies. */
+  readonly scopes: readonly Scope[];
+}
+
+/** Declares a setting, keeping its parser's type. */
+export function setting<T>(declaration: Setting<T>): Setting<T> {
+  return declaration;
+}
+
+/** The default of a setting in `scope`, if it has one. */
+export function defaultOf<T>(declaration: Setting<T>, scope: Scope): T | undefined {
+  return declaration.defaultIn?.[scope] ?? declaration.default;
+}
+
+/** The default as shown to a person. */
+export function describeDefault(declaration: Setting, scope?: Scope): string | undefined {
+  if (declaration.defaultText !== undefined) return declaration.defaultText;
+  const value = scope ? defaultOf(declaration, scope) : declaration.default;
+  if (value === undefined || declaration.secret) return undefined;
+  return Array.isArray(value) ? value.join(",") : String(value);
+}

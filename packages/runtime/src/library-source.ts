@@ -1,0 +1,49 @@
+import type { Logger } from "@ondemand-eks/core";
+import { bundledLibraryDir, loadPodLibrary, type PodLibrary } from "@ondemand-eks/pod-library";
+import type { LibraryConfig } from "./config.js";
+
+/** Gives the pod library to use for the next event. */
+export interface PodLibrarySource {
+  get(): Promise<PodLibrary>;
+  /** Where it is, for messages: a directory, or `s3://bucket/prefix/`. */
+  readonly where: string;
+}
+
+/** A library directory: read once, at start. */
+export async function directoryLibrary(path: string): Promise<PodLibrarySource> {
+  const library = await loadPodLibrary(path);
+  return { get: async () => library, where: path };
+}
+
+export interface LibrarySourceOptions {
+  /** The S3 client of an `s3` library; default one for the environment's region. */
+  readonly s3?: import("@aws-sdk/client-s3").S3Client;
+  readonly log: Logger;
+}
+
+/**
+ * The library source a configuration names. The S3 source (and the S3 client under it)
+ * is imported only for an S3 library: a function with its library bundled does not pay
+ * for it at every cold start.
+ */
+export async function librarySourceFor(
+  library: LibraryConfig,
+  options: LibrarySourceOptions,
+): Promise<PodLibrarySource> {
+  switch (library.kind) {
+    case "bundled":
+      return directoryLibrary(bundledLibraryDir());
+    case "directory":
+      return directoryLibrary(library.path);
+    case "s3": {
+      const { s3Library, defaultS3Client } = await import("./s3-library.js");
+      return s3Library({
+        client: options.s3 ?? defaultS3Client(),
+        bucket: library.bucket,
+        prefix: library.prefix,
+        ttlMs: library.ttlMs,
+        log: options.log,
+      });
+    }
+  }
+}

@@ -1,0 +1,139 @@
+import type { S3Client } from "@aws-sdk/client-s3";
+import {
+  dispositionOf,
+  type LogFields,
+  type Logger,
+  type ScheduleOutcome,
+  schedule,
+} from "@ondemand-eks/core";
+import type { PodLibrary } from "@ondemand-eks/pod-library";
+import { type ClusterAuth, Submitter } from "@ondemand-eks/submitter";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import { clusterAuthFor } from "./cluster-auth.js";
+import type { SchedulerConfig } from "./config.js";
+import { librarySourceFor } from "./library-source.js";
+import { createLogger } from "./logger.js";
+import type { SchedulerMetrics } from "./metrics.js";
+
+/** What an entry point (or a test) may supply instead of the defaults. */
+export interface SchedulerOptions {
+  /** Environment for cluster auth and AWS credentials. Default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The logger; default JSON lines on standard output at the configured level. */
+  readonly log?: Logger;
+  /** Record outcomes in Prometheus metrics (for /metrics). Default false. */
+  readonly metrics?: boolean;
+  /** Cluster auth instead of the one the configuration names. */
+  readonly auth?: ClusterAuth;
+  /** AWS credentials for an EKS cluster; default the SDK's chain for `env`. */
+  readonly credentials?: AwsCredentialIdentityProvider;
+  /** Longest wait for DescribeCluster and AWS credentials at start. Default 15 s. */
+  readonly authTimeoutMs?: number;
+  /** The S3 client of an S3 library. */
+  readonly s3?: S3Client;
+}
+
+/**
+ * The scheduling path with everything it needs built once: settings, pod library,
+ * cluster auth, submitter, logger and metrics. Every entry point (the Lambda function,
+ * `serve http`, `consume sqs`, `schedule`) runs on one; later loops (a reconciler, a
+ * lifecycle controller) attach to it.
+ */
+export interface Scheduler {
+  readonly config: SchedulerConfig;
+  readonly log: Logger;
+  /** Present when created with `metrics: true`. */
+  readonly metrics: SchedulerMetrics | undefined;
+  /** The cluster's submitter; absent when the configuration names no cluster. */
+  readonly submitter: Submitter | undefined;
+  /**
+   * Schedules one event: parse, route, build, submit (or dry-run). Logs one line with
+   * the outcome and `context` (the transport's correlation fields: `messageId`,
+   * `awsRequestId`, `requestId`), records metrics, and never throws.
+   */
+  schedule(input: unknown, context?: LogFields): Promise<ScheduleOutcome>;
+  /** The pod library for the next event (an S3 library may have been reloaded). */
+  library(): Promise<PodLibrary>;
+  /** Whether the API server answers with our credentials: for readiness probes. */
+  ready(): Promise<boolean>;
+  /** Releases connections. The scheduler must not be used afterwards. */
+  close(): Promise<void>;
+}
+
+/** How loud each outcome's line is: what needs a person is a warning or an error. */
+const LEVEL = { acknowledge: "info", "dead-letter": "warn", retry: "error" } as const;
+
+/**
+ * Builds the scheduler a configuration describes. Problems with the library or the
+ * cluster throw here, at start, not at every event.
+ *
+ * @example
+ * ```ts
+ * const { scheduler: config } = await readConfig({ scope: "serve-http", env: process.env });
+ * const scheduler = await createScheduler(config, { metrics: true });
+ * const outcome = await scheduler.schedule(JSON.parse(body), { requestId });
+ * ```
+ */
+export async function createScheduler(
+  config: SchedulerConfig,
+  options: SchedulerOptions = {},
+): Promise<Scheduler> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? createLogger({ level: config.logLevel });
+  const metrics = options.metrics
+    ? (await import("./metrics.js")).createMetrics()
+    : undefined;
+  const source = await librarySourceFor(config.library, {
+    log,
+    ...(options.s3 ? { s3: options.s3 } : {}),
+  });
+  let submitter: Submitter | undefined;
+  if (options.auth || config.cluster) {
+    const auth =
+      options.auth ??
+      (await clusterAuthFor(config.cluster as NonNullable<typeof config.cluster>, {
+        env,
+        ...(options.credentials ? { credentials: options.credentials } : {}),
+        ...(options.authTimeoutMs ? { timeoutMs: options.authTimeoutMs } : {}),
+      }));
+    submitter = new Submitter({ auth, timeoutMs: config.submitTimeoutMs });
+  }
+
+  const submit = submitter
+    ? (manifest: Parameters<Submitter["submit"]>[0]) =>
+        (submitter as Submitter).submit(manifest, { dryRun: config.dryRun })
+    : () => Promise.reject(new Error("no cluster is configured to submit to"));
+
+  return {
+    config,
+    log,
+    metrics,
+    submitter,
+    async schedule(input, context = {}) {
+      const pods = await source.get();
+      const outcome = await schedule(input, {
+        settings: config.settings,
+        lookup: (name) => pods.get(name),
+        submit,
+      });
+      const { durationMs, ...fields } = outcome;
+      log[LEVEL[dispositionOf(outcome)]]("event", { ...context, ...fields, durationMs });
+      if (metrics) {
+        try {
+          metrics.record(outcome.outcome, durationMs / 1000);
+          if ("attempts" in outcome && outcome.attempts && outcome.attempts > 1) {
+            metrics.retried(outcome.attempts - 1);
+          }
+        } catch {
+          // Metrics must not change an event's outcome.
+        }
+      }
+      return outcome;
+    },
+    library: () => source.get(),
+    ready: async () => (submitter ? submitter.ping() : true),
+    async close() {
+      submitter?.close();
+    },
+  };
+}
