@@ -28,7 +28,8 @@ const attributeOf = (flag: string) =>
  */
 export function settingOptions(scope: Scope): Option[] {
   return flagged(scope).map((declaration) => {
-    const fallback = describeDefault(declaration, scope);
+    // A switch is off unless given: its default says nothing.
+    const fallback = declaration.placeholder ? describeDefault(declaration, scope) : undefined;
     const notes = [
       fallback === undefined ? undefined : `default: ${fallback}`,
       declaration.env.length > 0 ? `env ${declaration.env.join(", ")}` : undefined,
