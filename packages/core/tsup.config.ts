@@ -3,6 +3,12 @@ import { libraryBuild } from "../../tsup.shared.js";
 
 export default defineConfig({
   ...libraryBuild,
-  entry: ["src/index.ts", "src/events/index.ts", "src/manifest/index.ts"],
+  entry: [
+    "src/index.ts",
+    "src/events/index.ts",
+    "src/manifest/index.ts",
+    "src/pod-definition/index.ts",
+    "src/config/index.ts",
+  ],
   shims: false,
 });

@@ -27,6 +27,9 @@ export function describeError(error: unknown): string {
     const more = count > 1 ? ` (and ${count - 1} more; run "ondemand-eks validate")` : "";
     return `pod library: ${first ?? "invalid"}${more}`;
   }
+  if (error.code === "INVALID_CLUSTER_CONFIG") {
+    return `${error.message} (pass --kubeconfig, set KUBECONFIG, or use --in-cluster or --eks-cluster)`;
+  }
   if (error.issues.length > 1) {
     const lines = error.issues.map((issue) => `\n  ${issue.path ? `${issue.path}: ` : ""}${issue.message}`);
     return `${error.issues.length} problems:${lines.join("")}`;

@@ -1,22 +1,28 @@
 import {
   buildJob,
   definePodDefinition,
-  isDnsLabel,
-  isLabelKey,
-  isLabelValue,
-  MAX_ANNOTATION_LENGTH,
   type PodDefinition,
   parseEvent,
   resolveSettings,
+  routeJob,
   type ScheduledJob,
   type SchedulerSettings,
-  toLabelValue,
 } from "@ondemand-eks/core";
+import {
+  isLabelKey,
+  isLabelValue,
+  MAX_ANNOTATION_LENGTH,
+  toLabelValue,
+} from "@ondemand-eks/core/manifest";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { deepFreeze } from "./helpers/fixtures.js";
 
 const NUM_RUNS = 300;
+
+/** An RFC 1123 label, what Kubernetes requires of a Job's name. */
+const isDnsLabel = (name: string) =>
+  name.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name);
 
 /** Untrusted text carries this marker, so "did it leak?" is a substring search. */
 const MARK = "UNTRUSTED";
@@ -101,9 +107,15 @@ function toJob(d: Detail): ScheduledJob {
 
 const input = fc.record({ detail: detailArb, definition: definitionArb, settings: settingsArb });
 
+/** The queue a job's rules ask for, read here independently of the code under test. */
+const askedQueue = (job: ScheduledJob) =>
+  job.agentQueryRules.find((r) => r.startsWith("queue="))?.slice(6) ?? "default";
+
+/** Runs `predicate` on generated input, routed as the scheduling path routes it. */
 function check(
   predicate: (args: {
     job: ScheduledJob;
+    queue: string;
     definition: PodDefinition;
     settings: SchedulerSettings;
     detail: Detail;
@@ -111,7 +123,11 @@ function check(
 ) {
   fc.assert(
     fc.property(input, ({ detail, definition, settings }) => {
-      predicate({ job: toJob(detail), definition, settings, detail });
+      const job = toJob(detail);
+      const route = routeJob(job, settings);
+      if (route.kind !== "schedule")
+        throw new Error(`generator made an unserved job: ${route.reason}`);
+      predicate({ job, queue: route.queue, definition, settings, detail });
     }),
     { numRuns: NUM_RUNS },
   );
@@ -119,25 +135,23 @@ function check(
 
 describe("buildJob invariants", () => {
   it("name: buildkite-<uuid>, a DNS-1123 label of at most 63 characters", () => {
-    check(({ job, definition, settings }) => {
-      const { name } = buildJob({ job, definition, settings }).metadata;
+    check(({ job, queue, definition, settings }) => {
+      const { name } = buildJob({ job, queue, definition, settings }).metadata;
       expect(name).toBe(`buildkite-${job.uuid}`);
       expect(isDnsLabel(name)).toBe(true);
     });
   });
 
   it("labels: every key and value valid, the required ones present", () => {
-    check(({ job, definition, settings }) => {
-      const manifest = buildJob({ job, definition, settings });
+    check(({ job, queue, definition, settings }) => {
+      const manifest = buildJob({ job, queue, definition, settings });
       for (const labels of [manifest.metadata.labels, manifest.spec.template.metadata.labels]) {
         for (const [key, value] of Object.entries(labels)) {
           expect(isLabelKey(key), key).toBe(true);
           expect(isLabelValue(value), `${key}=${value}`).toBe(true);
         }
         expect(labels["buildkite.com/job-uuid"]).toBe(job.uuid);
-        const queue =
-          job.agentQueryRules.find((r) => r.startsWith("queue="))?.slice(6) ?? "default";
-        expect(labels["buildkite.com/queue"]).toBe(toLabelValue(queue));
+        expect(labels["buildkite.com/queue"]).toBe(toLabelValue(askedQueue(job)));
         expect(labels["buildkite.com/pipeline"]).toBe(toLabelValue(job.pipeline.slug));
         expect(labels["buildkite.com/build-number"]).toBe(String(job.build.number));
         expect(labels["ondemand-eks/pod-definition"]).toBe(definition.name);
@@ -147,8 +161,8 @@ describe("buildJob invariants", () => {
   });
 
   it("annotations: the human context, each value bounded, safe-to-evict false on the pod", () => {
-    check(({ job, definition, settings }) => {
-      const manifest = buildJob({ job, definition, settings });
+    check(({ job, queue, definition, settings }) => {
+      const manifest = buildJob({ job, queue, definition, settings });
       const notes = manifest.metadata.annotations;
       for (const value of Object.values(notes))
         expect(value.length).toBeLessThanOrEqual(MAX_ANNOTATION_LENGTH);
@@ -172,8 +186,8 @@ describe("buildJob invariants", () => {
   });
 
   it("agent: exactly one container, acquiring this job, token only from a Secret, tags with queue and definition", () => {
-    check(({ job, definition, settings }) => {
-      const { containers } = buildJob({ job, definition, settings }).spec.template.spec;
+    check(({ job, queue, definition, settings }) => {
+      const { containers } = buildJob({ job, queue, definition, settings }).spec.template.spec;
       expect(containers).toHaveLength(1);
       const [agent] = containers;
       expect(agent?.name).toBe("agent");
@@ -183,15 +197,14 @@ describe("buildJob invariants", () => {
       expect(token?.value).toBeUndefined();
       expect(token?.valueFrom).toEqual({ secretKeyRef: settings.agentTokenSecret });
       const tags = (env.get("BUILDKITE_AGENT_TAGS")?.value ?? "").split(",");
-      const queue = job.agentQueryRules.find((r) => r.startsWith("queue="))?.slice(6) ?? "default";
-      expect(tags).toContain(`queue=${queue}`);
+      expect(tags).toContain(`queue=${askedQueue(job)}`);
       expect(tags).toContain(`pod=${definition.name}`);
     });
   });
 
   it("lifecycle: restartPolicy Never, backoffLimit 0, TTL and deadline from settings", () => {
-    check(({ job, definition, settings }) => {
-      const { spec } = buildJob({ job, definition, settings });
+    check(({ job, queue, definition, settings }) => {
+      const { spec } = buildJob({ job, queue, definition, settings });
       expect(spec.template.spec.restartPolicy).toBe("Never");
       expect(spec.backoffLimit).toBe(0);
       expect(spec.ttlSecondsAfterFinished).toBe(settings.ttlSecondsAfterFinished);
@@ -200,8 +213,8 @@ describe("buildJob invariants", () => {
   });
 
   it("services: each one a native sidecar (init container, restartPolicy Always), none a main container", () => {
-    check(({ job, definition, settings }) => {
-      const pod = buildJob({ job, definition, settings }).spec.template.spec;
+    check(({ job, queue, definition, settings }) => {
+      const pod = buildJob({ job, queue, definition, settings }).spec.template.spec;
       const sidecars = (pod.initContainers ?? []).filter((c) => c.restartPolicy === "Always");
       expect(sidecars.map((c) => c.name)).toEqual(definition.services.map((s) => s.name));
       expect(pod.containers.map((c) => c.name)).toEqual(["agent"]);
@@ -209,8 +222,8 @@ describe("buildJob invariants", () => {
   });
 
   it("isolation: no event text reaches a command, arg, image or env var; the job's command appears nowhere", () => {
-    check(({ job, definition, settings, detail }) => {
-      const manifest = buildJob({ job, definition, settings });
+    check(({ job, queue, definition, settings, detail }) => {
+      const manifest = buildJob({ job, queue, definition, settings });
       const pod = manifest.spec.template.spec;
       for (const container of [...pod.containers, ...(pod.initContainers ?? [])]) {
         const reachable = [
@@ -230,15 +243,15 @@ describe("buildJob invariants", () => {
   });
 
   it("purity: inputs are never mutated, and the same input gives the same bytes", () => {
-    check(({ job, definition, settings }) => {
+    check(({ job, queue, definition, settings }) => {
       // Prepare: the inputs as they were, and a frozen copy (mutating it throws).
       const before = JSON.stringify([job, definition, settings]);
-      const frozen = deepFreeze(structuredClone({ job, definition, settings }));
+      const frozen = deepFreeze(structuredClone({ job, queue, definition, settings }));
 
       // Act
-      const fromOriginals = JSON.stringify(buildJob({ job, definition, settings }));
+      const fromOriginals = JSON.stringify(buildJob({ job, queue, definition, settings }));
       const fromFrozen = JSON.stringify(buildJob(frozen));
-      const again = JSON.stringify(buildJob({ job, definition, settings }));
+      const again = JSON.stringify(buildJob({ job, queue, definition, settings }));
 
       // Assess
       expect(JSON.stringify([job, definition, settings])).toBe(before);
@@ -248,9 +261,9 @@ describe("buildJob invariants", () => {
   });
 
   it("output is independent: editing a manifest never changes the definition it came from", () => {
-    check(({ job, definition, settings }) => {
+    check(({ job, queue, definition, settings }) => {
       const before = JSON.stringify(definition);
-      const manifest = buildJob({ job, definition, settings });
+      const manifest = buildJob({ job, queue, definition, settings });
       for (const c of [
         ...manifest.spec.template.spec.containers,
         ...(manifest.spec.template.spec.initContainers ?? []),

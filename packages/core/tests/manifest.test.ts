@@ -3,8 +3,8 @@ import {
   buildJob,
   InvalidEventError,
   InvalidPodDefinitionError,
-  toLabelValue,
 } from "@ondemand-eks/core";
+import { toLabelValue } from "@ondemand-eks/core/manifest";
 import { describe, expect, it } from "vitest";
 import { podDefinition, scheduledJob, settings } from "./helpers/fixtures.js";
 
@@ -38,7 +38,12 @@ const withServices = () =>
 describe("buildJob", () => {
   it("builds the documented Job for the sample event", () => {
     // Act
-    const job = buildJob({ job: scheduledJob(), definition: withServices(), settings: settings() });
+    const job = buildJob({
+      job: scheduledJob(),
+      queue: "default",
+      definition: withServices(),
+      settings: settings(),
+    });
 
     // Assess
     expect(job.apiVersion).toBe("batch/v1");
@@ -116,6 +121,7 @@ describe("buildJob", () => {
   it("takes namespace, secret, TTL and deadline from settings", () => {
     const job = buildJob({
       job: scheduledJob(),
+      queue: "default",
       definition: podDefinition(),
       settings: settings({
         namespace: "ci",
@@ -137,29 +143,53 @@ describe("buildJob", () => {
     const definition = podDefinition({
       agent: { image: "example/agent:1", command: ["buildkite-agent", "start"] },
     });
-    const [agent] = buildJob({ job: scheduledJob(), definition, settings: settings() }).spec
-      .template.spec.containers;
+    const [agent] = buildJob({
+      job: scheduledJob(),
+      queue: "default",
+      definition,
+      settings: settings(),
+    }).spec.template.spec.containers;
     expect(agent?.command).toEqual(["buildkite-agent", "start"]);
     expect(agent?.args).toBeUndefined();
   });
 
-  it("refuses a job for a queue the settings do not serve", () => {
-    const job = scheduledJob({ agentQueryRules: ["queue=deploy"] });
-    expect(() => buildJob({ job, definition: podDefinition(), settings: settings() })).toThrow(
-      new InvalidEventError([
-        {
-          path: "job.agent_query_rules",
-          message: 'queue "deploy" is not served here (serving: default)',
-        },
-      ]).message,
+  it("refuses a queue the settings do not serve: only a served queue reaches the agent", () => {
+    const build = () =>
+      buildJob({
+        job: scheduledJob(),
+        queue: "deploy",
+        definition: podDefinition(),
+        settings: settings(),
+      });
+    expect(build).toThrow(InvalidEventError);
+    expect(build).toThrow('queue: queue "deploy" is not served here (serving: default)');
+  });
+
+  it("takes the routed queue and does not read the job's rules again", () => {
+    // Prepare: rules no router would accept (two queues); the route's queue is what counts.
+    const job = scheduledJob({ agentQueryRules: ["queue=a", "queue=b", "no-equals-sign"] });
+
+    // Act
+    const manifest = buildJob({
+      job,
+      queue: "build",
+      definition: podDefinition(),
+      settings: settings({ queues: ["default", "build"] }),
+    });
+
+    // Assess
+    expect(manifest.metadata.labels["buildkite.com/queue"]).toBe("build");
+    const tags = manifest.spec.template.spec.containers[0]?.env?.find(
+      (e) => e.name === "BUILDKITE_AGENT_TAGS",
     );
+    expect(tags?.value).toBe("queue=build,pod=default");
   });
 
   it("refuses a long-polling definition", () => {
     const definition = podDefinition({ mode: "long-polling", longPolling: { queue: "default" } });
-    expect(() => buildJob({ job: scheduledJob(), definition, settings: settings() })).toThrow(
-      InvalidPodDefinitionError,
-    );
+    expect(() =>
+      buildJob({ job: scheduledJob(), queue: "default", definition, settings: settings() }),
+    ).toThrow(InvalidPodDefinitionError);
   });
 
   it("sanitises label values that do not fit and keeps the original in an annotation", () => {
@@ -168,7 +198,12 @@ describe("buildJob", () => {
     const job = scheduledJob({ pipeline: { slug, uuid: undefined, repository: undefined } });
 
     // Act
-    const manifest = buildJob({ job, definition: podDefinition(), settings: settings() });
+    const manifest = buildJob({
+      job,
+      queue: "default",
+      definition: podDefinition(),
+      settings: settings(),
+    });
 
     // Assess
     expect(manifest.metadata.labels["buildkite.com/pipeline"]).toBe(toLabelValue(slug));
@@ -184,8 +219,12 @@ describe("buildJob", () => {
     const definition = { ...podDefinition(), pod };
 
     // Act
-    const spec = buildJob({ job: scheduledJob(), definition, settings: settings() }).spec.template
-      .spec;
+    const spec = buildJob({
+      job: scheduledJob(),
+      queue: "default",
+      definition,
+      settings: settings(),
+    }).spec.template.spec;
 
     // Assess
     expect(Object.getPrototypeOf(spec)).toBe(Object.prototype);

@@ -1,4 +1,8 @@
 import { definePodDefinition, formatIssues, InvalidPodDefinitionError } from "@ondemand-eks/core";
+import {
+  checkPodDefinition,
+  safeParsePodDefinitionSource,
+} from "@ondemand-eks/core/pod-definition";
 import { describe, expect, it } from "vitest";
 
 function issuesOf(input: unknown): string[] {
@@ -206,6 +210,35 @@ describe("definePodDefinition", () => {
   it("asks for extends to be resolved by the pod library", () => {
     expect(issuesOf({ name: "x", extends: "default" })).toEqual([
       "extends: resolve extends with @ondemand-eks/pod-library before defining",
+    ]);
+  });
+});
+
+describe("safeParsePodDefinitionSource and checkPodDefinition (what the pod library runs)", () => {
+  it("reads a source as written, extends and all, or names every bad field", () => {
+    expect(safeParsePodDefinitionSource({ name: "x", extends: "default" })).toEqual({
+      success: true,
+      data: { name: "x", extends: "default" },
+    });
+    const bad = safeParsePodDefinitionSource({ name: "X", servics: [] });
+    expect(bad.success).toBe(false);
+    if (bad.success) return;
+    expect(bad.error).toBeInstanceOf(InvalidPodDefinitionError);
+    expect(bad.error.issues.map((i) => i.path)).toEqual(["name", ""]);
+  });
+
+  it("completes a resolved source, or returns every issue without throwing", () => {
+    // Act
+    const good = checkPodDefinition({ name: "x", agent, longPolling: undefined });
+    const bad = checkPodDefinition({ name: "x", mode: "long-polling" });
+
+    // Assess
+    expect(good).toEqual({ success: true, data: definePodDefinition({ name: "x", agent }) });
+    expect(bad.success).toBe(false);
+    if (bad.success) return;
+    expect(formatIssues(bad.error.issues).split("\n")).toEqual([
+      "agent.image: required: the agent container's image (set here or in the definition this extends)",
+      'longPolling: required for mode "long-polling" (at least a queue)',
     ]);
   });
 });

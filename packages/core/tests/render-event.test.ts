@@ -3,11 +3,11 @@ import {
   LABELS,
   type PodDefinition,
   renderEvent,
-  SAMPLE_JOB_UUID,
   sampleManifest,
   UnknownPodDefinitionError,
 } from "@ondemand-eks/core";
 import { describe, expect, it } from "vitest";
+import { SAMPLE_JOB_UUID } from "../src/scheduling/sample-manifest.js";
 import { loadEvent, podDefinition, settings } from "./helpers/fixtures.js";
 
 const library = new Map<string, PodDefinition>([

@@ -1,13 +1,13 @@
+import { InvalidEventError } from "@ondemand-eks/core";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { isPodDefinitionName } from "../src/names.js";
 import {
-  InvalidEventError,
-  isPodDefinitionName,
   parseAgentQueryRule,
   parseAgentQueryRules,
   podDefinitionOf,
   queueOf,
-} from "@ondemand-eks/core";
-import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+} from "../src/rules/agent-query-rules.js";
 
 const NUM_RUNS = 500;
 const key = fc

@@ -1,11 +1,11 @@
+import { InvalidEventError } from "@ondemand-eks/core";
+import { describe, expect, it } from "vitest";
 import {
-  InvalidEventError,
   parseAgentQueryRule,
   parseAgentQueryRules,
   podDefinitionOf,
   queueOf,
-} from "@ondemand-eks/core";
-import { describe, expect, it } from "vitest";
+} from "../src/rules/agent-query-rules.js";
 
 const rules = (...list: string[]) => parseAgentQueryRules(list);
 

@@ -1,8 +1,10 @@
 import {
+  type Disposition,
+  dispositionOf,
   type JobManifest,
   type PodDefinition,
   type ScheduleOutcome,
-  type SubmitResult,
+  type SubmitOutcome,
   schedule,
   UnknownPodDefinitionError,
 } from "@ondemand-eks/core";
@@ -16,7 +18,7 @@ const definitions: Record<string, PodDefinition> = {
 };
 
 /** Dependencies with a scripted submitter, recording what reached it and the log. */
-function harness(result: SubmitResult | (() => Promise<SubmitResult>) = created()) {
+function harness(result: SubmitOutcome | (() => Promise<SubmitOutcome>) = created()) {
   const submitted: JobManifest[] = [];
   const logged: ScheduleOutcome[] = [];
   let clock = 1_000;
@@ -41,11 +43,29 @@ function harness(result: SubmitResult | (() => Promise<SubmitResult>) = created(
   };
 }
 
-function created(outcome: "created" | "exists" = "created"): SubmitResult {
-  return { outcome, name: "buildkite-x", namespace: "buildkite", attempts: 1 };
+function created(outcome: "created" | "exists" = "created", dryRun = false): SubmitOutcome {
+  return { outcome, name: "buildkite-x", namespace: "buildkite", attempts: 1, dryRun };
+}
+
+/** A refusal or an outage, as the submitter reports them. */
+function refused(outcome: "rejected" | "unavailable", dryRun = false): SubmitOutcome {
+  const common = { name: "buildkite-x", namespace: "buildkite", attempts: 1, dryRun };
+  return outcome === "rejected"
+    ? { ...common, outcome, status: 400, reason: "BadRequest", message: "m" }
+    : { ...common, outcome, message: "m", attempts: 3 };
 }
 
 const JOB = "0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70";
+
+/** Every outcome and what it means for a transport: a new outcome fails to compile here. */
+const DISPOSITIONS = {
+  created: "acknowledge",
+  exists: "acknowledge",
+  "dry-run": "acknowledge",
+  ignored: "acknowledge",
+  invalid: "dead-letter",
+  failed: "retry",
+} as const satisfies Record<ScheduleOutcome["outcome"], Disposition>;
 
 function event(rules: string[] = ["queue=default", "pod=node-postgres"]) {
   const e = loadEvent("eventbridge-job-scheduled") as { detail: { job: Record<string, unknown> } };
@@ -59,7 +79,7 @@ describe("schedule: one outcome per event", () => {
     const outcome = await schedule(event(), h.dependencies);
     expect(outcome).toEqual({
       outcome: "created",
-      job: expect.any(String),
+      job: JOB,
       name: "buildkite-x",
       namespace: "buildkite",
       queue: "default",
@@ -75,6 +95,32 @@ describe("schedule: one outcome per event", () => {
   it("exists: a duplicate event", async () => {
     const outcome = await schedule(event(), harness(created("exists")).dependencies);
     expect(outcome.outcome).toBe("exists");
+  });
+
+  it.each(["created", "exists"] as const)(
+    "dry-run: a server-side dry run that would have %s the Job, with where it would go",
+    async (result) => {
+      const h = harness(created(result, true));
+      const outcome = await schedule(event(), h.dependencies);
+      expect(outcome).toEqual({
+        outcome: "dry-run",
+        result,
+        job: expect.any(String),
+        name: "buildkite-x",
+        namespace: "buildkite",
+        queue: "default",
+        podDefinition: "node-postgres",
+        attempts: 1,
+        durationMs: 7,
+      });
+      expect(h.submitted).toHaveLength(1);
+      expect(h.logged).toEqual([outcome]);
+    },
+  );
+
+  it("a dry run the API server refuses is invalid, not dry-run", async () => {
+    const outcome = await schedule(event(), harness(refused("rejected", true)).dependencies);
+    expect(outcome).toMatchObject({ outcome: "invalid", reason: expect.stringContaining("400") });
   });
 
   it("ignored: another queue, without submitting", async () => {
@@ -119,7 +165,10 @@ describe("schedule: one outcome per event", () => {
         status: 422,
         reason: "Invalid",
         message: "bad field",
+        name: "buildkite-x",
+        namespace: "buildkite",
         attempts: 1,
+        dryRun: false,
       }).dependencies,
     );
     expect(outcome).toMatchObject({
@@ -131,7 +180,14 @@ describe("schedule: one outcome per event", () => {
   it("failed: the API server could not be reached (retrying may help)", async () => {
     const outcome = await schedule(
       event(),
-      harness({ outcome: "unavailable", message: "ECONNREFUSED", attempts: 9 }).dependencies,
+      harness({
+        outcome: "unavailable",
+        message: "ECONNREFUSED",
+        name: "buildkite-x",
+        namespace: "buildkite",
+        attempts: 9,
+        dryRun: false,
+      }).dependencies,
     );
     expect(outcome).toMatchObject({ outcome: "failed", attempts: 9, job: expect.any(String) });
   });
@@ -161,26 +217,55 @@ describe("schedule: one outcome per event", () => {
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(fc.jsonValue(), fc.constant(event()), fc.anything()),
-        fc.constantFrom<SubmitResult>(
+        fc.constantFrom<SubmitOutcome>(
           created(),
           created("exists"),
-          { outcome: "rejected", status: 400, reason: "BadRequest", message: "m", attempts: 1 },
-          { outcome: "unavailable", message: "m", attempts: 3 },
+          created("created", true),
+          created("exists", true),
+          refused("rejected"),
+          refused("rejected", true),
+          refused("unavailable"),
         ),
         async (input, result) => {
           const h = harness(result);
           const outcome = await schedule(input, h.dependencies);
-          expect(["created", "exists", "ignored", "invalid", "failed"]).toContain(outcome.outcome);
+          expect(Object.keys(DISPOSITIONS)).toContain(outcome.outcome);
           expect(h.logged).toEqual([outcome]);
           // Submitted exactly once when the event was ours and valid, else never.
           const reachedServer =
             outcome.outcome === "created" ||
             outcome.outcome === "exists" ||
+            outcome.outcome === "dry-run" ||
             ((outcome.outcome === "invalid" || outcome.outcome === "failed") &&
               outcome.reason.startsWith("the API server"));
           expect(h.submitted).toHaveLength(reachedServer ? 1 : 0);
+          // A dry run is never reported as a Job that exists.
+          if (result.dryRun) expect(["created", "exists"]).not.toContain(outcome.outcome);
         },
       ),
+      { numRuns: 200 },
     );
+  });
+});
+
+describe("dispositionOf: the one decision of what an outcome means", () => {
+  it.each(Object.entries(DISPOSITIONS))("%s -> %s", (outcome, disposition) => {
+    expect(dispositionOf({ outcome } as Pick<ScheduleOutcome, "outcome">)).toBe(disposition);
+  });
+
+  it("decides on the outcome alone, whatever else the outcome carries", async () => {
+    const results: SubmitOutcome[] = [
+      created(),
+      created("exists"),
+      created("created", true),
+      refused("rejected"),
+      refused("unavailable"),
+    ];
+    for (const result of results) {
+      const outcome = await schedule(event(), harness(result).dependencies);
+      expect(dispositionOf(outcome)).toBe(DISPOSITIONS[outcome.outcome]);
+    }
+    const ignored = await schedule(event(["queue=deploy"]), harness().dependencies);
+    expect(dispositionOf(ignored)).toBe("acknowledge");
   });
 });

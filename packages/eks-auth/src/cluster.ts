@@ -30,8 +30,9 @@ export async function describeCluster(
     const message = (error as Error).message;
     if (name === "AbortError" || name === "TimeoutError") {
       throw new EksAuthError(
-        "describe-failed",
+        "EKS_DESCRIBE_FAILED",
         `DescribeCluster for "${clusterName}" in ${region} did not answer within ${timeoutMs} ms`,
+        { cause: error },
       );
     }
     // The credentials themselves are wrong: no permission would help.
@@ -43,14 +44,16 @@ export async function describeCluster(
     ];
     if (badCredentials.includes(name)) {
       throw new EksAuthError(
-        "credentials",
+        "EKS_CREDENTIALS",
         `the AWS credentials were refused by EKS in ${region} (${name}): check the access key, secret and session`,
+        { cause: error },
       );
     }
     if (name === "ResourceNotFoundException") {
       throw new EksAuthError(
-        "cluster-not-found",
+        "EKS_CLUSTER_NOT_FOUND",
         `EKS cluster "${clusterName}" does not exist in ${region} (check the name and the region)`,
+        { cause: error },
       );
     }
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -60,32 +63,34 @@ export async function describeCluster(
     if (name === "AccessDeniedException" || (status === 403 && unreadable)) {
       const detail = name === "AccessDeniedException" ? `${name}: ${message}` : `HTTP ${status}`;
       throw new EksAuthError(
-        "access-denied",
-        `not allowed to describe EKS cluster "${clusterName}" in ${region}: grant eks:DescribeCluster on it, or give the endpoint and CA in the settings (${detail})`,
+        "EKS_ACCESS_DENIED",
+        `not allowed to describe EKS cluster "${clusterName}" in ${region}: grant eks:DescribeCluster on it, or give its endpoint and CA (${detail})`,
+        { cause: error },
       );
     }
     throw new EksAuthError(
-      "describe-failed",
+      "EKS_DESCRIBE_FAILED",
       `DescribeCluster for "${clusterName}" in ${region} failed: ${name || "error"}: ${message}`,
+      { cause: error },
     );
   }
   if (!cluster) {
     throw new EksAuthError(
-      "describe-failed",
+      "EKS_DESCRIBE_FAILED",
       `DescribeCluster for "${clusterName}" returned no cluster`,
     );
   }
   // UPDATING (a version upgrade, a config change) keeps serving; the rest cannot.
   if (cluster.status !== "ACTIVE" && cluster.status !== "UPDATING") {
     throw new EksAuthError(
-      "cluster-not-active",
+      "EKS_CLUSTER_NOT_ACTIVE",
       `EKS cluster "${clusterName}" in ${region} is ${cluster.status ?? "in an unknown state"}, not ACTIVE: its API server cannot take Jobs`,
     );
   }
   const ca = cluster.certificateAuthority?.data;
   if (!cluster.endpoint || !ca) {
     throw new EksAuthError(
-      "describe-failed",
+      "EKS_DESCRIBE_FAILED",
       `EKS cluster "${clusterName}" has no ${cluster.endpoint ? "certificate authority" : "endpoint"} in its description`,
     );
   }

@@ -36,18 +36,22 @@ export async function eksAuth(options: EksAuthOptions): Promise<ClusterAuth> {
   partitionOf(options.region);
   checkClusterName(options.clusterName);
   if ((options.endpoint === undefined) !== (options.caPem === undefined)) {
-    throw new EksAuthError(
-      "invalid-settings",
-      options.endpoint === undefined
-        ? "endpoint: required when caPem is given (give both, or neither to use DescribeCluster)"
-        : "caPem: required when endpoint is given (give both, or neither to use DescribeCluster)",
-    );
+    const [missing, given] =
+      options.endpoint === undefined ? ["endpoint", "caPem"] : ["caPem", "endpoint"];
+    throw new EksAuthError("EKS_INVALID_OPTIONS", [
+      {
+        path: missing,
+        message: `required when ${given} is given (give both, or neither to use DescribeCluster)`,
+      },
+    ]);
   }
   if (options.endpoint !== undefined && !/^https:\/\/[^/\s]+/.test(options.endpoint)) {
-    throw new EksAuthError(
-      "invalid-settings",
-      `endpoint: expected an https:// URL, received ${JSON.stringify(options.endpoint)}`,
-    );
+    throw new EksAuthError("EKS_INVALID_OPTIONS", [
+      {
+        path: "endpoint",
+        message: `expected an https:// URL, received ${JSON.stringify(options.endpoint)}`,
+      },
+    ]);
   }
   const timeoutMs = options.timeoutMs ?? 15_000;
   const credentials = options.credentials ?? defaultProvider();

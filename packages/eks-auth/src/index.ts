@@ -5,7 +5,7 @@
 
 export { type ClusterEndpoint, describeCluster } from "./cluster.js";
 export { type EksAuthOptions, eksAuth } from "./eks-auth.js";
-export { EksAuthError } from "./errors.js";
+export { EksAuthError, type EksAuthErrorCode } from "./errors.js";
 export { execCredential } from "./exec-credential.js";
 export { type Partition, partitionOf, stsHostname } from "./partition.js";
 export {

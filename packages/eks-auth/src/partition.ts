@@ -11,10 +11,12 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 /** The partition a region belongs to, from its name, as the AWS SDKs decide it. */
 export function partitionOf(region: string): Partition {
   if (!REGION.test(region)) {
-    throw new EksAuthError(
-      "invalid-settings",
-      `region: expected an AWS region such as us-east-1, received ${JSON.stringify(region)}`,
-    );
+    throw new EksAuthError("EKS_INVALID_OPTIONS", [
+      {
+        path: "region",
+        message: `expected an AWS region such as us-east-1, received ${JSON.stringify(region)}`,
+      },
+    ]);
   }
   if (region.startsWith("cn-")) return { id: "aws-cn", dnsSuffix: "amazonaws.com.cn" };
   if (region.startsWith("us-gov-")) return { id: "aws-us-gov", dnsSuffix: "amazonaws.com" };
@@ -23,10 +25,12 @@ export function partitionOf(region: string): Partition {
   // Other isolated partitions (us-isof, eu-isoe...) have endpoints of their own: refuse
   // rather than sign for the wrong host.
   if (/^[a-z]{2}-iso[a-z]*-/.test(region)) {
-    throw new EksAuthError(
-      "invalid-settings",
-      `region: ${region} is in an isolated partition this version does not know the STS endpoint of`,
-    );
+    throw new EksAuthError("EKS_INVALID_OPTIONS", [
+      {
+        path: "region",
+        message: `${region} is in an isolated partition this version does not know the STS endpoint of`,
+      },
+    ]);
   }
   return { id: "aws", dnsSuffix: "amazonaws.com" };
 }

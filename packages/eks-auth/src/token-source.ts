@@ -98,7 +98,7 @@ export class TokenSource {
         () =>
           reject(
             new EksAuthError(
-              "credentials",
+              "EKS_CREDENTIALS",
               `no AWS credentials within ${this.#credentialsTimeout} ms (the credential provider did not answer)`,
             ),
           ),
@@ -113,8 +113,9 @@ export class TokenSource {
     } catch (error) {
       if (error instanceof EksAuthError) throw error;
       throw new EksAuthError(
-        "credentials",
+        "EKS_CREDENTIALS",
         `no AWS credentials to sign an EKS token with: ${(error as Error).message}`,
+        { cause: error },
       );
     } finally {
       clearTimeout(timer);

@@ -49,22 +49,24 @@ function encode(value: string): string {
   );
 }
 
+/** Throws an EksAuthError (`EKS_INVALID_OPTIONS`, path `clusterName`) unless this is a valid EKS cluster name. */
+export function checkClusterName(clusterName: string): void {
+  if (!CLUSTER_NAME.test(clusterName)) {
+    throw new EksAuthError("EKS_INVALID_OPTIONS", [
+      {
+        path: "clusterName",
+        message: `expected an EKS cluster name (letters, digits, - and _, up to 100), received ${JSON.stringify(clusterName)}`,
+      },
+    ]);
+  }
+}
+
 /**
  * An EKS bearer token, as aws-iam-authenticator and `aws eks get-token` make it: a
  * presigned STS GetCallerIdentity URL for the cluster's regional endpoint, with the
  * cluster name in the signed header `x-k8s-aws-id`. The API server (through the
  * authenticator) replays the URL to STS to learn who signed it.
  */
-/** Throws an EksAuthError naming the field unless this is a valid EKS cluster name. */
-export function checkClusterName(clusterName: string): void {
-  if (!CLUSTER_NAME.test(clusterName)) {
-    throw new EksAuthError(
-      "invalid-settings",
-      `clusterName: expected an EKS cluster name (letters, digits, - and _, up to 100), received ${JSON.stringify(clusterName)}`,
-    );
-  }
-}
-
 export async function createToken(request: TokenRequest): Promise<EksToken> {
   checkClusterName(request.clusterName);
   const hostname = stsHostname(request.region);

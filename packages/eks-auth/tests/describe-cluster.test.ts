@@ -59,7 +59,7 @@ describeWithMoto("DescribeCluster against moto server", plain, (moto) => {
     );
     expect(error).toBeInstanceOf(EksAuthError);
     expect(error).toMatchObject({
-      code: "cluster-not-found",
+      code: "EKS_CLUSTER_NOT_FOUND",
       message: 'EKS cluster "nope" does not exist in eu-west-1 (check the name and the region)',
     });
   });
@@ -113,7 +113,7 @@ describeWithMoto("DescribeCluster when IAM is enforced", enforced, (moto) => {
     const error = await describeCluster(eks(moto.endpoint, denied), "ci", region).catch(
       (e: unknown) => e,
     );
-    expect(error).toMatchObject({ code: "access-denied" });
+    expect(error).toMatchObject({ code: "EKS_ACCESS_DENIED" });
     expect((error as Error).message).toContain(
       'not allowed to describe EKS cluster "ci" in eu-west-1: grant eks:DescribeCluster',
     );

@@ -9,7 +9,7 @@ import { Submitter } from "@ondemand-eks/submitter";
 import { startTestControlPlane, type TestRun } from "@ondemand-eks/testenv";
 import { describeUnless } from "@ondemand-eks/testenv/vitest";
 import type { AwsCredentialIdentity } from "@smithy/types";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { startTokenWebhook, type TokenWebhook } from "./helpers/token-webhook.js";
 
 const CLUSTER = "ci-e2e";

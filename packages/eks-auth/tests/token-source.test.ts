@@ -1,7 +1,9 @@
 import type { EKSClient } from "@aws-sdk/client-eks";
+import { hasErrorCode, isOndemandEksError } from "@ondemand-eks/core";
 import {
   describeCluster,
   EksAuthError,
+  eksAuth,
   execCredential,
   TOKEN_PREFIX,
   TokenSource,
@@ -96,7 +98,7 @@ describe("TokenSource", () => {
       },
     });
     await expect(source.get()).rejects.toMatchObject({
-      code: "credentials",
+      code: "EKS_CREDENTIALS",
       message:
         "no AWS credentials to sign an EKS token with: Could not load credentials from any providers",
     });
@@ -121,11 +123,10 @@ describe("describeCluster: a cluster that is not ACTIVE", () => {
       send: async () => ({ cluster: { status: "CREATING" } }),
     } as unknown as EKSClient;
     await expect(describeCluster(client, "new", "us-east-1")).rejects.toMatchObject({
-      code: "cluster-not-active",
+      code: "EKS_CLUSTER_NOT_ACTIVE",
       message:
         'EKS cluster "new" in us-east-1 is CREATING, not ACTIVE: its API server cannot take Jobs',
     });
-    expect(new EksAuthError("x", "y")).toBeInstanceOf(Error);
   });
 });
 
@@ -157,17 +158,17 @@ describe("describeCluster: what each answer means", () => {
     await expect(
       describeCluster(failing("InvalidSignatureException", 403), "ci", "us-east-1"),
     ).rejects.toMatchObject({
-      code: "credentials",
+      code: "EKS_CREDENTIALS",
     });
     await expect(
       describeCluster(failing("ExpiredTokenException", 403), "ci", "us-east-1"),
     ).rejects.toMatchObject({
-      code: "credentials",
+      code: "EKS_CREDENTIALS",
     });
     await expect(
       describeCluster(failing("AccessDeniedException", 403), "ci", "us-east-1"),
     ).rejects.toMatchObject({
-      code: "access-denied",
+      code: "EKS_ACCESS_DENIED",
       message: expect.stringContaining("(AccessDeniedException: AccessDeniedException happened)"),
     });
   });
@@ -183,7 +184,7 @@ describe("describeCluster: what each answer means", () => {
         }),
     );
     await expect(describeCluster(hung, "ci", "us-east-1", 50)).rejects.toMatchObject({
-      code: "describe-failed",
+      code: "EKS_DESCRIBE_FAILED",
       message: 'DescribeCluster for "ci" in us-east-1 did not answer within 50 ms',
     });
   });
@@ -201,7 +202,7 @@ describe("TokenSource under trouble", () => {
         return { accessKeyId: "AKID", secretAccessKey: "s" };
       },
     });
-    await expect(source.get()).rejects.toMatchObject({ code: "credentials" });
+    await expect(source.get()).rejects.toMatchObject({ code: "EKS_CREDENTIALS" });
     hang = false;
     expect((await source.get()).token).toMatch(/^k8s-aws-v1\./);
   });
@@ -223,7 +224,7 @@ describe("TokenSource under trouble", () => {
     now += minutes(14) + 10_000;
     expect((await source.get()).token).toBe(first.token);
     now += minutes(1);
-    await expect(source.get()).rejects.toMatchObject({ code: "credentials" });
+    await expect(source.get()).rejects.toMatchObject({ code: "EKS_CREDENTIALS" });
   });
 
   it("a forced refresh gets fresh credentials even while a normal one runs, and nobody gets the refused token", async () => {
@@ -252,5 +253,49 @@ describe("TokenSource under trouble", () => {
     expect(token.refreshAt.getTime()).toBeGreaterThanOrEqual(start + 5_000);
     for (let i = 0; i < 10; i++) await h.source.get();
     expect(h.calls).toHaveLength(2);
+  });
+});
+
+describe("EksAuthError", () => {
+  it("is an OndemandEksError matched by its code, retryable only for credentials", () => {
+    // Prepare
+    const credentials = new EksAuthError("EKS_CREDENTIALS", "no AWS credentials");
+    const denied = new EksAuthError("EKS_ACCESS_DENIED", "not allowed");
+
+    // Assess
+    expect(isOndemandEksError(credentials)).toBe(true);
+    expect(hasErrorCode(denied, "EKS_ACCESS_DENIED")).toBe(true);
+    expect(credentials).toMatchObject({ name: "EksAuthError", retryable: true, issues: [] });
+    expect(denied.retryable).toBe(false);
+  });
+
+  it("names the option at fault in its issues", async () => {
+    // Act
+    const halfGiven = await eksAuth({
+      clusterName: "ci",
+      region: "us-east-1",
+      caPem: "PEM",
+    }).catch((error: unknown) => error);
+    const notHttps = await eksAuth({
+      clusterName: "ci",
+      region: "us-east-1",
+      endpoint: "http://10.0.0.1",
+      caPem: "PEM",
+    }).catch((error: unknown) => error);
+
+    // Assess
+    expect(halfGiven).toMatchObject({
+      code: "EKS_INVALID_OPTIONS",
+      retryable: false,
+      issues: [{ path: "endpoint", message: expect.stringContaining("required when caPem") }],
+      message:
+        "endpoint: required when caPem is given (give both, or neither to use DescribeCluster)",
+    });
+    expect(notHttps).toMatchObject({
+      code: "EKS_INVALID_OPTIONS",
+      issues: [
+        { path: "endpoint", message: 'expected an https:// URL, received "http://10.0.0.1"' },
+      ],
+    });
   });
 });

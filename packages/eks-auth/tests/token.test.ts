@@ -221,9 +221,9 @@ describe("partitions", () => {
   });
 });
 
-describe("createToken: bad settings", () => {
+describe("createToken: bad options", () => {
   const creds = { accessKeyId: "a", secretAccessKey: "b" };
-  it("names the field", async () => {
+  it("names the option, in the message and in the issue's path", async () => {
     await expect(
       createToken({
         clusterName: "bad name",
@@ -240,5 +240,11 @@ describe("createToken: bad settings", () => {
         signingDate: new Date(),
       }),
     ).rejects.toThrow('region: expected an AWS region such as us-east-1, received "mars-1"');
+    expect(() => partitionOf("mars-1")).toThrow(
+      expect.objectContaining({
+        code: "EKS_INVALID_OPTIONS",
+        issues: [{ path: "region", message: expect.stringContaining("expected an AWS region") }],
+      }),
+    );
   });
 });

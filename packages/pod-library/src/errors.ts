@@ -14,13 +14,18 @@ export function formatProblem(problem: LibraryProblem): string {
   return [problem.file, problem.path, problem.message].filter(Boolean).join(": ");
 }
 
-/** A pod library with problems; `problems` holds every one, each line of `message` one problem. */
+/**
+ * A pod library with problems (code `INVALID_POD_LIBRARY`): `problems` holds every one,
+ * by file, and `issues` the same with the file leading each path; each line of `message`
+ * is one problem.
+ */
 export class PodLibraryError extends OndemandEksError {
+  declare readonly code: "INVALID_POD_LIBRARY";
   readonly problems: readonly LibraryProblem[];
 
-  constructor(problems: readonly LibraryProblem[], options?: { cause?: unknown }) {
+  constructor(problems: readonly LibraryProblem[], options?: { readonly cause?: unknown }) {
     super(
-      "INVALID_POD_DEFINITION",
+      "INVALID_POD_LIBRARY",
       problems.map((p) => ({
         path: [p.file, p.path].filter(Boolean).join(": "),
         message: p.message,

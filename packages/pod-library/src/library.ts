@@ -1,14 +1,10 @@
+import { UnknownPodDefinitionError } from "@ondemand-eks/core";
 import {
-  completePodDefinition,
-  fromZodIssues,
-  isPodDefinitionName,
+  checkPodDefinition,
   type PodDefinition,
   type PodDefinitionSource,
-  PodDefinitionSourceSchema,
-  podDefinitionIssues,
-  UnknownPodDefinitionError,
-  zodErrorMap,
-} from "@ondemand-eks/core";
+  safeParsePodDefinitionSource,
+} from "@ondemand-eks/core/pod-definition";
 import type { LibraryProblem } from "./errors.js";
 import { mergeDefinitions } from "./merge.js";
 import type { DefinitionFile } from "./read-definitions.js";
@@ -26,7 +22,7 @@ export class PodLibrary {
 
   /** The definition called `name`; throws `UnknownPodDefinitionError` if there is none. */
   get(name: string): PodDefinition {
-    const found = isPodDefinitionName(name) ? this.#definitions.get(name) : undefined;
+    const found = this.#definitions.get(name);
     if (!found) throw new UnknownPodDefinitionError(name, this.names());
     return found;
   }
@@ -69,9 +65,9 @@ export function buildPodLibrary(files: readonly DefinitionFile[]): {
   const invalid = new Map<string, string>();
 
   for (const { file, stem, content } of files) {
-    const parsed = PodDefinitionSourceSchema.safeParse(content, { error: zodErrorMap });
+    const parsed = safeParsePodDefinitionSource(content);
     if (!parsed.success) {
-      for (const issue of fromZodIssues(parsed.error.issues)) problems.push({ file, ...issue });
+      for (const issue of parsed.error.issues) problems.push({ file, ...issue });
       invalid.set(stem, file);
       continue;
     }
@@ -146,10 +142,9 @@ export function buildPodLibrary(files: readonly DefinitionFile[]): {
       problems.push({ file: entry.file, path: "extends", message: explain(name) });
       continue;
     }
-    const issues = podDefinitionIssues(source);
-    for (const issue of issues) problems.push({ file: entry.file, ...issue });
-    const definition = issues.length === 0 ? completePodDefinition(source) : undefined;
-    if (definition) definitions.push(definition);
+    const checked = checkPodDefinition(source);
+    if (checked.success) definitions.push(checked.data);
+    else for (const issue of checked.error.issues) problems.push({ file: entry.file, ...issue });
   }
 
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));

@@ -1,4 +1,4 @@
-import { cloneJson, defineOwn, type PodDefinitionSource } from "@ondemand-eks/core";
+import type { PodDefinitionSource } from "@ondemand-eks/core/pod-definition";
 
 type Json = unknown;
 
@@ -25,6 +25,28 @@ const REPLACED_WHOLE = new Set(["valueFrom"]);
 
 /** Lists whose named items a child replaces whole: a volume is a name and one source. */
 const REPLACED_BY_NAME = new Set(["volumes"]);
+
+/**
+ * Sets `key` on `target` as a plain data property: a `"__proto__"` key (which YAML can
+ * carry) stays an ordinary key and never changes a prototype.
+ */
+function setOwn(target: Record<string, Json>, key: string, value: Json): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+/** Deep copy of parsed YAML, so a merged definition shares no object with its sources. */
+function copy(value: Json): Json {
+  if (Array.isArray(value)) return value.map(copy);
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, Json> = {};
+  for (const [key, item] of Object.entries(value)) setOwn(out, key, copy(item));
+  return out;
+}
 
 function isPlainObject(value: Json): value is Record<string, Json> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -53,14 +75,14 @@ function mergeObjects(
   }
   const out: Record<string, Json> = {};
   for (const [key, value] of Object.entries(parent)) {
-    if (!dropped.has(key)) defineOwn(out, key, cloneJson(value));
+    if (!dropped.has(key)) setOwn(out, key, copy(value));
   }
   for (const [key, value] of Object.entries(child)) {
     // null in a child clears what the parent set.
     if (value === null) delete out[key];
     else {
       const inherited = Object.hasOwn(parent, key) ? parent[key] : undefined;
-      defineOwn(out, key, mergeValues(inherited, value, key));
+      setOwn(out, key, mergeValues(inherited, value, key));
     }
   }
   return out;
@@ -85,21 +107,21 @@ function mergeObjects(
  * ```
  */
 export function mergeValues(parent: Json, child: Json, key?: string): Json {
-  if (child === undefined) return cloneJson(parent);
-  if (key !== undefined && REPLACED_WHOLE.has(key)) return cloneJson(child);
+  if (child === undefined) return copy(parent);
+  if (key !== undefined && REPLACED_WHOLE.has(key)) return copy(child);
   if (isPlainObject(parent) && isPlainObject(child)) return mergeObjects(parent, child, key);
   if (isNamedList(parent) && isNamedList(child)) {
     const whole = key !== undefined && REPLACED_BY_NAME.has(key);
     const merged = parent.map((item) => {
       const override = child.find((c) => c.name === item.name);
-      if (!override) return cloneJson(item);
+      if (!override) return copy(item);
       // Items merge with the list's key as context: an env item knows it is one.
-      return whole ? cloneJson(override) : mergeValues(item, override, key);
+      return whole ? copy(override) : mergeValues(item, override, key);
     });
-    const added = child.filter((c) => !parent.some((p) => p.name === c.name)).map(cloneJson);
+    const added = child.filter((c) => !parent.some((p) => p.name === c.name)).map(copy);
     return [...merged, ...added];
   }
-  return cloneJson(child);
+  return copy(child);
 }
 
 /**

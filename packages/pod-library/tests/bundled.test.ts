@@ -27,7 +27,7 @@ describe("the bundled library in pods/", () => {
     // Act and assess
     for (const definition of library.definitions()) {
       if (definition.mode === "one-shot") {
-        const job = buildJob({ job: event.job, definition, settings });
+        const job = buildJob({ job: event.job, queue: "default", definition, settings });
         expect(job.spec.template.spec.containers.map((c) => c.name)).toEqual(["agent"]);
       } else {
         expect(buildDeployment({ definition, settings }).spec.replicas).toBe(2);
@@ -38,7 +38,8 @@ describe("the bundled library in pods/", () => {
   it("elastic-ci-stack: privileged dockerd as a native sidecar sharing the socket, IAM service account, no Fargate", async () => {
     const definition = (await loadPodLibrary(bundledLibraryDir())).get("elastic-ci-stack");
     if (event.kind !== "scheduled") throw new Error("fixture");
-    const spec = buildJob({ job: event.job, definition, settings }).spec.template.spec;
+    const spec = buildJob({ job: event.job, queue: "default", definition, settings }).spec.template
+      .spec;
     const dockerd = spec.initContainers?.find((c) => c.name === "dockerd");
     expect(dockerd?.restartPolicy).toBe("Always");
     expect(dockerd?.securityContext).toEqual({ privileged: true });

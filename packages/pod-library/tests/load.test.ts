@@ -62,6 +62,11 @@ describe("loadPodLibrary", () => {
     const dir = libraryDir({ "default.yaml": DEFAULT, "x.yaml": "name: x\n" });
     const error = await loadPodLibrary(dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PodLibraryError);
+    expect(error).toMatchObject({
+      name: "PodLibraryError",
+      code: "INVALID_POD_LIBRARY",
+      issues: [{ path: "x.yaml: agent.image" }],
+    });
     expect((error as PodLibraryError).message).toBe(
       "x.yaml: agent.image: required: the agent container's image (set here or in the definition this extends)",
     );

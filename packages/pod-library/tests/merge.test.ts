@@ -96,7 +96,7 @@ services:
 
     // Act
     const merged = mergeValues(parent, { other: true }) as typeof parent;
-    merged.list[0]!.x.deep = 2;
+    for (const item of merged.list) item.x.deep = 2;
     merged.resources.limits.memory = "2Gi";
 
     // Assess
@@ -167,5 +167,22 @@ describe("keys that objects inherit", () => {
     });
     expect(mergeValues({}, { constructor: { a: 1 } })).toEqual({ constructor: { a: 1 } });
     expect(mergeValues({}, { toString: [1] })).toEqual({ toString: [1] });
+  });
+
+  it("keeps a __proto__ key (as YAML and JSON parse it) as data, in parent and child alike", () => {
+    // Prepare: an own "__proto__" key, not a prototype.
+    const parent = JSON.parse('{"pod": {"__proto__": {"hostNetwork": true}}}');
+    const child = JSON.parse('{"pod": {"__proto__": {"hostPID": true}, "a": 1}}');
+
+    // Act
+    const merged = mergeValues(parent, child) as { pod: Record<string, unknown> };
+
+    // Assess
+    expect(Object.getPrototypeOf(merged.pod)).toBe(Object.prototype);
+    expect(merged.pod.hostNetwork).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptor(merged.pod, "__proto__")?.value).toEqual({
+      hostNetwork: true,
+      hostPID: true,
+    });
   });
 });

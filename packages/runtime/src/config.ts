@@ -1,5 +1,10 @@
 import { isAbsolute, join } from "node:path";
-import { InvalidSettingsError, type Issue, type SchedulerSettings } from "@ondemand-eks/core";
+import {
+  hasErrorCode,
+  InvalidSettingsError,
+  type Issue,
+  type SchedulerSettings,
+} from "@ondemand-eks/core";
 import {
   type LoadedSettings,
   loadSettings,
@@ -230,8 +235,11 @@ async function eksConfig(
     try {
       check();
     } catch (error) {
-      // eks-auth says "clusterName: ..."; said here with the source instead.
-      problems.push({ path, message: (error as Error).message.replace(/^\w+: /, "") });
+      // eks-auth names its option ("clusterName"); said here with the source instead.
+      const message = hasErrorCode(error, "EKS_INVALID_OPTIONS")
+        ? error.issues.map((issue) => issue.message).join("; ")
+        : (error as Error).message;
+      problems.push({ path, message });
       return undefined;
     }
   }

@@ -23,18 +23,6 @@ export interface ApiAnswer {
   readonly text: string;
 }
 
-/** A status outside 2xx, with the answer's body (a Kubernetes Status, normally). */
-export class ApiError extends Error {
-  constructor(
-    readonly code: number,
-    readonly body: string,
-    readonly headers: Readonly<Record<string, string>>,
-  ) {
-    super(`HTTP ${code}`);
-    this.name = "ApiError";
-  }
-}
-
 function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   if (reason instanceof Error && reason.name === "AbortError") return reason;

@@ -3,7 +3,7 @@
  * with typed outcomes, deadline-bounded retries of transient failures, and pluggable
  * cluster auth (kubeconfig, in-cluster ServiceAccount, EKS IAM via @ondemand-eks/eks-auth).
  */
-export { type ClusterAuth, ClusterAuthError, type ClusterTls } from "./auth/cluster-auth.js";
+export type { ClusterAuth, ClusterTls } from "./auth/cluster-auth.js";
 export { type InClusterAuthOptions, inClusterAuth } from "./auth/in-cluster.js";
 export { type KubeconfigAuthOptions, kubeconfigAuth } from "./auth/kubeconfig.js";
 export {
@@ -12,5 +12,6 @@ export {
   parseRetryAfter,
   type RetryPolicy,
 } from "./backoff.js";
+export { ClusterAuthError } from "./errors.js";
 export type { Created, Exists, Rejected, SubmitOutcome, Unavailable } from "./outcome.js";
 export { type SubmitOptions, Submitter, type SubmitterOptions } from "./submitter.js";

@@ -1,12 +1,17 @@
 import { Agent } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type DeploymentManifest, type JobManifest, LABELS } from "@ondemand-eks/core";
+import {
+  type DeploymentManifest,
+  type JobManifest,
+  LABELS,
+  type SubmitOutcome,
+} from "@ondemand-eks/core";
 import { abortable } from "./abortable.js";
-import { ApiError, apiRequest } from "./api-request.js";
+import { apiRequest } from "./api-request.js";
 import type { ClusterAuth } from "./auth/cluster-auth.js";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff.js";
-import { classify, type Failure } from "./classify.js";
-import type { SubmitOutcome } from "./outcome.js";
+import { classify, type Failure, isAlreadyExists } from "./classify.js";
+import { ApiError } from "./errors.js";
 
 export interface SubmitterOptions {
   auth: ClusterAuth;
@@ -146,7 +151,7 @@ export class Submitter {
       }
       if (options.signal?.aborted) return cancelled();
 
-      if (failure.kind === "already-exists") {
+      if (isAlreadyExists(failure)) {
         const checked = await this.#checkExisting(manifest, namespace, signal);
         if (checked.kind === "ours") return { ...common(), outcome: "exists", ...checked.uid };
         // The name was freed between our create and our read: create again.
@@ -164,9 +169,6 @@ export class Submitter {
       }
 
       switch (failure.kind) {
-        case "already-exists":
-          // #checkExisting never reports this; kept for exhaustiveness.
-          return { ...common(), outcome: "exists" };
         case "unauthorized":
           if (!refreshed && this.#auth.refresh) {
             refreshed = true;
@@ -185,9 +187,7 @@ export class Submitter {
           return { ...common(), outcome: "unavailable", message: failure.message };
         case "transient": {
           failures += 1;
-          if (!(shortened && failures > 1 && failure.message === "request timed out")) {
-            lastProblem = failure.message;
-          }
+          if (!(shortened && failures > 1 && failure.timedOut)) lastProblem = failure.message;
           const delay = backoffDelay(failures, this.#policy, this.#random, failure.retryAfterMs);
           if (this.#now() + delay >= deadline) {
             return {
@@ -201,7 +201,10 @@ export class Submitter {
           } catch {
             // Cancelled while waiting: the loop reports it.
           }
+          break;
         }
+        default:
+          throw unreachable(failure);
       }
     }
   }
@@ -350,4 +353,9 @@ function uid(object: ApiObject | undefined): { uid?: string } {
 
 function pick(failure: { status: number; reason: string; message: string }) {
   return { status: failure.status, reason: failure.reason, message: failure.message };
+}
+
+/** For a `switch` that covers every case: a compile error when one is added and not handled. */
+function unreachable(value: never): Error {
+  return new Error(`unhandled case: ${JSON.stringify(value)}`);
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { hasErrorCode } from "@ondemand-eks/core";
 import { ClusterAuthError, inClusterAuth, kubeconfigAuth } from "@ondemand-eks/submitter";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -38,8 +39,11 @@ describe("kubeconfigAuth", () => {
 
   it("names a missing file", async () => {
     const path = join(dir, "nope");
-    await expect(kubeconfigAuth({ path })).rejects.toThrow(ClusterAuthError);
-    await expect(kubeconfigAuth({ path })).rejects.toThrow(`cannot read kubeconfig ${path}`);
+    const error = await kubeconfigAuth({ path }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ClusterAuthError);
+    expect(hasErrorCode(error, "INVALID_CLUSTER_CONFIG")).toBe(true);
+    expect(error).toMatchObject({ name: "ClusterAuthError" });
+    expect((error as Error).message).toContain(`cannot read kubeconfig ${path}`);
   });
 
   it("names an unknown context and lists the known ones", async () => {
@@ -53,9 +57,11 @@ describe("kubeconfigAuth", () => {
 
 describe("inClusterAuth", () => {
   it("explains that it needs to run in a pod", async () => {
-    await expect(inClusterAuth({ env: {} })).rejects.toThrow(
-      "not running in a Kubernetes pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set",
-    );
+    await expect(inClusterAuth({ env: {} })).rejects.toMatchObject({
+      code: "INVALID_CLUSTER_CONFIG",
+      message:
+        "not running in a Kubernetes pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set, and no server was given",
+    });
   });
 
   it("builds the server from the service environment and re-reads a changed token", async () => {
@@ -126,7 +132,9 @@ describe("kubeconfig errors never show a secret", () => {
     process.env.KUBECONFIG = "";
     process.env.HOME = dir;
     try {
-      await expect(kubeconfigAuth()).rejects.toThrow("no kubeconfig found");
+      await expect(kubeconfigAuth()).rejects.toThrow(
+        `no kubeconfig found: no path was given, $KUBECONFIG names no file, there is no ${join(dir, ".kube", "config")}`,
+      );
     } finally {
       for (const [key, value] of Object.entries(saved)) {
         if (value === undefined) delete process.env[key];

@@ -1,30 +1,37 @@
+import { hasErrorCode } from "@ondemand-eks/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../src/api-request.js";
-import { classify } from "../src/classify.js";
+import { classify, isAlreadyExists } from "../src/classify.js";
+import { ApiError } from "../src/errors.js";
 
 const now = Date.parse("2026-11-28T10:00:00Z");
 const reasons = fc.constantFrom("", "AlreadyExists", "Conflict", "Invalid", "Forbidden", "Timeout");
 
-function apiError(code: number, reason: string, headers: Record<string, string> = {}) {
+function apiError(status: number, reason: string, headers: Record<string, string> = {}) {
   return new ApiError(
-    code,
-    JSON.stringify({ kind: "Status", code, reason, message: "m" }),
+    status,
+    JSON.stringify({ kind: "Status", code: status, reason, message: "m" }),
     headers,
   );
 }
 
 describe("classify", () => {
-  it("retries exactly 429 and 5xx; 409 AlreadyExists and 401 have their own paths; the rest is refused", () => {
+  it("retries exactly 429 and 5xx; 401 has its own path; the rest is refused, 409 AlreadyExists told apart", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 400, max: 599 }), reasons, (code, reason) => {
-        const failure = classify(apiError(code, reason), now);
-        if (code === 409 && reason === "AlreadyExists") expect(failure.kind).toBe("already-exists");
-        else if (code === 401) expect(failure.kind).toBe("unauthorized");
-        else if (code === 429 || code >= 500) expect(failure.kind).toBe("transient");
-        else expect(failure).toMatchObject({ kind: "rejected", status: code, message: "m" });
+      fc.property(fc.integer({ min: 400, max: 599 }), reasons, (status, reason) => {
+        const failure = classify(apiError(status, reason), now);
+        expect(isAlreadyExists(failure)).toBe(status === 409 && reason === "AlreadyExists");
+        if (status === 401) expect(failure.kind).toBe("unauthorized");
+        else if (status === 429 || status >= 500) expect(failure.kind).toBe("transient");
+        else expect(failure).toMatchObject({ kind: "rejected", status, message: "m" });
       }),
     );
+  });
+
+  it("ApiError carries the HTTP status in status, and API_STATUS in code", () => {
+    const error = apiError(503, "ServiceUnavailable");
+    expect(error).toMatchObject({ name: "ApiError", code: "API_STATUS", status: 503 });
+    expect(hasErrorCode(error, "API_STATUS")).toBe(true);
   });
 
   it("carries Retry-After of a 429 or 503 as milliseconds", () => {
@@ -46,7 +53,12 @@ describe("classify", () => {
       expect(classify(system(code), now).kind).toBe("transient");
     }
     const aborted = Object.assign(new Error("aborted"), { name: "AbortError" });
-    expect(classify(aborted, now).kind).toBe("transient");
+    expect(classify(aborted, now)).toEqual({
+      kind: "transient",
+      message: "request timed out",
+      timedOut: true,
+    });
+    expect(classify(system("ETIMEDOUT"), now)).toMatchObject({ timedOut: false });
     for (const code of [
       "ENOTFOUND",
       "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -60,6 +72,7 @@ describe("classify", () => {
     expect(classify(noCredentials, now)).toEqual({
       kind: "transient",
       message: "no AWS credentials",
+      timedOut: false,
     });
     expect(classify(Object.assign(new Error("bad"), { retryable: false }), now).kind).toBe("fatal");
   });

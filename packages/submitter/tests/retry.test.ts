@@ -383,8 +383,37 @@ describe("what the submitter never does", () => {
     });
     const result = await s.submit(await manifest());
     s.close();
-    expect(result.outcome).toBe("unavailable");
+    expect(result).toMatchObject({
+      outcome: "unavailable",
+      message: "no success within 300 ms: request timed out",
+    });
     expect(requests).toHaveLength(0);
+  });
+
+  it("reports the failure before an attempt the deadline cut short, not that attempt's timeout", async () => {
+    // Prepare: a 503, then credentials that never come, until the deadline.
+    script = [{ status: 503, reason: "ServiceUnavailable" }];
+    let calls = 0;
+    const s = await submitter({
+      timeoutMs: 500,
+      auth: {
+        headers: () => {
+          calls += 1;
+          return calls === 1 ? Promise.resolve({}) : new Promise<Record<string, string>>(() => {});
+        },
+      },
+    });
+
+    // Act
+    const result = await s.submit(await manifest());
+    s.close();
+
+    // Assess
+    expect(result).toMatchObject({
+      outcome: "unavailable",
+      attempts: 2,
+      message: "no success within 500 ms: HTTP 503 ServiceUnavailable: scripted 503",
+    });
   });
 
   it("never throws when refreshing credentials fails: rejected 401", async () => {

@@ -4,8 +4,13 @@ import { describeDefault, type Setting } from "./table.js";
 const codes = (items: readonly string[]) => items.map((item) => `\`${item}\``).join(", ");
 
 /**
- * The settings as a Markdown table (setting, flag, environment, default, where it
+ * The settings as a Markdown table (config key, flag, environment, default, where it
  * applies, meaning): what the README shows, so a test can compare the two.
+ *
+ * @example
+ * ```ts
+ * const table = settingsMarkdown(SETTINGS); // "| config key | flag | ..."
+ * ```
  */
 export function settingsMarkdown(table: readonly Setting[]): string {
   const rows = table.map((declaration) => {
@@ -24,6 +29,16 @@ export function settingsMarkdown(table: readonly Setting[]): string {
     ];
   });
   const header = ["config key", "flag", "environment", "default", "used by", "meaning"];
-  const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
-  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+  // Columns padded the way Biome formats a Markdown table (at least 3 wide), so the
+  // README holds this text exactly and still passes `biome check`.
+  const widths = header.map((_, column) =>
+    Math.max(3, ...[header, ...rows].map((cells) => width(cells[column] ?? ""))),
+  );
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, column) => cell + " ".repeat((widths[column] ?? 0) - width(cell))).join(" | ")} |`;
+  const rule = widths.map((size) => "-".repeat(size));
+  return [line(header), line(rule), ...rows.map(line)].join("\n");
 }
+
+/** A cell's width in characters (the table is ASCII; a code point counts as one). */
+const width = (cell: string) => [...cell].length;

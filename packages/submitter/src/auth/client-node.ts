@@ -1,3 +1,3 @@
 // Loaded only by kubeconfigAuth, through a dynamic import(): bundlers keep just what
 // KubeConfig needs, and nothing of client-node is evaluated until a kubeconfig is used.
-export { KubeConfig } from "@kubernetes/client-node";
+export { findHomeDir, KubeConfig } from "@kubernetes/client-node";

@@ -33,11 +33,3 @@ export interface ClusterTls {
   /** `false` only when a kubeconfig says insecure-skip-tls-verify. */
   rejectUnauthorized?: boolean;
 }
-
-/** A kubeconfig or in-cluster environment that cannot be used, with what is wrong. */
-export class ClusterAuthError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ClusterAuthError";
-  }
-}

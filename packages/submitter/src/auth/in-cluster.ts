@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { isIPv6 } from "node:net";
-import { type ClusterAuth, ClusterAuthError } from "./cluster-auth.js";
+import { ClusterAuthError } from "../errors.js";
+import type { ClusterAuth } from "./cluster-auth.js";
 
 const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -30,7 +31,7 @@ export async function inClusterAuth(options: InClusterAuthOptions = {}): Promise
     const port = env.KUBERNETES_SERVICE_PORT;
     if (!host || !port) {
       throw new ClusterAuthError(
-        "not running in a Kubernetes pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set (use a kubeconfig instead)",
+        "not running in a Kubernetes pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set, and no server was given",
       );
     }
     server = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`;
@@ -41,6 +42,7 @@ export async function inClusterAuth(options: InClusterAuthOptions = {}): Promise
   } catch (error) {
     throw new ClusterAuthError(
       `cannot read the cluster CA at ${caPath}: ${(error as Error).message}`,
+      { cause: error },
     );
   }
 
@@ -53,6 +55,7 @@ export async function inClusterAuth(options: InClusterAuthOptions = {}): Promise
     } catch (error) {
       throw new ClusterAuthError(
         `cannot read the ServiceAccount token at ${tokenPath}: ${(error as Error).message}`,
+        { cause: error },
       );
     }
     const current = `${info.mtimeMs}:${info.size}:${info.ino}`;

@@ -1,5 +1,10 @@
 import type { RequestOptions } from "node:https";
-import { type ClusterAuth, ClusterAuthError, type ClusterTls } from "./cluster-auth.js";
+import { join } from "node:path";
+import { ClusterAuthError } from "../errors.js";
+import type { ClusterAuth, ClusterTls } from "./cluster-auth.js";
+
+/** Where client-node's default loader looks last, before it gives up. */
+const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
 export interface KubeconfigAuthOptions {
   /** A kubeconfig file; default: $KUBECONFIG, then ~/.kube/config. */
@@ -18,9 +23,10 @@ export interface KubeconfigAuthOptions {
  * takes about 75 MiB and most of a second, which in-cluster and EKS auth do not pay.
  */
 export async function kubeconfigAuth(options: KubeconfigAuthOptions = {}): Promise<ClusterAuth> {
-  const { KubeConfig } = await import("./client-node.js");
+  const { findHomeDir, KubeConfig } = await import("./client-node.js");
   const config = new KubeConfig();
   const source = options.path ?? "the default kubeconfig ($KUBECONFIG or ~/.kube/config)";
+  // No `cause` on these errors: a parser's own message may quote a secret (see safeMessage).
   try {
     if (options.path) config.loadFromFile(options.path);
     else config.loadFromDefault();
@@ -39,8 +45,12 @@ export async function kubeconfigAuth(options: KubeconfigAuthOptions = {}): Promi
   const cluster = config.getCurrentCluster();
   // client-node's last resort when it finds nothing: an unauthenticated localhost:8080.
   if (!options.path && cluster?.name === "cluster" && cluster.server === "http://localhost:8080") {
+    const home = findHomeDir();
+    const homeConfig = home
+      ? `no ${join(home, ".kube", "config")}`
+      : "no home directory to hold .kube/config";
     throw new ClusterAuthError(
-      "no kubeconfig found: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a pod with --in-cluster",
+      `no kubeconfig found: no path was given, $KUBECONFIG names no file, there is ${homeConfig}, and no ServiceAccount token at ${SERVICE_ACCOUNT_TOKEN}`,
     );
   }
   if (!cluster?.server) {
