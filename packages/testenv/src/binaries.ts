@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { withBuildLock } from "./build-lock.js";
+import { ToolchainMissingError } from "./errors.js";
 import { cacheRoot, TOOLS_MODULE_DIR } from "./paths.js";
 
 const execFileAsync = promisify(execFile);
@@ -22,16 +23,6 @@ export type Binaries = Record<BinaryName, string>;
 export interface ToolVersions {
   kubernetes: string;
   etcd: string;
-}
-
-/** Go is needed only to build the binaries once; without it there is no control plane. */
-export class ToolchainMissingError extends Error {
-  constructor(detail: string) {
-    super(
-      `the local Kubernetes control plane is built with Go, and no usable \`go\` was found (${detail}); install Go 1.26 or newer, or see README.md "The local control plane"`,
-    );
-    this.name = "ToolchainMissingError";
-  }
 }
 
 export type Log = (line: string) => void;
@@ -82,7 +73,7 @@ async function allExist(paths: Binaries): Promise<boolean> {
   }
 }
 
-/** Checks for a Go toolchain and returns its version line. */
+/** Checks for a Go toolchain and returns its version line; throws ToolchainMissingError. */
 export async function goVersion(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   try {
     const { stdout } = await execFileAsync("go", ["version"], { timeout: 60_000, env });

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Log } from "./binaries.js";
-import { ensurePythonTool, PythonMissingError, type PythonTool } from "./python-tools.js";
+import { ensurePythonTool, type PythonTool } from "./python-tools.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -22,16 +22,33 @@ export interface CfnLintResult {
   readonly output: string;
 }
 
-/** Lints templates with cfn-lint, installing it into a cached venv the first time. */
+const defaultLog: Log = (line) => process.stderr.write(`[cfn-lint] ${line}\n`);
+
+/**
+ * The cfn-lint executable, installing it into a cached venv the first time; throws
+ * PythonMissingError without Python 3.
+ *
+ * @example
+ * const lint = await skipUnlessCi(() => ensureCfnLint());
+ */
+export async function ensureCfnLint(log: Log = defaultLog): Promise<string> {
+  return join(await ensurePythonTool(CFN_LINT, log), "bin", "cfn-lint");
+}
+
+/**
+ * Lints templates with cfn-lint, installing it first if needed.
+ *
+ * @example
+ * const { status, output } = await cfnLint(["deploy/lambda/sqs.yaml"]);
+ */
 export async function cfnLint(
   templates: readonly string[],
   options: { log?: Log; args?: readonly string[] } = {},
 ): Promise<CfnLintResult> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`[cfn-lint] ${line}\n`));
-  const dir = await ensurePythonTool(CFN_LINT, log);
+  const cfnLintBin = await ensureCfnLint(options.log);
   try {
     const { stdout, stderr } = await execFileAsync(
-      join(dir, "bin", "cfn-lint"),
+      cfnLintBin,
       [...(options.args ?? []), "--", ...templates],
       { timeout: 300_000, maxBuffer: 16 * 1024 * 1024 },
     );
@@ -40,21 +57,5 @@ export async function cfnLint(
     const failed = error as { code?: unknown; stdout?: string; stderr?: string };
     if (typeof failed.code !== "number") throw error;
     return { status: failed.code, output: (failed.stdout ?? "") + (failed.stderr ?? "") };
-  }
-}
-
-/**
- * cfnLint for a test file: without Python the caller reports the tests as skipped with
- * the reason, except under CI=true, where that is an error.
- */
-export async function cfnLintAvailable(): Promise<{ skipReason?: string }> {
-  try {
-    await ensurePythonTool(CFN_LINT, (line) => process.stderr.write(`[cfn-lint] ${line}\n`));
-    return {};
-  } catch (error) {
-    if (error instanceof PythonMissingError && process.env.CI !== "true") {
-      return { skipReason: error.message };
-    }
-    throw error;
   }
 }

@@ -2,13 +2,13 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { applyManifests } from "./apply.js";
 import { type Binaries, ensureBinaries, type Log } from "./binaries.js";
+import { runningPid, startDaemon, stopDaemon, stopDaemons } from "./daemon.js";
+import { DaemonStartError } from "./errors.js";
 import { DEPLOY_DIR } from "./paths.js";
 import { createPki, type Pki } from "./pki.js";
 import { freePort } from "./ports.js";
-import { logTail, runningPid, startDaemon, stopAllDaemons, stopDaemon } from "./processes.js";
 
 const START_ORDER = ["etcd", "kube-apiserver", "kube-controller-manager"] as const;
 
@@ -63,7 +63,7 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
     } catch (error) {
       lastError = error;
       await stopControlPlane(options.dir);
-      if (!(error instanceof DaemonExitedError)) break;
+      if (!(error instanceof DaemonStartError && error.exited)) break;
       options.log(`control plane failed to start (attempt ${attempt}): ${error.message}`);
     }
   }
@@ -96,19 +96,31 @@ async function startOnce(options: StartOptions, binaries: Binaries): Promise<Con
   await writeKubeconfig(state);
 
   const started = Date.now();
-  await startDaemon(dir, "etcd", binaries.etcd, etcdArgs(state));
-  await waitFor(dir, "etcd", 60_000, () => etcdHealthy(ports.etcd, etcdName));
+  await startDaemon({
+    dir,
+    name: "etcd",
+    command: binaries.etcd,
+    args: etcdArgs(state),
+    ready: () => etcdHealthy(ports.etcd, etcdName),
+    timeoutMs: 60_000,
+  });
   await startApiserver(state);
   if (state.controllerManager) {
-    await startDaemon(dir, "kube-controller-manager", binaries["kube-controller-manager"], [
-      `--kubeconfig=${state.kubeconfig}`,
-      "--leader-elect=false",
-      `--service-account-private-key-file=${pki.serviceAccountKey}`,
-      `--root-ca-file=${pki.caCert}`,
-      "--controllers=*",
-      // No HTTPS endpoint of its own: nothing scrapes it here.
-      "--secure-port=0",
-    ]);
+    // No readiness probe: it is ready once it runs.
+    await startDaemon({
+      dir,
+      name: "kube-controller-manager",
+      command: binaries["kube-controller-manager"],
+      args: [
+        `--kubeconfig=${state.kubeconfig}`,
+        "--leader-elect=false",
+        `--service-account-private-key-file=${pki.serviceAccountKey}`,
+        `--root-ca-file=${pki.caCert}`,
+        "--controllers=*",
+        // No HTTPS endpoint of its own: nothing scrapes it here.
+        "--secure-port=0",
+      ],
+    });
   }
   if (options.applyDeploy ?? true) await applyManifests(state, DEPLOY_DIR);
   log(`control plane ready at ${server} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
@@ -155,13 +167,14 @@ function apiserverArgs(state: ControlPlaneState): string[] {
 
 /** Starts (or restarts, after stopApiserver) the API server and waits for /readyz. */
 export async function startApiserver(state: ControlPlaneState): Promise<void> {
-  await startDaemon(
-    state.dir,
-    "kube-apiserver",
-    state.binaries["kube-apiserver"],
-    apiserverArgs(state),
-  );
-  await waitFor(state.dir, "kube-apiserver", 120_000, () => apiserverReady(state));
+  await startDaemon({
+    dir: state.dir,
+    name: "kube-apiserver",
+    command: state.binaries["kube-apiserver"],
+    args: apiserverArgs(state),
+    ready: () => apiserverReady(state),
+    timeoutMs: 120_000,
+  });
 }
 
 /** Stops only the API server (etcd and its data stay), to test an outage. */
@@ -171,7 +184,7 @@ export function stopApiserver(state: ControlPlaneState, graceMs?: number): Promi
 
 /** Stops every process of the control plane in `dir` (from its pid files). Keeps the data. */
 export function stopControlPlane(dir: string): Promise<void> {
-  return stopAllDaemons(dir, START_ORDER);
+  return stopDaemons(dir, START_ORDER);
 }
 
 /** Stops the control plane in `dir` and removes its directory. */
@@ -187,27 +200,6 @@ export async function isHealthy(state: ControlPlaneState): Promise<boolean> {
     if ((await runningPid(state.dir, name)) === undefined) return false;
   }
   return apiserverReady(state);
-}
-
-class DaemonExitedError extends Error {}
-
-async function waitFor(
-  dir: string,
-  name: string,
-  timeoutMs: number,
-  ready: () => Promise<boolean>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const isReady = await ready();
-    // Checked after ready(): something else answering on our port is not our process.
-    if ((await runningPid(dir, name)) === undefined) {
-      throw new DaemonExitedError(`${name} exited while starting:\n${await logTail(dir, name)}`);
-    }
-    if (isReady) return;
-    await sleep(100);
-  }
-  throw new Error(`${name} was not ready after ${timeoutMs / 1000}s:\n${await logTail(dir, name)}`);
 }
 
 /** Healthy, and the member answering is the one we started (by its unique name). */

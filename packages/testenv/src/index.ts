@@ -1,7 +1,12 @@
 /**
  * A real local Kubernetes control plane for tests and `npm start`: etcd, kube-apiserver
  * and kube-controller-manager built from pinned versions (tools/k8s), cached outside the
- * work tree, started on loopback ports with RBAC and service-account tokens.
+ * work tree, started on loopback ports with RBAC and service-account tokens; and the
+ * other servers and tools tests need (moto, the Lambda emulator, cfn-lint). Every server
+ * runs as a daemon (daemon.ts); a missing prerequisite skips the tests that need it,
+ * except under CI=true (prerequisites.ts).
+ *
+ * @module
  */
 export {
   type Binaries,
@@ -10,10 +15,9 @@ export {
   goVersion,
   type Log,
   readToolVersions,
-  ToolchainMissingError,
   type ToolVersions,
 } from "./binaries.js";
-export { CFN_LINT_VERSION, type CfnLintResult, cfnLint, cfnLintAvailable } from "./cfn-lint.js";
+export { CFN_LINT_VERSION, type CfnLintResult, cfnLint, ensureCfnLint } from "./cfn-lint.js";
 export {
   type ControlPlaneState,
   destroyControlPlane,
@@ -25,11 +29,19 @@ export {
   stopApiserver,
   stopControlPlane,
 } from "./control-plane.js";
+export {
+  DaemonStartError,
+  KubectlMissingError,
+  PrerequisiteMissingError,
+  PythonMissingError,
+  RieToolchainMissingError,
+  ToolchainMissingError,
+} from "./errors.js";
 export { jobScheduledDetail, jobScheduledEvent, type TestJob } from "./events.js";
 export {
   imageName,
   type Kustomization,
-  kubectlMissing,
+  kubectlVersion,
   podSpecOf,
   render as renderKustomization,
 } from "./kustomize.js";
@@ -38,27 +50,20 @@ export {
   ensureRie,
   type LambdaInvokeResult,
   type LambdaOptions,
-  RieToolchainMissingError,
   readRieVersion,
   rieBinaryPath,
   startLambda,
-  startTestLambda,
 } from "./lambda-rie.js";
-export {
-  ensureMoto,
-  MOTO_VERSION,
-  type Moto,
-  PythonMissingError,
-  startMoto,
-  startTestMoto,
-} from "./moto.js";
+export { ensureMoto, MOTO_VERSION, type Moto, startMoto } from "./moto.js";
 export { cacheRoot, REPO_ROOT } from "./paths.js";
 export { createPki, type Pki } from "./pki.js";
 export { freePort } from "./ports.js";
+export { type Prerequisite, skipUnlessCi } from "./prerequisites.js";
+export { cleanUpAbandonedRuns } from "./run-dirs.js";
 export { serverSideApply } from "./server-side-apply.js";
 export { downShared, SHARED_KUBECONFIG, upShared } from "./shared.js";
 export {
-  cleanUpAbandonedRuns,
+  type ControlPlaneAddress,
   startTestControlPlane,
   type TestControlPlane,
   type TestRun,

@@ -1,8 +1,12 @@
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import type { KubernetesObject, V1Deployment, V1RoleBinding } from "@kubernetes/client-node";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { KubectlMissingError } from "./errors.js";
+
+const execFileAsync = promisify(execFile);
 
 // The part of kustomize our deploy/kubernetes kustomizations use, so their tests run
 // without kubectl; deploy-manifests.test.ts checks it against `kubectl kustomize`.
@@ -76,14 +80,19 @@ export function render(dir: string, namespace?: string): KubernetesObject[] {
   return objects;
 }
 
-/** Why `kubectl kustomize` cannot be compared with render() here, if it cannot. */
-export function kubectlMissing(): string | undefined {
+/**
+ * kubectl's client version, to check render() against `kubectl kustomize`; throws
+ * KubectlMissingError where kubectl is not installed.
+ *
+ * @example
+ * const kubectl = await skipUnlessCi(kubectlVersion);
+ */
+export async function kubectlVersion(): Promise<string> {
   try {
-    execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
-    return undefined;
-  } catch {
-    // Under CI=true nothing may be skipped: a CI machine without kubectl is a broken one.
-    if (process.env.CI === "true") throw new Error("kubectl is required under CI=true");
-    return "kubectl is not installed";
+    const { stdout } = await execFileAsync("kubectl", ["version", "--client"], { timeout: 60_000 });
+    return stdout.trim();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new KubectlMissingError(code === "ENOENT" ? "`kubectl` is not on PATH" : String(error));
   }
 }

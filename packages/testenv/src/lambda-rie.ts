@@ -3,15 +3,15 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { access, copyFile, mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { type Log, ToolchainMissingError } from "./binaries.js";
+import type { Log } from "./binaries.js";
 import { withBuildLock } from "./build-lock.js";
-import { cacheRoot, REPO_ROOT, RUNS_DIR } from "./paths.js";
+import { type Daemon, startDaemon } from "./daemon.js";
+import { RieToolchainMissingError } from "./errors.js";
+import { cacheRoot, REPO_ROOT } from "./paths.js";
 import { freePort } from "./ports.js";
-import { logFile, logTail, runningPid, startDaemon, stopAllDaemons } from "./processes.js";
-import { cleanUpAbandonedRuns, runDirName } from "./test-run.js";
+import { createRunDir } from "./run-dirs.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -21,14 +21,6 @@ const RIE_MODULE = "github.com/aws/aws-lambda-runtime-interface-emulator";
 
 /** Our Node runtime for the emulator; src/ and dist/ are both one level below it. */
 const BOOTSTRAP = fileURLToPath(new URL("../runtime/bootstrap.mjs", import.meta.url));
-
-/** Go is needed only to build the emulator once; without it there are no Lambda tests. */
-export class RieToolchainMissingError extends ToolchainMissingError {
-  constructor(detail: string) {
-    super(detail);
-    this.message = `the AWS Lambda Runtime Interface Emulator (for Lambda tests) is built with Go, and no usable \`go\` was found (${detail}); install Go 1.26.6 or newer`;
-  }
-}
 
 /** The emulator version pinned in tools/lambda-rie/go.mod (a pseudo-version: its tags are not semver). */
 export async function readRieVersion(): Promise<string> {
@@ -70,7 +62,7 @@ async function goVersionForRie(env: NodeJS.ProcessEnv): Promise<string> {
 /**
  * Returns the emulator binary, building it first if this version is not cached yet.
  * Concurrent callers wait on one lock, and only the first builds. `env` is what Go sees
- * (PATH, ONDEMAND_EKS_CACHE_DIR, GOPROXY...).
+ * (PATH, ONDEMAND_EKS_CACHE_DIR, GOPROXY...). Without Go it throws RieToolchainMissingError.
  */
 export async function ensureRie(
   options: { log?: Log; env?: NodeJS.ProcessEnv } = {},
@@ -134,7 +126,7 @@ export interface LambdaOptions {
   /** The function's environment variables, as in its Lambda configuration. */
   env?: Record<string, string>;
   log?: Log;
-  /** What the Go build and the CI check see; process.env by default. */
+  /** What the Go build sees; process.env by default. */
   buildEnv?: NodeJS.ProcessEnv;
 }
 
@@ -166,65 +158,84 @@ export interface EmulatedLambda {
   stop(): Promise<void>;
 }
 
-const NAME = "lambda-rie";
-
 /**
  * Runs a Node handler module under the real Lambda Runtime Interface Emulator, with our
  * runtime/bootstrap.mjs as the runtime, on a free loopback port in its own run directory
  * (pid file, log), cleaned up like the control planes' when its owner dies. As in Lambda,
- * the handler is loaded on the first invocation.
+ * the handler is loaded on the first invocation. Without Go (and no emulator cached) it
+ * throws RieToolchainMissingError: see skipUnlessCi.
+ *
+ * @example
+ * const lambda = await startLambda("echo", { handlerDir: "dist", handler: "index.echo" });
+ * const { status, body } = await lambda.invoke({ hello: "world" });
+ * await lambda.stop();
  */
 export async function startLambda(name: string, options: LambdaOptions): Promise<EmulatedLambda> {
   const log = options.log ?? ((line: string) => process.stderr.write(`[lambda ${name}] ${line}\n`));
   const rie = await ensureRie({ log, ...(options.buildEnv ? { env: options.buildEnv } : {}) });
-  await cleanUpAbandonedRuns(log);
-  const dir = join(RUNS_DIR, runDirName(name, process.pid));
-  await mkdir(dir, { recursive: true });
-  // The run directory rides along in the bootstrap's path, so the pid check recognises it.
-  const bootstrap = join(dir, "bootstrap.mjs");
-  await copyFile(BOOTSTRAP, bootstrap);
-  const [port, apiPort] = [await freePort(), await freePort()];
-  await startDaemon(
-    dir,
-    NAME,
-    rie,
-    [
-      "--log-level",
-      "info",
-      "--runtime-interface-emulator-address",
-      `127.0.0.1:${port}`,
-      "--runtime-api-address",
-      `127.0.0.1:${apiPort}`,
-      process.execPath,
-      bootstrap,
-      options.handler, // the emulator takes its last argument as the handler
-    ],
-    {
-      // The emulator's function ARN always names us-east-1.
-      AWS_REGION: "us-east-1",
-      AWS_DEFAULT_REGION: "us-east-1",
-      AWS_LAMBDA_FUNCTION_NAME: name,
-      ...options.env,
-      LAMBDA_TASK_ROOT: resolve(options.handlerDir),
-      _HANDLER: options.handler,
-    },
-  );
+  const dir = await createRunDir(name, log);
+  try {
+    // The run directory rides along in the bootstrap's path, so the pid check recognises it.
+    const bootstrap = join(dir, "bootstrap.mjs");
+    await copyFile(BOOTSTRAP, bootstrap);
+    const [port, apiPort] = [await freePort(), await freePort()];
+    const base = `http://127.0.0.1:${port}`;
+    const daemon = await startDaemon({
+      dir,
+      name: "lambda-rie",
+      command: rie,
+      args: [
+        "--log-level",
+        "info",
+        "--runtime-interface-emulator-address",
+        `127.0.0.1:${port}`,
+        "--runtime-api-address",
+        `127.0.0.1:${apiPort}`,
+        process.execPath,
+        bootstrap,
+        options.handler, // the emulator takes its last argument as the handler
+      ],
+      env: {
+        // The emulator's function ARN always names us-east-1.
+        AWS_REGION: "us-east-1",
+        AWS_DEFAULT_REGION: "us-east-1",
+        AWS_LAMBDA_FUNCTION_NAME: name,
+        ...options.env,
+        LAMBDA_TASK_ROOT: resolve(options.handlerDir),
+        _HANDLER: options.handler,
+      },
+      // Any answer (404 here) means it listens; the invoke path would start the runtime.
+      ready: () =>
+        fetch(base, { signal: AbortSignal.timeout(2_000) }).then(
+          () => true,
+          () => false,
+        ),
+      timeoutMs: 30_000,
+      pollMs: 50,
+    });
+    return emulatedLambda(daemon, base);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
 
+/** The handle on a started emulator: invocations one at a time, its log, a stop. */
+function emulatedLambda(daemon: Daemon, base: string): EmulatedLambda {
   let finalLogs: string | undefined;
   const logs = () => {
     if (finalLogs !== undefined) return finalLogs;
     try {
-      return readFileSync(logFile(dir, NAME), "utf8");
+      return readFileSync(daemon.logFile, "utf8");
     } catch {
       return "";
     }
   };
   const stop = async () => {
-    await stopAllDaemons(dir, [NAME]);
+    await daemon.stop();
     finalLogs ??= logs();
-    await rm(dir, { recursive: true, force: true });
+    await rm(daemon.dir, { recursive: true, force: true });
   };
-  const base = `http://127.0.0.1:${port}`;
   const invokeUrl = `${base}/2015-03-31/functions/function/invocations`;
   let queue: Promise<unknown> = Promise.resolve();
   const invoke = (event: unknown) => {
@@ -236,24 +247,7 @@ export async function startLambda(name: string, options: LambdaOptions): Promise
     const match = /INIT REPORT\(durationMs: ([\d.]+)\)/.exec(logs());
     return match?.[1] ? Number(match[1]) : undefined;
   };
-
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    // Any answer (404 here) means it listens; the invoke path would start the runtime.
-    const up = await fetch(base, { signal: AbortSignal.timeout(2_000) }).then(
-      () => true,
-      () => false,
-    );
-    if (up) return { invokeUrl, dir, invoke, logs, initDurationMs, stop };
-    if ((await runningPid(dir, NAME)) === undefined) {
-      const tail = await logTail(dir, NAME);
-      await stop();
-      throw new Error(`the Lambda emulator exited while starting:\n${tail}`);
-    }
-    await sleep(50);
-  }
-  await stop();
-  throw new Error("the Lambda emulator was not listening after 30s");
+  return { invokeUrl, dir: daemon.dir, invoke, logs, initDurationMs, stop };
 }
 
 async function post(url: string, event: unknown): Promise<LambdaInvokeResult> {
@@ -266,24 +260,4 @@ async function post(url: string, event: unknown): Promise<LambdaInvokeResult> {
     body = undefined;
   }
   return { status: response.status, body, raw };
-}
-
-/**
- * A Lambda for a test file: without Go the tests are skipped with the reason (returned
- * here), except under CI=true, where that is an error like any failure to start.
- */
-export async function startTestLambda(
-  name: string,
-  options: LambdaOptions,
-): Promise<
-  { lambda: EmulatedLambda; skipReason?: undefined } | { lambda?: undefined; skipReason: string }
-> {
-  try {
-    return { lambda: await startLambda(name, options) };
-  } catch (error) {
-    if (error instanceof ToolchainMissingError && (options.buildEnv ?? process.env).CI !== "true") {
-      return { skipReason: error.message };
-    }
-    throw error;
-  }
 }

@@ -4,19 +4,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import lockfile from "proper-lockfile";
 import type { Log } from "./binaries.js";
+import { PythonMissingError } from "./errors.js";
 import { cacheRoot } from "./paths.js";
 
 const execFileAsync = promisify(execFile);
-
-/** No usable Python 3 to install a test tool with. */
-export class PythonMissingError extends Error {
-  constructor(tool: string, detail: string) {
-    super(
-      `${tool} is installed with Python 3 and its venv module, and none was usable (${detail})`,
-    );
-    this.name = "PythonMissingError";
-  }
-}
 
 /** A tool from PyPI, pinned, that tests run from a venv of its own. */
 export interface PythonTool {
@@ -32,7 +23,8 @@ export interface PythonTool {
 /**
  * The venv directory of `tool`, installing it from PyPI first if this version is not
  * cached yet. Concurrent first installs wait for one; a finished install is marked by a
- * file written last, so a half-done one is never used.
+ * file written last, so a half-done one is never used. Without Python 3 it throws
+ * PythonMissingError.
  */
 export async function ensurePythonTool(
   tool: PythonTool,

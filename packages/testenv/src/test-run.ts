@@ -1,68 +1,36 @@
-import { mkdir, readdir } from "node:fs/promises";
-import { join } from "node:path";
-import { goVersion, type Log, ToolchainMissingError } from "./binaries.js";
+import { goVersion, type Log } from "./binaries.js";
 import { type ControlPlaneState, destroyControlPlane, startControlPlane } from "./control-plane.js";
-import { RUNS_DIR } from "./paths.js";
+import { type Prerequisite, skipUnlessCi } from "./prerequisites.js";
+import { createRunDir } from "./run-dirs.js";
+
+/** Where a test run's control plane answers. */
+export interface ControlPlaneAddress {
+  server: string;
+  kubeconfig: string;
+  dir: string;
+}
 
 /** What test files learn about the control plane (vitest `provide` / `inject`). */
-export type TestControlPlane =
-  | { available: true; server: string; kubeconfig: string; dir: string }
-  | { available: false; reason: string };
+export type TestControlPlane = Prerequisite<ControlPlaneAddress>;
 
+/** A test run's control plane: `state` is set when `info.available`. */
 export interface TestRun {
   info: TestControlPlane;
   state?: ControlPlaneState;
   teardown: () => Promise<void>;
 }
 
-/** A run directory's name: `<name>.<owner pid>.<stamp>`. */
-export function runDirName(name: string, owner: number): string {
-  return `${name}.${owner}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-}
-
-/** The owner pid a run directory's name records; undefined for anything else there. */
-export function ownerOf(dirName: string): number | undefined {
-  const match = /\.(\d+)\.[a-z0-9]+$/.exec(dirName);
-  return match ? Number(match[1]) : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/**
- * Stops control planes whose test run died without tearing down (a killed vitest):
- * each run directory is named `<name>.<owner pid>.<stamp>`, so it names its owner from the
- * moment it exists (no window where a concurrent cleanup sees an unowned directory), and
- * only those whose owner is gone are
- * removed, so concurrent test runs leave each other alone.
- */
-export async function cleanUpAbandonedRuns(log: Log): Promise<void> {
-  let names: string[];
-  try {
-    names = await readdir(RUNS_DIR);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const dir = join(RUNS_DIR, name);
-    const owner = ownerOf(name);
-    if (owner === undefined || alive(owner)) continue;
-    log(`removing control plane left by an earlier run: ${dir}`);
-    await destroyControlPlane(dir);
-  }
-}
-
 /**
  * A private control plane for one test run (a vitest global setup, or one test file
- * that needs to stop its API server). Without Go the run is reported as unavailable with
- * the reason, so integration tests show as skipped; under CI=true that is an error, and
- * so is any failure to start.
+ * that needs to stop its API server), in a run directory of its own. Without Go the
+ * control plane is reported unavailable with the reason, so the tests that need it are
+ * skipped (see skipUnlessCi); under CI=true that is an error, and so is any failure to
+ * start.
+ *
+ * @example
+ * const plane = await startTestControlPlane("sqs-consumer", { controllerManager: false });
+ * afterAll(() => plane.teardown());
+ * describeWith(plane.info, "contract: SQS consumer", () => { ... });
  */
 export async function startTestControlPlane(
   name: string,
@@ -76,17 +44,9 @@ export async function startTestControlPlane(
   const log =
     options.log ?? ((line: string) => process.stderr.write(`[testenv ${name}] ${line}\n`));
   const env = options.env ?? process.env;
-  try {
-    await goVersion(env);
-  } catch (error) {
-    if (error instanceof ToolchainMissingError && env.CI !== "true") {
-      return { info: { available: false, reason: error.message }, teardown: async () => {} };
-    }
-    throw error;
-  }
-  await cleanUpAbandonedRuns(log);
-  const dir = join(RUNS_DIR, runDirName(name, process.pid));
-  await mkdir(dir, { recursive: true });
+  const go = await skipUnlessCi(() => goVersion(env), env);
+  if (!go.available) return { info: go, teardown: async () => {} };
+  const dir = await createRunDir(name, log);
   try {
     const state = await startControlPlane({
       dir,
@@ -97,7 +57,10 @@ export async function startTestControlPlane(
       ...(options.apiserverArgs ? { apiserverArgs: options.apiserverArgs } : {}),
     });
     return {
-      info: { available: true, server: state.server, kubeconfig: state.kubeconfig, dir },
+      info: {
+        available: true,
+        value: { server: state.server, kubeconfig: state.kubeconfig, dir },
+      },
       state,
       teardown: () => destroyControlPlane(dir),
     };

@@ -7,8 +7,13 @@ interface Provider {
 
 /**
  * A vitest global setup that starts a private control plane for the package's test run
- * and hands its address to the tests as `inject("controlPlane")`. Packages declare the
- * key once (see their tests/helpers/cluster.ts).
+ * and hands it to the tests as `inject("controlPlane")` (read it with `controlPlane()`
+ * from `@ondemand-eks/testenv/vitest`). Without Go its tests are skipped, with the
+ * reason; under CI=true that fails the run.
+ *
+ * @example
+ * // tests/global-setup.ts
+ * export default controlPlaneGlobalSetup("submitter");
  */
 export function controlPlaneGlobalSetup(name: string) {
   return async (project: Provider): Promise<() => Promise<void>> => {

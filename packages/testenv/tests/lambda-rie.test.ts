@@ -4,10 +4,11 @@ import { join } from "node:path";
 import {
   type EmulatedLambda,
   type LambdaOptions,
-  startTestLambda,
-  ToolchainMissingError,
+  RieToolchainMissingError,
+  skipUnlessCi,
+  startLambda,
 } from "@ondemand-eks/testenv";
-import { describeUnless } from "@ondemand-eks/testenv/vitest";
+import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, describe, expect, it } from "vitest";
 
 // A handler module as a bundle would ship it: one file, several exports.
@@ -40,26 +41,24 @@ async function processesIn(dir: string): Promise<string[]> {
 }
 
 /** Starts another function from the same module, once the first has shown Go is there. */
-async function start(name: string, handler: string): Promise<EmulatedLambda> {
-  const started = await startTestLambda(name, { handlerDir, handler });
-  if (!started.lambda) throw new Error(started.skipReason);
-  return started.lambda;
-}
+const start = (name: string, handler: string) => startLambda(name, { handlerDir, handler });
 
 const handlerDir = await mkdtemp(join(tmpdir(), "lambda-rie-test-"));
 await writeFile(join(handlerDir, "index.mjs"), HANDLER_MODULE);
 afterAll(() => rm(handlerDir, { recursive: true, force: true }));
 
 // Started here, so that without Go the tests are reported as skipped (never under CI).
-const echo = await startTestLambda("rie-echo", {
-  handlerDir,
-  handler: "index.echo",
-  env: { GREETING: "hello from the test" },
-});
-afterAll(() => echo.lambda?.stop());
+const echo = await skipUnlessCi(() =>
+  startLambda("rie-echo", {
+    handlerDir,
+    handler: "index.echo",
+    env: { GREETING: "hello from the test" },
+  }),
+);
+afterAll(() => echo.value?.stop());
 
-describeUnless(echo.skipReason, "a handler under the Lambda Runtime Interface Emulator", () => {
-  const lambda = () => echo.lambda as EmulatedLambda;
+describeWith(echo, "a handler under the Lambda Runtime Interface Emulator", () => {
+  const lambda = () => echo.value as EmulatedLambda;
 
   it("returns the handler's result, with Lambda's context and the function's env", async () => {
     expect(lambda().initDurationMs()).toBeUndefined();
@@ -129,16 +128,15 @@ describeUnless(echo.skipReason, "a handler under the Lambda Runtime Interface Em
   });
 });
 
-describe("startTestLambda without Go, and nothing cached", () => {
+describe("a Lambda without Go, and nothing cached", () => {
   const noGo = async (extra: LambdaOptions["buildEnv"]) => {
     const cache = await mkdtemp(join(tmpdir(), "lambda-rie-cache-"));
     const env = { PATH: "/nonexistent", HOME: cache, ONDEMAND_EKS_CACHE_DIR: cache, ...extra };
     try {
-      return await startTestLambda("rie-no-go", {
-        handlerDir,
-        handler: "index.echo",
-        buildEnv: env,
-      });
+      return await skipUnlessCi(
+        () => startLambda("rie-no-go", { handlerDir, handler: "index.echo", buildEnv: env }),
+        env,
+      );
     } finally {
       await rm(cache, { recursive: true, force: true });
     }
@@ -146,10 +144,10 @@ describe("startTestLambda without Go, and nothing cached", () => {
 
   it("is skipped, with the reason, outside CI", async () => {
     const result = await noGo({});
-    expect(result.skipReason).toContain("no usable `go` was found (`go` is not on PATH)");
+    expect(result.reason).toContain("no usable `go` was found (`go` is not on PATH)");
   });
 
   it("fails under CI=true, so Lambda tests can never be skipped there", async () => {
-    await expect(noGo({ CI: "true" })).rejects.toThrow(ToolchainMissingError);
+    await expect(noGo({ CI: "true" })).rejects.toThrow(RieToolchainMissingError);
   });
 });
