@@ -1,4 +1,6 @@
 import { defineConfig } from "tsup";
 import { libraryBuild } from "../../tsup.shared.js";
 
-export default defineConfig(libraryBuild);
+// Metrics are a subpath of their own: prom-client stays out of anything (the Lambda
+// bundle) that does not ask for it.
+export default defineConfig({ ...libraryBuild, entry: ["src/index.ts", "src/metrics.ts"] });

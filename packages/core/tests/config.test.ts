@@ -256,17 +256,19 @@ describe("loadSettings", () => {
       env: { TEST_NESTED_B: "6" },
       flags: { count: "11" },
     });
-    expect(issues.map((issue) => issue.path)).toEqual([
+    expect(issues.map((issue) => issue.path).sort()).toEqual([
+      "--count",
+      "TEST_NESTED_B",
       "config ci.yaml: count",
       "config ci.yaml: unknown",
-      "TEST_NESTED_B",
-      "--count",
     ]);
   });
 
   it("never repeats a secret's value, and cuts long values short", () => {
     const secret = load({ env: { TEST_PASSWORD: "hunter2" } }).issues;
-    expect(secret).toEqual([{ path: "TEST_PASSWORD", message: "expected a whole number from 0 to 9" }]);
+    expect(secret).toEqual([
+      { path: "TEST_PASSWORD", message: "expected a whole number from 0 to 9" },
+    ]);
     const [long] = load({ env: { TEST_COUNT: "9".repeat(500) } }).issues;
     expect(long?.message).toMatch(/received "9{57}\.\.\."$/);
   });
@@ -325,15 +327,14 @@ describe("loadSettings: the config file", () => {
     expect(settings.get(T.name)).toBe("fallback");
   });
 
-  it.each([
-    [[1, 2]],
-    ["namespace: ci"],
-    [42],
-  ])("refuses a file that is not a mapping: %j", (content) => {
-    expect(load(config(content)).issues).toEqual([
-      { path: "config ci.yaml", message: "expected a mapping of settings" },
-    ]);
-  });
+  it.each([[[1, 2]], ["namespace: ci"], [42]])(
+    "refuses a file that is not a mapping: %j",
+    (content) => {
+      expect(load(config(content)).issues).toEqual([
+        { path: "config ci.yaml", message: "expected a mapping of settings" },
+      ]);
+    },
+  );
 
   it("takes an empty file as no settings", () => {
     expect(load(config(null)).issues).toEqual([]);
@@ -358,7 +359,10 @@ function problemsOf(sources: Omit<SettingSources, "scope">): Issue[] {
 
 describe("schedulerSettingsFrom", () => {
   const fromSources = (sources: Omit<SettingSources, "scope">) => {
-    const loaded = loadSettings(Object.values(SCHEDULER_SETTINGS), { scope: "schedule", ...sources });
+    const loaded = loadSettings(Object.values(SCHEDULER_SETTINGS), {
+      scope: "schedule",
+      ...sources,
+    });
     expect(loaded.issues).toEqual([]);
     return schedulerSettingsFrom(loaded.settings);
   };
@@ -477,7 +481,9 @@ describe("settingsMarkdown", () => {
   it("one row per setting: config key, flag with its placeholder, variables, default, scopes, meaning", () => {
     const lines = settingsMarkdown([T.name, T.password, T.on]).split("\n");
     expect(lines).toHaveLength(5);
-    expect(lines[0]).toMatch(/^\| config key +\| flag +\| environment +\| default +\| used by +\| meaning +\|$/);
+    expect(lines[0]).toMatch(
+      /^\| config key +\| flag +\| environment +\| default +\| used by +\| meaning +\|$/,
+    );
     expect(lines[1]).toMatch(/^\|( -+ \|){6}$/);
     expect(lines[2]?.split("|").map((cell) => cell.trim())).toEqual([
       "",

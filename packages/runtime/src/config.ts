@@ -114,7 +114,11 @@ function where(settings: LoadedSettings, key: string, fallback: string): string 
   return settings.origin(key) ?? fallback;
 }
 
-function libraryConfig(settings: LoadedSettings, baseDir: string, problems: Issue[]): LibraryConfig {
+function libraryConfig(
+  settings: LoadedSettings,
+  baseDir: string,
+  problems: Issue[],
+): LibraryConfig {
   const r = RUNTIME_SETTINGS;
   const raw = settings.get(r.library);
   if (raw === undefined) return { kind: "bundled" };
@@ -210,7 +214,10 @@ async function clusterConfig(
   return eksConfig(settings, clusterName, at, problems);
 }
 
-/** An EKS cluster's settings, checked by eks-auth (imported only when one is configured). */
+/**
+ * An EKS cluster's settings, checked by eks-auth (imported only when one is configured).
+ * Every problem is reported, not only the first.
+ */
 async function eksConfig(
   settings: LoadedSettings,
   clusterName: string,
@@ -218,19 +225,20 @@ async function eksConfig(
   problems: Issue[],
 ): Promise<ClusterConfig | undefined> {
   const r = RUNTIME_SETTINGS;
+  const found: Issue[] = [];
   const region = settings.get(r.region);
-  if (region === undefined) {
-    problems.push({
-      path: at(r.region),
-      message: `required with an EKS cluster (or set ${r.region.env.join(" or ")})`,
-    });
-    return undefined;
-  }
   const { checkClusterName, partitionOf } = await import("@ondemand-eks/eks-auth");
   const checks: [string, () => unknown][] = [
     [at(r.eksCluster), () => checkClusterName(clusterName)],
-    [at(r.region), () => partitionOf(region)],
   ];
+  if (region === undefined) {
+    const path = at(r.region);
+    // A flag's error names the variables too; a variable's (the Lambda's) is enough alone.
+    const or = path.startsWith("--") ? ` (or set ${r.region.env.join(" or ")})` : "";
+    found.push({ path, message: `required with an EKS cluster${or}` });
+  } else {
+    checks.push([at(r.region), () => partitionOf(region)]);
+  }
   for (const [path, check] of checks) {
     try {
       check();
@@ -239,37 +247,39 @@ async function eksConfig(
       const message = hasErrorCode(error, "EKS_INVALID_OPTIONS")
         ? error.issues.map((issue) => issue.message).join("; ")
         : (error as Error).message;
-      problems.push({ path, message });
-      return undefined;
+      found.push({ path, message });
     }
   }
   const endpoint = settings.get(r.eksEndpoint);
   const caData = settings.get(r.eksCaData);
+  let caPem: string | undefined;
   if ((endpoint === undefined) !== (caData === undefined)) {
     const [missing, given] =
       endpoint === undefined ? [r.eksEndpoint, r.eksCaData] : [r.eksCaData, r.eksEndpoint];
-    problems.push({
+    found.push({
       path: at(missing),
       message: `required when ${at(given)} is set (set both, or neither to use DescribeCluster)`,
     });
-    return undefined;
+  } else if (endpoint !== undefined && caData !== undefined) {
+    if (!isBareHttpsUrl(endpoint)) {
+      // Not echoed: a URL may carry credentials.
+      found.push({
+        path: at(r.eksEndpoint),
+        message: "expected https://host[:port], without path, credentials or query",
+      });
+    }
+    caPem = Buffer.from(caData, "base64").toString("utf8");
+    if (!/^[A-Za-z0-9+/=\s]+$/.test(caData) || !caPem.includes("-----BEGIN CERTIFICATE-----")) {
+      found.push({
+        path: at(r.eksCaData),
+        message:
+          "expected the cluster CA as base64 PEM (DescribeCluster's certificateAuthority.data)",
+      });
+    }
   }
-  if (endpoint === undefined || caData === undefined) return { kind: "eks", clusterName, region };
-  if (!isBareHttpsUrl(endpoint)) {
-    // Not echoed: a URL may carry credentials.
-    problems.push({
-      path: at(r.eksEndpoint),
-      message: "expected https://host[:port], without path, credentials or query",
-    });
-    return undefined;
-  }
-  const caPem = Buffer.from(caData, "base64").toString("utf8");
-  if (!/^[A-Za-z0-9+/=\s]+$/.test(caData) || !caPem.includes("-----BEGIN CERTIFICATE-----")) {
-    problems.push({
-      path: at(r.eksCaData),
-      message: "expected the cluster CA as base64 PEM (DescribeCluster's certificateAuthority.data)",
-    });
-    return undefined;
-  }
-  return { kind: "eks", clusterName, region, endpoint, caPem };
+  problems.push(...found);
+  if (found.length > 0 || region === undefined) return undefined;
+  return endpoint !== undefined && caPem !== undefined
+    ? { kind: "eks", clusterName, region, endpoint, caPem }
+    : { kind: "eks", clusterName, region };
 }

@@ -79,7 +79,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       error: (msg, fields) => emit("error", msg, fields),
       child: (fields) => {
         const merged = { ...base };
-        addFields(merged, fields);
+        try {
+          addFields(merged, fields);
+        } catch {
+          // A field that cannot be read (a throwing getter) is left out: a child never throws.
+        }
         return make(merged);
       },
     };

@@ -6,7 +6,6 @@ import {
   formatProblem,
   type LibraryProblem,
   MAX_DEFINITION_BYTES,
-  type PodLibrary,
   parseDefinitionText,
 } from "@ondemand-eks/pod-library";
 import { PodLibraryUnavailableError } from "./errors.js";
@@ -89,15 +88,21 @@ export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySo
         listed.push({ key: object.Key, etag: object.ETag ?? "" });
       }
       if (listed.length > maxDefinitions) {
-        throw new PodLibraryUnavailableError(`${where}: more than ${maxDefinitions} definition files`);
+        throw new PodLibraryUnavailableError(
+          `${where}: more than ${maxDefinitions} definition files`,
+        );
       }
       if (!answer.IsTruncated) break;
       // A truncated page without a way on would silently load part of the library.
       if (!answer.NextContinuationToken) {
-        throw new PodLibraryUnavailableError(`${where}: listing truncated without a continuation token`);
+        throw new PodLibraryUnavailableError(
+          `${where}: listing truncated without a continuation token`,
+        );
       }
       if (page >= MAX_PAGES) {
-        throw new PodLibraryUnavailableError(`${where}: more than ${MAX_PAGES} pages of objects to list`);
+        throw new PodLibraryUnavailableError(
+          `${where}: more than ${MAX_PAGES} pages of objects to list`,
+        );
       }
       token = answer.NextContinuationToken;
     }
@@ -125,7 +130,8 @@ export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySo
   };
 
   const load = async (listed: Listed[], signal: AbortSignal) => {
-    if (listed.length === 0) throw new PodLibraryUnavailableError(`${where}: no *.yaml or *.yml definitions`);
+    if (listed.length === 0)
+      throw new PodLibraryUnavailableError(`${where}: no *.yaml or *.yml definitions`);
     const files: DefinitionFile[] = [];
     const problems: LibraryProblem[] = [];
     // A few reads at a time: quick for a library of dozens, gentle for one of thousands.

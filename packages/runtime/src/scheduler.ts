@@ -21,8 +21,11 @@ export interface SchedulerOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The logger; default JSON lines on standard output at the configured level. */
   readonly log?: Logger;
-  /** Record outcomes in Prometheus metrics (for /metrics). Default false. */
-  readonly metrics?: boolean;
+  /**
+   * Where outcomes are recorded, for /metrics: `createMetrics()` from
+   * `@ondemand-eks/runtime/metrics` (prom-client). Default: none.
+   */
+  readonly metrics?: SchedulerMetrics;
   /** Cluster auth instead of the one the configuration names. */
   readonly auth?: ClusterAuth;
   /** AWS credentials for an EKS cluster; default the SDK's chain for `env`. */
@@ -42,7 +45,7 @@ export interface SchedulerOptions {
 export interface Scheduler {
   readonly config: SchedulerConfig;
   readonly log: Logger;
-  /** Present when created with `metrics: true`. */
+  /** Where outcomes are recorded, when the entry point gave one. */
   readonly metrics: SchedulerMetrics | undefined;
   /** The cluster's submitter; absent when the configuration names no cluster. */
   readonly submitter: Submitter | undefined;
@@ -70,7 +73,7 @@ const LEVEL = { acknowledge: "info", "dead-letter": "warn", retry: "error" } as 
  * @example
  * ```ts
  * const { scheduler: config } = await readConfig({ scope: "serve-http", env: process.env });
- * const scheduler = await createScheduler(config, { metrics: true });
+ * const scheduler = await createScheduler(config, { metrics: createMetrics() });
  * const outcome = await scheduler.schedule(JSON.parse(body), { requestId });
  * ```
  */
@@ -80,9 +83,7 @@ export async function createScheduler(
 ): Promise<Scheduler> {
   const env = options.env ?? process.env;
   const log = options.log ?? createLogger({ level: config.logLevel });
-  const metrics = options.metrics
-    ? (await import("./metrics.js")).createMetrics()
-    : undefined;
+  const metrics = options.metrics;
   const source = await librarySourceFor(config.library, {
     log,
     ...(options.s3 ? { s3: options.s3 } : {}),

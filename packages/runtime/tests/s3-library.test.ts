@@ -6,14 +6,16 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { S3LibraryError, s3Library } from "@ondemand-eks/adapter-lambda/runtime";
-import { startTestMoto } from "@ondemand-eks/testenv";
-import { describeUnless } from "@ondemand-eks/testenv/vitest";
+import type { Logger } from "@ondemand-eks/core";
+import { createLogger, PodLibraryUnavailableError } from "@ondemand-eks/runtime";
+import { skipUnlessCi, startMoto } from "@ondemand-eks/testenv";
+import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { s3Library } from "../src/s3-library.js";
 
 // A moto of this file's own: without Python it is reported as skipped (an error under CI=true).
-const aws = await startTestMoto("s3-library");
-afterAll(() => aws.moto?.stop());
+const aws = await skipUnlessCi(() => startMoto("s3-library"));
+afterAll(() => aws.value?.stop());
 
 const definition = (name: string, image = "buildkite/agent:3") =>
   `name: ${name}\nmode: one-shot\nagent:\n  image: ${image}\n`;
@@ -23,7 +25,7 @@ function countingClient() {
   const calls: string[] = [];
   const client = new S3Client({
     region: "us-east-1",
-    endpoint: aws.moto?.endpoint ?? "http://127.0.0.1:1",
+    endpoint: aws.value?.endpoint ?? "http://127.0.0.1:1",
     forcePathStyle: true,
     credentials: { accessKeyId: "AKIDS3LIBRARY", secretAccessKey: "s3-library-test" },
   });
@@ -35,6 +37,13 @@ function countingClient() {
     { step: "initialize" },
   );
   return { client, calls };
+}
+
+/** The runtime's own logger, writing to a list: each line as the object it wrote. */
+function recordingLogger(): { log: Logger; logged: Record<string, unknown>[] } {
+  const logged: Record<string, unknown>[] = [];
+  const log = createLogger({ level: "debug", write: (line) => logged.push(JSON.parse(line)) });
+  return { log, logged };
 }
 
 let bucket = 0;
@@ -50,7 +59,7 @@ async function bucketWith(
   return { s3, name };
 }
 
-describeUnless(aws.skipReason, "pod library from an S3 prefix (moto)", () => {
+describeWith(aws, "pod library from an S3 prefix (moto)", () => {
   let clock = 0;
   const now = () => clock;
   beforeAll(() => {
@@ -114,14 +123,14 @@ describeUnless(aws.skipReason, "pod library from an S3 prefix (moto)", () => {
   it("keeps the previous library, and says so, when a broken definition is pushed", async () => {
     const { s3, name } = await bucketWith({ "p/default.yaml": definition("default") });
     const { client } = countingClient();
-    const logged: Record<string, unknown>[] = [];
+    const { log, logged } = recordingLogger();
     const source = await s3Library({
       client,
       bucket: name,
       prefix: "p/",
       ttlMs: 1_000,
       now,
-      log: (entry) => logged.push(entry),
+      log,
     });
     await s3.send(
       new PutObjectCommand({
@@ -133,6 +142,11 @@ describeUnless(aws.skipReason, "pod library from an S3 prefix (moto)", () => {
     clock += 1_000;
     expect((await source.get()).get("default").agent.image).toBe("buildkite/agent:3");
     expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({
+      level: "warn",
+      msg: "pod library reload failed; keeping the previous one",
+      library: `s3://${name}/p/`,
+    });
     expect(logged[0]?.error).toContain("default.yaml");
     // Not asked again until another TTL has passed.
     await source.get();
@@ -142,14 +156,14 @@ describeUnless(aws.skipReason, "pod library from an S3 prefix (moto)", () => {
   it("keeps the previous library when S3 cannot be reached", async () => {
     const { name } = await bucketWith({ "p/default.yaml": definition("default") });
     const { client } = countingClient();
-    const logged: Record<string, unknown>[] = [];
+    const { log, logged } = recordingLogger();
     const source = await s3Library({
       client,
       bucket: name,
       prefix: "p/",
       ttlMs: 1_000,
       now,
-      log: (entry) => logged.push(entry),
+      log,
     });
     client.config.endpoint = async () => ({
       protocol: "http:",
@@ -167,7 +181,7 @@ describeUnless(aws.skipReason, "pod library from an S3 prefix (moto)", () => {
   it("keeps the previous library when a reload misses its deadline (S3 accepts, never answers)", async () => {
     const { name } = await bucketWith({ "p/default.yaml": definition("default") });
     const { client } = countingClient();
-    const logged: Record<string, unknown>[] = [];
+    const { log, logged } = recordingLogger();
     const source = await s3Library({
       client,
       bucket: name,
@@ -175,7 +189,7 @@ describeUnless(aws.skipReason, "pod library from an S3 prefix (moto)", () => {
       ttlMs: 1_000,
       reloadTimeoutMs: 300,
       now,
-      log: (entry) => logged.push(entry),
+      log,
     });
     const silent = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
@@ -265,14 +279,23 @@ describeUnless(aws.skipReason, "pod library from an S3 prefix (moto)", () => {
     const { name } = await bucketWith(objects);
     const { client } = countingClient();
     const started = s3Library({ client, bucket: name, prefix: "p/", ttlMs: 1_000, now });
-    await expect(started).rejects.toBeInstanceOf(S3LibraryError);
+    await expect(started).rejects.toBeInstanceOf(PodLibraryUnavailableError);
     await expect(started).rejects.toThrow(message);
   });
 
   it("names the bucket when it does not exist", async () => {
     const { client } = countingClient();
-    await expect(
-      s3Library({ client, bucket: "no-such-bucket-here", prefix: "", ttlMs: 1_000, now }),
-    ).rejects.toThrow("s3://no-such-bucket-here/: cannot be read: NoSuchBucket");
+    const started = s3Library({
+      client,
+      bucket: "no-such-bucket-here",
+      prefix: "",
+      ttlMs: 1_000,
+      now,
+    });
+    await expect(started).rejects.toBeInstanceOf(PodLibraryUnavailableError);
+    await expect(started).rejects.toMatchObject({ code: "POD_LIBRARY_UNAVAILABLE" });
+    await expect(started).rejects.toThrow(
+      "s3://no-such-bucket-here/: cannot be read: NoSuchBucket",
+    );
   });
 });

@@ -1,5 +1,5 @@
 import type { Issue } from "../errors.js";
-import { type Setting, type Scope, defaultOf } from "./table.js";
+import { defaultOf, type Scope, type Setting } from "./table.js";
 
 /** Where settings are read from, in rising precedence: defaults, config file, environment, flags. */
 export interface SettingSources {

@@ -1,5 +1,8 @@
 import { describeDefault, type Setting } from "./table.js";
 
+/** A cell's width in characters (the table is ASCII; a code point counts as one). */
+const width = (cell: string) => [...cell].length;
+
 /** `a`, `b`: a cell's list of code spans. */
 const codes = (items: readonly string[]) => items.map((item) => `\`${item}\``).join(", ");
 
@@ -25,8 +28,8 @@ export function settingsMarkdown(table: readonly Setting[]): string {
       codes(declaration.env),
       fallback === undefined ? "" : `\`${fallback}\``,
       declaration.scopes.length === 7 ? "all" : declaration.scopes.join(", "),
-      declaration.description.replaceAll("|", "\\|"),
-    ];
+      declaration.description,
+    ].map((cell) => cell.replaceAll("|", "\\|"));
   });
   const header = ["config key", "flag", "environment", "default", "used by", "meaning"];
   // Columns padded the way Biome formats a Markdown table (at least 3 wide), so the
@@ -39,6 +42,3 @@ export function settingsMarkdown(table: readonly Setting[]): string {
   const rule = widths.map((size) => "-".repeat(size));
   return [line(header), line(rule), ...rows.map(line)].join("\n");
 }
-
-/** A cell's width in characters (the table is ASCII; a code point counts as one). */
-const width = (cell: string) => [...cell].length;

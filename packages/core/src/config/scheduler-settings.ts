@@ -1,4 +1,4 @@
-import { type Issue, InvalidSettingsError } from "../errors.js";
+import { InvalidSettingsError, type Issue } from "../errors.js";
 import {
   DEFAULT_SETTINGS,
   resolveSettings,

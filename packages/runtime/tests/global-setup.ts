@@ -1,0 +1,3 @@
+import { controlPlaneGlobalSetup } from "@ondemand-eks/testenv";
+
+export default controlPlaneGlobalSetup("runtime");
