@@ -1,5 +1,7 @@
-import { type Cluster, DescribeClusterCommand, type EKSClient } from "@aws-sdk/client-eks";
+import { type Cluster, DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { EksAuthError } from "./errors.js";
+
+export { EKSClient };
 
 /** Where a cluster's API server is, and the CA its certificate chains to. */
 export interface ClusterEndpoint {

@@ -1,8 +1,8 @@
-import { EKSClient } from "@aws-sdk/client-eks";
+import type { EKSClient } from "@aws-sdk/client-eks";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import type { ClusterAuth } from "@ondemand-eks/submitter";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
-import { type ClusterEndpoint, describeCluster } from "./cluster.js";
+import type { ClusterEndpoint } from "./cluster.js";
 import { EksAuthError } from "./errors.js";
 import { partitionOf } from "./partition.js";
 import { checkClusterName } from "./token.js";
@@ -59,6 +59,9 @@ export async function eksAuth(options: EksAuthOptions): Promise<ClusterAuth> {
   if (options.endpoint && options.caPem) {
     cluster = { endpoint: options.endpoint, caPem: options.caPem };
   } else {
+    // The EKS client is loaded only for this lookup: given the endpoint and CA, a cold
+    // start (a Lambda function's) does not pay for it.
+    const { describeCluster, EKSClient } = await import("./cluster.js");
     const client =
       options.eksClient ??
       new EKSClient({

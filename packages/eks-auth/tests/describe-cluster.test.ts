@@ -1,8 +1,9 @@
 import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { describeCluster, EksAuthError, eksAuth } from "@ondemand-eks/eks-auth";
-import { startTestMoto } from "@ondemand-eks/testenv";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Moto, type Prerequisite, skipUnlessCi, startMoto } from "@ondemand-eks/testenv";
+import { describeWith } from "@ondemand-eks/testenv/vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 
 const region = "eu-west-1";
 const admin = { accessKeyId: "AKIDMOTOADMIN", secretAccessKey: "moto-admin-secret" };
@@ -22,25 +23,21 @@ async function createCluster(endpoint: string, name: string) {
 }
 
 // Started here so that without Python the tests are collected as skipped, with the reason.
-const plain = await startTestMoto("eks-auth");
+const plain = await skipUnlessCi(() => startMoto("eks-auth"));
 // This one answers the first three calls unauthenticated (the setup), then checks IAM.
-const enforced = await startTestMoto("eks-auth-iam", {
-  env: { INITIAL_NO_AUTH_ACTION_COUNT: "3" },
-});
+const enforced = await skipUnlessCi(() =>
+  startMoto("eks-auth-iam", { env: { INITIAL_NO_AUTH_ACTION_COUNT: "3" } }),
+);
 
 // Whatever happens below (a failed start, skipped blocks), both stop.
 afterAll(async () => {
-  await plain.moto?.stop();
-  await enforced.moto?.stop();
+  await plain.value?.stop();
+  await enforced.value?.stop();
 });
 
-function describeWithMoto(
-  name: string,
-  started: typeof plain,
-  body: (moto: NonNullable<typeof plain.moto>) => void,
-) {
-  if (started.moto) describe(name, () => body(started.moto!));
-  else describe.skip(`${name} (skipped: ${started.skipReason})`, () => {});
+/** describeWith, handing the body its moto (read only in hooks and tests: never when skipped). */
+function describeWithMoto(name: string, started: Prerequisite<Moto>, body: (moto: Moto) => void) {
+  describeWith(started, name, () => body(started.value as Moto));
 }
 
 describeWithMoto("DescribeCluster against moto server", plain, (moto) => {

@@ -7,7 +7,7 @@ import { eksAuth } from "@ondemand-eks/eks-auth";
 import { bundledLibraryDir, loadPodLibrary } from "@ondemand-eks/pod-library";
 import { Submitter } from "@ondemand-eks/submitter";
 import { startTestControlPlane, type TestRun } from "@ondemand-eks/testenv";
-import { describeUnless } from "@ondemand-eks/testenv/vitest";
+import { describeWith } from "@ondemand-eks/testenv/vitest";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startTokenWebhook, type TokenWebhook } from "./helpers/token-webhook.js";
@@ -57,7 +57,7 @@ afterAll(async () => {
 });
 const title = "EKS IAM tokens against the local kube-apiserver";
 
-describeUnless(run.info.available ? undefined : run.info.reason, title, () => {
+describeWith(run.info, title, () => {
   let credentials: AwsCredentialIdentity = {
     accessKeyId: "AKIDE2EFIRST",
     secretAccessKey: SECRETS.AKIDE2EFIRST,
