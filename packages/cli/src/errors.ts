@@ -31,7 +31,9 @@ export function describeError(error: unknown): string {
     return `${error.message} (pass --kubeconfig, set KUBECONFIG, or use --in-cluster or --eks-cluster)`;
   }
   if (error.issues.length > 1) {
-    const lines = error.issues.map((issue) => `\n  ${issue.path ? `${issue.path}: ` : ""}${issue.message}`);
+    const lines = error.issues.map(
+      (issue) => `\n  ${issue.path ? `${issue.path}: ` : ""}${issue.message}`,
+    );
     return `${error.issues.length} problems:${lines.join("")}`;
   }
   return error.message.replace(/\s*\n\s*/g, "; ");

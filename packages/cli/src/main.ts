@@ -15,9 +15,7 @@ function withSettings(command: Command, scope: Scope): Command {
 }
 
 function outputOption(choices: readonly string[] = ["yaml", "json"]): Option {
-  return new Option("-o, --output <format>", "output format")
-    .choices(choices)
-    .default(choices[0]);
+  return new Option("-o, --output <format>", "output format").choices(choices).default(choices[0]);
 }
 
 const EVENT_OPTION = [

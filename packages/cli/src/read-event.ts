@@ -21,7 +21,9 @@ export async function readEvent(source: string, io: CliIo): Promise<unknown> {
         : code === "EISDIR"
           ? "is a directory"
           : (error as Error).message;
-    throw new InvalidEventError([{ path: "", message: `event ${label}: cannot read it: ${reason}` }]);
+    throw new InvalidEventError([
+      { path: "", message: `event ${label}: cannot read it: ${reason}` },
+    ]);
   }
   try {
     return JSON.parse(text);

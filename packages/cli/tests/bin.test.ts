@@ -17,14 +17,37 @@ describe("the ondemand-eks executable", () => {
     expect(result.stderr).toBe("");
   });
 
-  it("answers bad input with one line and a non-zero status, never a stack trace", () => {
+  it("answers bad input with one error and a non-zero status, never a stack trace", () => {
     for (const input of ["{", "null", '{"event":"job.scheduled"}', "x".repeat(2 * 1024 * 1024)]) {
       const result = ondemandEks(["render", "--event", "-"], input);
       expect(result.status).toBe(1);
       expect(result.stdout).toBe("");
-      expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+      // One error line; when it has several problems, one indented line each.
+      const [first, ...problems] = result.stderr.trimEnd().split("\n");
+      expect(first).toMatch(/^ondemand-eks: error: /);
+      for (const line of problems) expect(line).toMatch(/^ {2}\S/);
       expect(result.stderr).not.toMatch(/\n\s+at /);
     }
+    const several = ondemandEks(["render", "--event", "-"], '{"event":"job.scheduled"}');
+    expect(several.stderr).toBe(
+      [
+        "ondemand-eks: error: 3 problems:",
+        "  job: required: expected object",
+        "  build: required: expected object",
+        "  pipeline: required: expected object",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("exits with the status exit.ts decides: 2 usage, 1 invalid settings", () => {
+    expect(ondemandEks(["render", "--event", SAMPLE_EVENT, "--bogus"]).status).toBe(2);
+    expect(ondemandEks(["render"]).status).toBe(2);
+    const invalid = ondemandEks(["render", "--event", SAMPLE_EVENT, "--namespace", "Bad NS"]);
+    expect(invalid.status).toBe(1);
+    expect(invalid.stderr).toBe(
+      "ondemand-eks: error: --namespace: expected a Kubernetes namespace name (RFC 1123 label)\n",
+    );
   });
 
   it("ends quietly when its reader closes the pipe early", () => {

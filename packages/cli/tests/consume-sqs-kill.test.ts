@@ -10,13 +10,14 @@ import { BatchV1Api, KubeConfig } from "@kubernetes/client-node";
 import { LABELS } from "@ondemand-eks/core";
 import {
   jobScheduledEvent,
+  skipUnlessCi,
   startApiserver,
+  startMoto,
   startTestControlPlane,
-  startTestMoto,
   stopApiserver,
   type TestRun,
 } from "@ondemand-eks/testenv";
-import { describeUnless } from "@ondemand-eks/testenv/vitest";
+import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, afterEach, expect, it } from "vitest";
 
 /**
@@ -29,14 +30,13 @@ import { afterAll, afterEach, expect, it } from "vitest";
 const plane: TestRun = await startTestControlPlane("cli-consume-sqs-kill", {
   controllerManager: false,
 });
-const aws = await startTestMoto("cli-consume-sqs-kill");
+const aws = await skipUnlessCi(() => startMoto("cli-consume-sqs-kill"));
 afterAll(async () => {
-  await aws.moto?.stop();
+  await aws.value?.stop();
   await plane.teardown();
 });
-const skipReason = !plane.info.available ? plane.info.reason : aws.skipReason;
 
-/** Set whenever the tests run (skipReason is undefined). */
+/** Set whenever the tests run (both prerequisites are available). */
 function present<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`${what} is missing`);
   return value;
@@ -81,7 +81,7 @@ function startConsumer(queueUrl: string, flags: string[]): Consumer {
       "--queue-url",
       queueUrl,
       "--sqs-endpoint",
-      present(aws.moto, "moto").endpoint,
+      present(aws.value, "moto").endpoint,
       "--region",
       "us-east-1",
       "--kubeconfig",
@@ -132,10 +132,10 @@ async function until<T>(
   throw new Error(`gave up waiting for ${what} after ${DEADLINE_MS / 1000}s`);
 }
 
-describeUnless(skipReason, "ondemand-eks consume sqs, killed with SIGKILL mid-batch", () => {
+describeWith([plane.info, aws], "ondemand-eks consume sqs, killed with SIGKILL mid-batch", () => {
   const sqs = new SQSClient({
     region: "us-east-1",
-    endpoint: aws.moto?.endpoint ?? "http://127.0.0.1:1",
+    endpoint: aws.value?.endpoint ?? "http://127.0.0.1:1",
     credentials: CREDENTIALS,
   });
   afterAll(() => sqs.destroy());
@@ -175,7 +175,7 @@ describeUnless(skipReason, "ondemand-eks consume sqs, killed with SIGKILL mid-ba
       .slice(0, -1) // complete lines only
       .filter((line) => line.startsWith("{"))
       .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((entry) => entry.msg === "message");
+      .filter((entry) => entry.msg === "event");
   }
 
   it(

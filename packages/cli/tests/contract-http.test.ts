@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { type CliIo, processIo, run } from "@ondemand-eks/cli";
 import { startTestControlPlane, type TestRun } from "@ondemand-eks/testenv";
 import { adapterContract, type Observed } from "@ondemand-eks/testenv/contract";
-import { describeUnless } from "@ondemand-eks/testenv/vitest";
-import { afterAll, describe } from "vitest";
+import { describeWith } from "@ondemand-eks/testenv/vitest";
+import { afterAll } from "vitest";
 import { tempDir } from "./helpers.js";
 
 const TOKEN = "contract-token";
@@ -32,89 +32,86 @@ const STATUS: Record<number, Observed> = {
   503: "failed",
 };
 
-describeUnless(
-  plane.info.available ? undefined : plane.info.reason,
-  "contract: HTTP webhook adapter",
-  () => {
-    adapterContract({
-      run: () => plane,
-      library: plane.info.available ? library() : "",
-      body: ({ uuid, rules }) =>
-        JSON.stringify({
-          event: "job.scheduled",
-          job: { id: uuid, type: "script", agent_query_rules: rules, state: "scheduled" },
-          build: { id: randomUUID(), number: 1, branch: "main" },
-          pipeline: { id: randomUUID(), slug: "contract" },
+describeWith(plane.info, "contract: HTTP webhook adapter", () => {
+  adapterContract({
+    run: () => plane,
+    library: plane.info.available ? library() : "",
+    body: ({ uuid, rules }) =>
+      JSON.stringify({
+        event: "job.scheduled",
+        job: { id: uuid, type: "script", agent_query_rules: rules, state: "scheduled" },
+        build: { id: randomUUID(), number: 1, branch: "main" },
+        pipeline: { id: randomUUID(), slug: "contract" },
+      }),
+    otherEventType: () => JSON.stringify({ event: "build.started", build: { id: randomUUID() } }),
+    start: async (testRun, libraryDir) => {
+      const kubeconfig = join(tempDir(), "kubeconfig");
+      if (!testRun.state) throw new Error("no control plane");
+      writeFileSync(kubeconfig, readFileSync(testRun.state.kubeconfig));
+      const controller = new AbortController();
+      let announce: (url: string) => void = () => {};
+      const listening = new Promise<string>((resolve) => {
+        announce = resolve;
+      });
+      const io: CliIo = {
+        stdout: () => {},
+        stderr: (text) => {
+          const url = /listening on (\S+)/.exec(text)?.[1];
+          if (url) announce(url);
+        },
+        readStdin: async () => "",
+        readFile: processIo().readFile,
+        env: { BUILDKITE_WEBHOOK_TOKEN: TOKEN },
+        shutdown: () => controller.signal,
+      };
+      const done = run(
+        [
+          "serve",
+          "http",
+          "--port",
+          "0",
+          "--host",
+          "127.0.0.1",
+          "--kubeconfig",
+          kubeconfig,
+          "--library",
+          libraryDir,
+          "--timeout",
+          "60",
+        ],
+        io,
+      );
+      const url = await Promise.race([
+        listening,
+        done.then((status) => {
+          throw new Error(`serve http exited ${status} before listening`);
         }),
-      otherEventType: () => JSON.stringify({ event: "build.started", build: { id: randomUUID() } }),
-      start: async (testRun, libraryDir) => {
-        const kubeconfig = join(tempDir(), "kubeconfig");
-        writeFileSync(kubeconfig, readFileSync(testRun.state!.kubeconfig));
-        const controller = new AbortController();
-        let announce: (url: string) => void = () => {};
-        const listening = new Promise<string>((resolve) => {
-          announce = resolve;
-        });
-        const io: CliIo = {
-          stdout: () => {},
-          stderr: (text) => {
-            const url = /listening on (\S+)/.exec(text)?.[1];
-            if (url) announce(url);
-          },
-          readStdin: async () => "",
-          readFile: processIo().readFile,
-          env: { BUILDKITE_WEBHOOK_TOKEN: TOKEN },
-          shutdown: () => controller.signal,
-        };
-        const done = run(
-          [
-            "serve",
-            "http",
-            "--port",
-            "0",
-            "--host",
-            "127.0.0.1",
-            "--kubeconfig",
-            kubeconfig,
-            "--library",
-            libraryDir,
-            "--timeout",
-            "60",
-          ],
-          io,
-        );
-        const url = await Promise.race([
-          listening,
-          done.then((status) => {
-            throw new Error(`serve http exited ${status} before listening`);
-          }),
-        ]);
-        return {
-          async deliver(body) {
-            const timestamp = Math.floor(Date.now() / 1000);
-            const signature = createHmac("sha256", TOKEN)
-              .update(`${timestamp}.${body}`)
-              .digest("hex");
-            const response = await fetch(`${url}/webhook`, {
-              method: "POST",
-              body,
-              headers: {
-                "content-type": "application/json",
-                "x-buildkite-signature": `timestamp=${timestamp},signature=${signature}`,
-              },
-            });
-            const reply = (await response.json()) as { outcome?: Observed };
-            // 202 covers created and exists: the body says which.
-            return response.status === 202
-              ? (reply.outcome ?? "created")
-              : (STATUS[response.status] ?? "failed");
-          },
-          async stop() {
-            controller.abort();
-            await done;
-          },
-        };
-      },
-    });
-  },
-);
+      ]);
+      return {
+        async deliver(body) {
+          const timestamp = Math.floor(Date.now() / 1000);
+          const signature = createHmac("sha256", TOKEN)
+            .update(`${timestamp}.${body}`)
+            .digest("hex");
+          const response = await fetch(`${url}/webhook`, {
+            method: "POST",
+            body,
+            headers: {
+              "content-type": "application/json",
+              "x-buildkite-signature": `timestamp=${timestamp},signature=${signature}`,
+            },
+          });
+          const reply = (await response.json()) as { outcome?: Observed };
+          // 202 covers created and exists: the body says which.
+          return response.status === 202
+            ? (reply.outcome ?? "created")
+            : (STATUS[response.status] ?? "failed");
+        },
+        async stop() {
+          controller.abort();
+          await done;
+        },
+      };
+    },
+  });
+});

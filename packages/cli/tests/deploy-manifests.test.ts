@@ -1,7 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { type RequestOptions, request } from "node:https";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   ApiException,
@@ -19,12 +18,12 @@ import { type CliIo, processIo, run } from "@ondemand-eks/cli";
 import {
   imageName,
   type Kustomization,
-  kubectlMissing,
-  podSpecOf,
+  kubectlVersion,
   renderKustomization as render,
   serverSideApply,
+  skipUnlessCi,
 } from "@ondemand-eks/testenv";
-import { describeUnless } from "@ondemand-eks/testenv/vitest";
+import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { describeWithCluster, kubeconfigPath } from "./cluster.js";
@@ -124,7 +123,9 @@ function expand(arg: string, env: Record<string, string>): string {
   );
 }
 
-describeUnless(kubectlMissing(), "render(), against kubectl's own kustomize", () => {
+const kubectl = await skipUnlessCi(kubectlVersion);
+
+describeWith(kubectl, "render(), against kubectl's own kustomize", () => {
   it.each(["", "webhook", "sqs-consumer"])("gives what `kubectl kustomize` gives for %s", (dir) => {
     const key = (object: KubernetesObject) => `${object.kind}/${object.metadata?.name}`;
     const sorted = (objects: KubernetesObject[]) =>

@@ -46,8 +46,11 @@ describe("ondemand-eks eks-token", () => {
     const { AWS_REGION: _, ...noRegion } = env;
     const missing = await cli(["eks-token", "--cluster-name", "ci"], { env: noRegion });
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toContain("--region: required for EKS (or set AWS_REGION)");
+    expect(missing.stderr).toBe(
+      "ondemand-eks: error: --region: required (or set AWS_REGION or AWS_DEFAULT_REGION)\n",
+    );
     const bad = await cli(["eks-token", "--cluster-name", "not a name"], { env });
+    expect(bad.status).toBe(1);
     expect(bad.stderr).toContain("clusterName: expected an EKS cluster name");
   });
 
@@ -83,28 +86,88 @@ describe("ondemand-eks eks-token", () => {
     config.loadFromFile(path);
     const options: { headers: Record<string, string> } = { headers: {} };
     await config.applyToHTTPSOptions(options);
-    expect(options.headers.Authorization).toMatch(/^Bearer k8s-aws-v1\./);
-    expect(
-      urlOf(options.headers.Authorization!.slice(7)).searchParams.get("X-Amz-Credential"),
-    ).toMatch(/^AKIDCLITEST\//);
+    const authorization = options.headers.Authorization ?? "";
+    expect(authorization).toMatch(/^Bearer k8s-aws-v1\./);
+    expect(urlOf(authorization.slice(7)).searchParams.get("X-Amz-Credential")).toMatch(
+      /^AKIDCLITEST\//,
+    );
   });
 });
 
 describe("ondemand-eks schedule --eks-cluster", () => {
   const event = new URL("../../../examples/job-scheduled.json", import.meta.url).pathname;
-  it("refuses to mix EKS with a kubeconfig, and needs a region", async () => {
+  const { AWS_REGION: _, ...noRegion } = env;
+
+  it("refuses to mix EKS with a kubeconfig, naming both sources, and needs a region", async () => {
     const mixed = await cli(
       ["schedule", "--event", event, "--eks-cluster", "ci", "--kubeconfig", "k"],
       { env },
     );
-    expect(mixed.status).toBe(1);
-    expect(mixed.stderr).toContain(
-      "--eks-cluster cannot be combined with --kubeconfig, --context or --in-cluster",
+    expect(mixed).toEqual({
+      status: 1,
+      stdout: "",
+      stderr:
+        "ondemand-eks: error: --eks-cluster, --kubeconfig: choose one cluster: an EKS cluster, in-cluster, or a kubeconfig\n",
+    });
+    const fromEnv = await cli(["schedule", "--event", event, "--in-cluster"], {
+      env: { ...env, ONDEMAND_EKS_CLUSTER_NAME: "ci" },
+    });
+    expect(fromEnv.stderr).toBe(
+      "ondemand-eks: error: ONDEMAND_EKS_CLUSTER_NAME, --in-cluster: choose one cluster: an EKS cluster, in-cluster, or a kubeconfig\n",
     );
-    const { AWS_REGION: _, ...noRegion } = env;
     const missing = await cli(["schedule", "--event", event, "--eks-cluster", "ci"], {
       env: noRegion,
     });
-    expect(missing.stderr).toContain("--region: required for EKS (or set AWS_REGION)");
+    expect(missing).toMatchObject({
+      status: 1,
+      stderr:
+        "ondemand-eks: error: --region: required with an EKS cluster (or set AWS_REGION or AWS_DEFAULT_REGION)\n",
+    });
+  });
+
+  it("reports every problem of the EKS settings at once", async () => {
+    const result = await cli(["schedule", "--event", event, "--eks-cluster", "not a name"], {
+      env: noRegion,
+    });
+    expect(result).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: [
+        "ondemand-eks: error: 2 problems:",
+        "  --region: required with an EKS cluster (or set AWS_REGION or AWS_DEFAULT_REGION)",
+        '  --eks-cluster: expected an EKS cluster name (letters, digits, - and _, up to 100), received "not a name"',
+        "",
+      ].join("\n"),
+    });
+  });
+
+  it("takes --eks-endpoint and --eks-ca-data together, checked, or from their variables", async () => {
+    const alone = await cli(
+      ["schedule", "--event", event, "--eks-cluster", "ci", "--eks-endpoint", "https://x.example"],
+      { env },
+    );
+    expect(alone.stderr).toBe(
+      "ondemand-eks: error: --eks-ca-data: required when --eks-endpoint is set (set both, or neither to use DescribeCluster)\n",
+    );
+    const bad = await cli(["schedule", "--event", event], {
+      env: {
+        ...env,
+        ONDEMAND_EKS_CLUSTER_NAME: "ci",
+        ONDEMAND_EKS_CLUSTER_ENDPOINT: "https://user:secret@x.example/path",
+        ONDEMAND_EKS_CLUSTER_CA_DATA: Buffer.from("not a certificate").toString("base64"),
+      },
+    });
+    expect(bad).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: [
+        "ondemand-eks: error: 2 problems:",
+        "  ONDEMAND_EKS_CLUSTER_ENDPOINT: expected https://host[:port], without path, credentials or query",
+        "  ONDEMAND_EKS_CLUSTER_CA_DATA: expected the cluster CA as base64 PEM (DescribeCluster's certificateAuthority.data)",
+        "",
+      ].join("\n"),
+    });
+    // A URL may carry credentials: it is never echoed.
+    expect(bad.stderr).not.toContain("secret");
   });
 });

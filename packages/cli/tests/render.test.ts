@@ -91,10 +91,6 @@ describe("ondemand-eks render", () => {
       "{not json",
       "event FILE: not valid JSON (Expected property name or '}' in JSON at position 1)",
     ],
-    [
-      { "detail-type": "Job Scheduled", source: "x", detail: { job: {} } },
-      "detail.job.uuid: required: expected string (and 2 more)",
-    ],
     [[1, 2, 3], "expected a JSON object, received array"],
   ])("fails with exit 1 and one line naming the problem: %j", async (event, message) => {
     // Prepare
@@ -108,6 +104,27 @@ describe("ondemand-eks render", () => {
       status: 1,
       stdout: "",
       stderr: `ondemand-eks: error: ${message.replace("FILE", file)}\n`,
+    });
+  });
+
+  it("lists every problem of an event at once, one indented line each", async () => {
+    // Prepare
+    const file = eventFile({ "detail-type": "Job Scheduled", source: "x", detail: { job: {} } });
+
+    // Act
+    const result = await cli(["render", "--event", file]);
+
+    // Assess
+    expect(result).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: [
+        "ondemand-eks: error: 3 problems:",
+        "  detail.job.uuid: required: expected string",
+        "  detail.build: required: expected object",
+        "  detail.pipeline: required: expected object",
+        "",
+      ].join("\n"),
     });
   });
 
@@ -220,17 +237,32 @@ describe("settings: flags over environment over config file over defaults", () =
     [
       ["--ttl-seconds-after-finished", "soon"],
       {},
-      "invalid setting ttlSecondsAfterFinished (from --ttl-seconds-after-finished): expected number, received string",
+      '--ttl-seconds-after-finished: expected a whole number of seconds from 0 to 2147483647, received "soon"',
     ],
     [
       [],
       { ONDEMAND_EKS_ACTIVE_DEADLINE_SECONDS: "-5" },
-      "invalid setting activeDeadlineSeconds (from ONDEMAND_EKS_ACTIVE_DEADLINE_SECONDS): Too small: expected number to be >=1",
+      'ONDEMAND_EKS_ACTIVE_DEADLINE_SECONDS: expected a whole number of seconds from 1 to 2147483647, received "-5"',
     ],
     [
       ["--namespace", "Bad Namespace"],
       {},
-      "invalid setting namespace (from --namespace): expected a Kubernetes namespace name (RFC 1123 label)",
+      "--namespace: expected a Kubernetes namespace name (RFC 1123 label)",
+    ],
+    [
+      [],
+      { ONDEMAND_EKS_QUEUES: "default, a=b" },
+      "ONDEMAND_EKS_QUEUES: expected a queue name without spaces, commas or =",
+    ],
+    [
+      ["--library-ttl", "tomorrow"],
+      {},
+      '--library-ttl: expected a whole number of seconds from 0 to 86400, received "tomorrow"',
+    ],
+    [
+      [],
+      { ONDEMAND_EKS_LIBRARY: "s3://No_Such Bucket/pods/" },
+      'ONDEMAND_EKS_LIBRARY: expected s3://bucket/prefix/ or a directory, received "s3://No_Such Bucket/pods/"',
     ],
   ])("names the source of a bad setting: %j %j", async (argv, env, message) => {
     const result = await cli(["render", "--event", SAMPLE_EVENT, ...argv], { env });
@@ -252,11 +284,38 @@ describe("settings: flags over environment over config file over defaults", () =
       /config .*list\.yaml: expected a mapping of settings\n$/,
     );
     expect(await run("typo.yaml")).toBe(
-      `ondemand-eks: error: invalid settings (from config ${join(dir, "typo.yaml")}): unknown field "namespce"\n`,
+      `ondemand-eks: error: config ${join(dir, "typo.yaml")}: namespce: not a setting a config file may hold\n`,
     );
     expect(await run("missing.yaml")).toMatch(
       /config .*missing\.yaml: cannot read it \(ENOENT\)\n$/,
     );
+  });
+
+  it("reports every problem at once, each starting with its source: flag, variable, config key", async () => {
+    // Prepare: one bad value from each source, and a key no config file may hold.
+    const dir = tempDir({ "ci.yaml": "ttlSecondsAfterFinished: soon\nwebhookToken: hunter2\n" });
+    const config = join(dir, "ci.yaml");
+
+    // Act
+    const result = await cli(
+      ["render", "--event", SAMPLE_EVENT, "--config", config, "--namespace", "Bad Namespace"],
+      { env: { ONDEMAND_EKS_QUEUES: "default,a=b" } },
+    );
+
+    // Assess
+    expect(result).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: [
+        "ondemand-eks: error: 4 problems:",
+        `  config ${config}: ttlSecondsAfterFinished: expected a whole number of seconds from 0 to 2147483647, received "soon"`,
+        `  config ${config}: webhookToken: not a setting a config file may hold`,
+        "  --namespace: expected a Kubernetes namespace name (RFC 1123 label)",
+        "  ONDEMAND_EKS_QUEUES: expected a queue name without spaces, commas or =",
+        "",
+      ].join("\n"),
+    });
+    expect(result.stderr).not.toContain("hunter2");
   });
 
   it("documents every setting's default and variable in --help", async () => {

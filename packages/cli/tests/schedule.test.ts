@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { describeWithCluster, jobExists, kubeconfigPath } from "./cluster.js";
+import { describeWithCluster, getJobStatus, jobExists, kubeconfigPath } from "./cluster.js";
 import { cli, sample, tempDir } from "./helpers.js";
 
 /** The sample event with a fresh job UUID, written to a file. */
@@ -15,7 +15,20 @@ function eventFile(edit: (event: SampleEvent) => void = () => {}) {
   event.detail.job.uuid = randomUUID();
   edit(event);
   const dir = tempDir({ "event.json": JSON.stringify(event) });
-  return { path: join(dir, "event.json"), name: `buildkite-${event.detail.job.uuid}` };
+  return {
+    path: join(dir, "event.json"),
+    uuid: event.detail.job.uuid,
+    name: `buildkite-${event.detail.job.uuid}`,
+  };
+}
+
+/** A kubeconfig of the test cluster whose server cannot be reached. */
+function unreachableKubeconfig(): string {
+  const config = JSON.parse(readFileSync(kubeconfigPath(), "utf8"));
+  config.clusters[0].cluster.server = "https://127.0.0.1:1";
+  const path = join(tempDir(), "kubeconfig");
+  writeFileSync(path, JSON.stringify(config));
+  return path;
 }
 
 describeWithCluster("ondemand-eks schedule", () => {
@@ -37,17 +50,21 @@ describeWithCluster("ondemand-eks schedule", () => {
       stdin: readFileSync(event.path, "utf8"),
       env: { KUBECONFIG: kubeconfigPath() },
     });
-    expect(result.status).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({
+    expect(result).toMatchObject({ status: 0, stderr: "" });
+    const outcome = JSON.parse(result.stdout);
+    expect(outcome).toEqual({
       outcome: "created",
+      job: event.uuid,
       name: event.name,
       namespace: "buildkite",
+      queue: "default",
       podDefinition: "node-postgres",
-      dryRun: false,
+      attempts: 1,
     });
   });
 
-  it("stores nothing with --dry-run", async () => {
+  it("stores nothing with --dry-run: the outcome is dry-run, never created", async () => {
+    // Act
     const event = eventFile();
     const result = await cli([
       "schedule",
@@ -57,8 +74,55 @@ describeWithCluster("ondemand-eks schedule", () => {
       kubeconfigPath(),
       "--dry-run",
     ]);
-    expect(result.stdout).toBe(`created: Job buildkite/${event.name} (dry run: nothing stored)\n`);
-    expect(await jobExists(event.name)).toBe(false);
+
+    // Assess
+    expect(result).toEqual({
+      status: 0,
+      stdout: `dry-run: Job buildkite/${event.name} would be created (nothing stored)\n`,
+      stderr: "",
+    });
+    expect(await getJobStatus(event.name)).toBe(404);
+  });
+
+  it("prints the dry-run outcome as JSON, without durationMs, with -o json", async () => {
+    // Act
+    const event = eventFile();
+    const args = ["schedule", "--event", event.path, "--kubeconfig", kubeconfigPath()];
+    const result = await cli([...args, "--dry-run", "-o", "json"]);
+
+    // Assess
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(result.stdout.endsWith("}\n")).toBe(true);
+    expect(JSON.parse(result.stdout)).toEqual({
+      outcome: "dry-run",
+      result: "created",
+      job: event.uuid,
+      name: event.name,
+      namespace: "buildkite",
+      queue: "default",
+      podDefinition: "node-postgres",
+      attempts: 1,
+    });
+    expect(await getJobStatus(event.name)).toBe(404);
+  });
+
+  it("dry-runs from ONDEMAND_EKS_DRY_RUN, and says when the Job is already there", async () => {
+    // Prepare: the Job exists.
+    const event = eventFile();
+    const args = ["schedule", "--event", event.path, "--kubeconfig", kubeconfigPath()];
+    expect((await cli(args)).status).toBe(0);
+
+    // Act
+    const result = await cli(args, { env: { ONDEMAND_EKS_DRY_RUN: "true" } });
+    const json = await cli([...args, "-o", "json"], { env: { ONDEMAND_EKS_DRY_RUN: "1" } });
+
+    // Assess
+    expect(result).toEqual({
+      status: 0,
+      stdout: `dry-run: Job buildkite/${event.name} is already there (nothing stored)\n`,
+      stderr: "",
+    });
+    expect(JSON.parse(json.stdout)).toMatchObject({ outcome: "dry-run", result: "exists" });
   });
 
   it("submits nothing for an event that is not for us", async () => {
@@ -66,8 +130,39 @@ describeWithCluster("ondemand-eks schedule", () => {
       e.detail.job.agent_query_rules = ["queue=elsewhere"];
     });
     const result = await cli(["schedule", "--event", event.path, "--kubeconfig", kubeconfigPath()]);
-    expect(result).toMatchObject({ status: 0, stdout: "" });
-    expect(result.stderr).toContain("not for us");
+    expect(result).toEqual({
+      status: 0,
+      stdout: "",
+      stderr: 'ondemand-eks: not for us: queue "elsewhere" is not served here (serving: default)\n',
+    });
+    expect(await jobExists(event.name)).toBe(false);
+    const json = await cli([
+      "schedule",
+      "--event",
+      event.path,
+      "--kubeconfig",
+      kubeconfigPath(),
+      "-o",
+      "json",
+    ]);
+    expect(JSON.parse(json.stdout)).toEqual({
+      outcome: "ignored",
+      job: event.uuid,
+      reason: 'queue "elsewhere" is not served here (serving: default)',
+    });
+  });
+
+  it("exits 1 for an invalid event, and prints its outcome on stderr", async () => {
+    const event = eventFile((e) => {
+      e.detail.job.agent_query_rules = ["queue=default", "pod=gpu"];
+    });
+    const result = await cli(["schedule", "--event", event.path, "--kubeconfig", kubeconfigPath()]);
+    expect(result).toEqual({
+      status: 1,
+      stdout: "",
+      stderr:
+        'ondemand-eks: invalid: no pod definition named "gpu" (known: default, elastic-ci-stack, linux-pool, node-postgres)\n',
+    });
     expect(await jobExists(event.name)).toBe(false);
   });
 
@@ -82,29 +177,61 @@ describeWithCluster("ondemand-eks schedule", () => {
       "--namespace",
       "no-such-namespace",
     ]);
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain(
-      `ondemand-eks: rejected: Job no-such-namespace/${event.name}: 404 NotFound: namespaces "no-such-namespace" not found`,
-    );
+    expect(result).toEqual({
+      status: 1,
+      stdout: "",
+      stderr:
+        'ondemand-eks: invalid: the API server refused the Job: 404 NotFound: namespaces "no-such-namespace" not found\n',
+    });
   });
 
   it("exits 3 when the API server cannot be reached before --timeout", async () => {
     const event = eventFile();
-    const config = JSON.parse(readFileSync(kubeconfigPath(), "utf8"));
-    config.clusters[0].cluster.server = "https://127.0.0.1:1";
-    const dir = tempDir();
-    writeFileSync(join(dir, "kubeconfig"), JSON.stringify(config));
     const result = await cli([
       "schedule",
       "--event",
       event.path,
       "--kubeconfig",
-      join(dir, "kubeconfig"),
+      unreachableKubeconfig(),
       "--timeout",
       "1",
     ]);
     expect(result.status).toBe(3);
-    expect(result.stderr).toMatch(/unavailable: .* no success within 1000 ms: .*ECONNREFUSED/);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(
+      /^ondemand-eks: failed: the API server could not be reached: no success within 1000 ms: .*ECONNREFUSED.*\n$/,
+    );
+  });
+
+  it("takes the deadline from ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS, below --timeout", async () => {
+    // Prepare
+    const event = eventFile();
+    const args = ["schedule", "--event", event.path, "--kubeconfig", unreachableKubeconfig()];
+
+    // Act
+    const fromEnv = await cli([...args, "-o", "json"], {
+      env: { ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS: "0.5" },
+    });
+    const fromFlag = await cli([...args, "--timeout", "0.3"], {
+      env: { ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS: "0.5" },
+    });
+
+    // Assess
+    expect(fromEnv.status).toBe(3);
+    expect(fromEnv.stderr).toContain("no success within 500 ms");
+    expect(JSON.parse(fromEnv.stdout)).toMatchObject({
+      outcome: "failed",
+      job: event.uuid,
+      reason: expect.stringContaining("no success within 500 ms"),
+    });
+    expect(fromFlag.status).toBe(3);
+    expect(fromFlag.stderr).toContain("no success within 300 ms");
+    const bad = await cli(args, { env: { ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS: "soon" } });
+    expect(bad).toMatchObject({
+      status: 1,
+      stderr:
+        'ondemand-eks: error: ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS: expected seconds from 0.1 to 3600, received "soon"\n',
+    });
   });
 
   it("refuses a bad --timeout and --in-cluster outside a pod", async () => {

@@ -1,7 +1,10 @@
 import { createHmac, randomUUID } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { type CliIo, processIo, run } from "@ondemand-eks/cli";
 import { describe, expect, it } from "vitest";
-import { describeWithCluster, jobExists, kubeconfigPath } from "./cluster.js";
+import { describeWithCluster, getJobStatus, jobExists, kubeconfigPath } from "./cluster.js";
+import { tempDir } from "./helpers.js";
 
 const TOKEN = "serve-http-test-token";
 
@@ -11,7 +14,7 @@ function serve(argv: string[], env: Record<string, string> = { BUILDKITE_WEBHOOK
   let stderr = "";
   const controller = new AbortController();
   let announce: (url: string) => void = () => {};
-  const listening = new Promise<string>((resolve) => {
+  const announced = new Promise<string>((resolve) => {
     announce = resolve;
   });
   const io: CliIo = {
@@ -29,10 +32,26 @@ function serve(argv: string[], env: Record<string, string> = { BUILDKITE_WEBHOOK
     shutdown: () => controller.signal,
   };
   const done = run(["serve", "http", "--port", "0", "--host", "127.0.0.1", ...argv], io);
+  // A server that exits before it listens fails the test at once, with what it said.
+  const listening = Promise.race([
+    announced,
+    done.then((status) => {
+      throw new Error(`serve http exited ${status} before listening: ${stderr}`);
+    }),
+  ]);
+  // Tests of a server that must not start never await it.
+  listening.catch(() => {});
   return {
     listening,
     done,
     output: () => ({ stdout, stderr }),
+    /** The JSON log lines written so far. */
+    lines: () =>
+      stdout
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
     stop: async () => {
       controller.abort();
       return done;
@@ -59,30 +78,63 @@ function signed(body: string) {
   };
 }
 
+/** POSTs a signed webhook; `requestId` is sent as X-Request-Id. */
+function deliver(url: string, body: string, requestId?: string) {
+  return fetch(`${url}/webhook`, {
+    method: "POST",
+    body,
+    headers: { ...signed(body), ...(requestId ? { "x-request-id": requestId } : {}) },
+  });
+}
+
 describe("ondemand-eks serve http: settings", () => {
   it("needs a webhook token from the environment or a file, never a flag", async () => {
     const result = serve([], {});
     expect(await result.done).toBe(1);
-    expect(result.output().stderr).toContain(
-      "a webhook token is required: set BUILDKITE_WEBHOOK_TOKEN or pass --webhook-token-file",
+    expect(result.output().stderr).toBe(
+      "ondemand-eks: error: a webhook token is required: set BUILDKITE_WEBHOOK_TOKEN or pass --webhook-token-file\n",
+    );
+    const empty = join(tempDir({ token: "\n" }), "token");
+    const fromFile = serve(["--webhook-token-file", empty], {});
+    expect(await fromFile.done).toBe(1);
+    expect(fromFile.output().stderr).toBe(
+      `ondemand-eks: error: --webhook-token-file: ${empty} is empty\n`,
     );
     const flag = serve(["--webhook-token", TOKEN], {});
     expect(await flag.done).toBe(2);
   });
 
-  it("renders without submitting in --dry-run, and shuts down on request", async () => {
-    const server = serve(["--dry-run"]);
-    const url = await server.listening;
-    const uuid = randomUUID();
-    const body = webhookBody(uuid);
-    const response = await fetch(`${url}/webhook`, { method: "POST", body, headers: signed(body) });
-    expect(response.status).toBe(202);
-    expect((await fetch(`${url}/readyz`)).status).toBe(200);
-    expect(await server.stop()).toBe(0);
+  it("needs a cluster for --dry-run: the API server does the dry run", async () => {
+    // Act
+    const server = serve(["--dry-run", "--kubeconfig", "/nonexistent/kubeconfig"]);
+
+    // Assess: it fails at start, before listening.
+    expect(await server.done).toBe(1);
     const { stdout, stderr } = server.output();
-    expect(stdout).toContain(`"msg":"dry-run: not submitted","name":"buildkite-${uuid}"`);
-    expect(stderr).toContain("shutting down");
-    expect(stdout + stderr).not.toContain(TOKEN);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(
+      /^ondemand-eks: error: cannot read kubeconfig \/nonexistent\/kubeconfig/,
+    );
+    expect(stderr).not.toContain("listening");
+  });
+
+  it("reports every bad setting of its environment at once, each by its variable", async () => {
+    const server = serve([], {
+      BUILDKITE_WEBHOOK_TOKEN: TOKEN,
+      ONDEMAND_EKS_LOG_LEVEL: "loud",
+      PORT: "http",
+      ONDEMAND_EKS_BODY_LIMIT: "12",
+    });
+    expect(await server.done).toBe(1);
+    expect(server.output().stderr).toBe(
+      [
+        "ondemand-eks: error: 3 problems:",
+        '  ONDEMAND_EKS_LOG_LEVEL: expected one of debug, info, warn, error, received "loud"',
+        '  PORT: expected a whole number from 0 to 65535, received "http"',
+        '  ONDEMAND_EKS_BODY_LIMIT: expected a whole number of bytes from 1024 to 67108864, received "12"',
+        "",
+      ].join("\n"),
+    );
   });
 });
 
@@ -90,47 +142,116 @@ describeWithCluster("ondemand-eks serve http against the local control plane", (
   it("turns a signed webhook into a Job once, logs one JSON line per event, and is ready", async () => {
     const server = serve(["--kubeconfig", kubeconfigPath()]);
     const url = await server.listening;
+    const uuid = randomUUID();
+    const ids: string[] = [];
     try {
-      const uuid = randomUUID();
       const body = webhookBody(uuid);
-      const first = await fetch(`${url}/webhook`, { method: "POST", body, headers: signed(body) });
-      expect(first.status).toBe(202);
+      const first = await deliver(url, body, "delivery-1");
+      expect(first.status, await first.clone().text()).toBe(202);
+      expect(first.headers.get("x-request-id")).toBe("delivery-1");
       expect(await first.json()).toMatchObject({ outcome: "created", job: uuid });
-      const again = await fetch(`${url}/webhook`, { method: "POST", body, headers: signed(body) });
+      const again = await deliver(url, body);
       expect(await again.json()).toMatchObject({ outcome: "exists" });
       expect(await jobExists(`buildkite-${uuid}`)).toBe(true);
 
       const other = webhookBody(randomUUID(), ["queue=deploy"]);
-      expect(
-        (await fetch(`${url}/webhook`, { method: "POST", body: other, headers: signed(other) }))
-          .status,
-      ).toBe(200);
+      const ignored = await deliver(url, other);
+      expect(ignored.status).toBe(200);
       const unknown = webhookBody(randomUUID(), ["queue=default", "pod=gpu"]);
-      const refused = await fetch(`${url}/webhook`, {
-        method: "POST",
-        body: unknown,
-        headers: signed(unknown),
-      });
+      const refused = await deliver(url, unknown);
       expect(refused.status).toBe(400);
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      // Without X-Request-Id, the answer carries a new one, and so does the log line.
+      for (const response of [again, ignored, refused]) {
+        ids.push(response.headers.get("x-request-id") ?? "");
+      }
     } finally {
       expect(await server.stop()).toBe(0);
     }
-    const lines = server
-      .output()
-      .stdout.trim()
-      .split("\n")
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = server.lines();
     expect(lines.map((line) => line.outcome)).toEqual(["created", "exists", "ignored", "invalid"]);
+    expect(lines.map((line) => line.level)).toEqual(["info", "info", "info", "warn"]);
     for (const line of lines) {
-      expect(line).toMatchObject({ msg: "webhook", durationMs: expect.any(Number) });
+      expect(line).toMatchObject({
+        time: expect.any(String),
+        msg: "event",
+        requestId: expect.any(String),
+        durationMs: expect.any(Number),
+      });
+      expect(Object.keys(line).slice(0, 3)).toEqual(["time", "level", "msg"]);
     }
+    expect(lines.map((line) => line.requestId)).toEqual(["delivery-1", ...ids]);
+    expect(ids[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lines[0]).toMatchObject({
+      job: uuid,
+      name: `buildkite-${uuid}`,
+      namespace: "buildkite",
+    });
+    expect(server.output().stdout).not.toContain(TOKEN);
+  });
+
+  it("dry-runs with --dry-run: answers dry-run (never created), stores nothing, counts dry-run", async () => {
+    // Prepare
+    const server = serve(["--kubeconfig", kubeconfigPath(), "--dry-run"]);
+    const url = await server.listening;
+    const uuid = randomUUID();
+    let metrics = "";
+    try {
+      // Act
+      const response = await deliver(url, webhookBody(uuid));
+
+      // Assess
+      expect(response.status).toBe(202);
+      expect(await response.json()).toEqual({
+        outcome: "dry-run",
+        result: "created",
+        job: uuid,
+        name: `buildkite-${uuid}`,
+        namespace: "buildkite",
+        queue: "default",
+        podDefinition: "node-postgres",
+        attempts: 1,
+      });
+      expect(await getJobStatus(`buildkite-${uuid}`)).toBe(404);
+      metrics = await (await fetch(`${url}/metrics`)).text();
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+    expect(metrics).toMatch(/^ondemand_eks_events_total\{outcome="dry-run"\} 1$/m);
+    expect(metrics).not.toMatch(/^ondemand_eks_events_total\{outcome="created"\}/m);
+    expect(server.lines()).toEqual([
+      expect.objectContaining({ msg: "event", outcome: "dry-run", result: "created", job: uuid }),
+    ]);
+    expect(server.output().stderr).toContain(
+      "dry run: the API server validates each Job, nothing is stored",
+    );
+  });
+
+  it("writes only warnings and errors with ONDEMAND_EKS_LOG_LEVEL=warn", async () => {
+    // Prepare
+    const server = serve(["--kubeconfig", kubeconfigPath()], {
+      BUILDKITE_WEBHOOK_TOKEN: TOKEN,
+      ONDEMAND_EKS_LOG_LEVEL: "warn",
+    });
+    const url = await server.listening;
+    const uuid = randomUUID();
+    try {
+      // Act: a Job created (info), then an unknown pod definition (warn).
+      expect((await deliver(url, webhookBody(uuid))).status).toBe(202);
+      const unknown = webhookBody(randomUUID(), ["queue=default", "pod=gpu"]);
+      expect((await deliver(url, unknown)).status).toBe(400);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+
+    // Assess
+    expect(await jobExists(`buildkite-${uuid}`)).toBe(true);
+    expect(server.lines()).toEqual([
+      expect.objectContaining({ level: "warn", msg: "event", outcome: "invalid" }),
+    ]);
   });
 
   it("answers 503 when the API server cannot be reached, so Buildkite's log shows it", async () => {
-    const { readFileSync, writeFileSync } = await import("node:fs");
-    const { join } = await import("node:path");
-    const { tempDir } = await import("./helpers.js");
     const config = JSON.parse(readFileSync(kubeconfigPath(), "utf8"));
     config.clusters[0].cluster.server = "https://127.0.0.1:1";
     const path = join(tempDir(), "kubeconfig");
@@ -138,17 +259,15 @@ describeWithCluster("ondemand-eks serve http against the local control plane", (
     const server = serve(["--kubeconfig", path, "--timeout", "1"]);
     const url = await server.listening;
     try {
-      const body = webhookBody(randomUUID());
-      const response = await fetch(`${url}/webhook`, {
-        method: "POST",
-        body,
-        headers: signed(body),
-      });
+      const response = await deliver(url, webhookBody(randomUUID()));
       expect(response.status).toBe(503);
       expect(await response.json()).toMatchObject({ outcome: "failed" });
       expect((await fetch(`${url}/readyz`)).status).toBe(503);
     } finally {
       await server.stop();
     }
+    expect(server.lines()).toEqual([
+      expect.objectContaining({ level: "error", msg: "event", outcome: "failed" }),
+    ]);
   });
 });

@@ -8,6 +8,7 @@ import {
   createScheduler,
   RUNTIME_SETTINGS,
 } from "@ondemand-eks/runtime";
+import { createMetrics } from "@ondemand-eks/runtime/metrics";
 import { type CliIo, untilShutdown } from "../io.js";
 import { type CommandFlags, loadCliConfig } from "../settings.js";
 
@@ -18,7 +19,10 @@ export async function consumeSqs(flags: CommandFlags, io: CliIo): Promise<number
   const queueUrl = settings.get(r.queueUrl);
   const region = settings.get(r.region);
   const missing = [
-    queueUrl === undefined && { path: r.queueUrl.flag as string, message: "required: the queue's URL" },
+    queueUrl === undefined && {
+      path: r.queueUrl.flag as string,
+      message: "required: the queue's URL",
+    },
     region === undefined && {
       path: r.region.flag as string,
       message: `required: the queue's region (or set ${r.region.env.join(" or ")})`,
@@ -30,7 +34,7 @@ export async function consumeSqs(flags: CommandFlags, io: CliIo): Promise<number
   const waitTimeSeconds = settings.get(r.waitSeconds) ?? 20;
   const scheduler = await createScheduler(config, {
     env: io.env,
-    metrics: true,
+    metrics: createMetrics(),
     log: createLogger({ level: config.logLevel, write: (line) => io.stdout(`${line}\n`) }),
   });
   const client = new SQSClient({

@@ -1,6 +1,7 @@
 import { startWebhookServer } from "@ondemand-eks/adapter-http";
+import { InvalidSettingsError } from "@ondemand-eks/core";
 import { createLogger, createScheduler, RUNTIME_SETTINGS } from "@ondemand-eks/runtime";
-import { UsageError } from "../errors.js";
+import { createMetrics } from "@ondemand-eks/runtime/metrics";
 import { type CliIo, untilShutdown } from "../io.js";
 import { type CommandFlags, loadCliConfig } from "../settings.js";
 
@@ -8,11 +9,15 @@ import { type CommandFlags, loadCliConfig } from "../settings.js";
 async function webhookToken(file: string | undefined, fromEnv: string | undefined, io: CliIo) {
   const token = file ? (await io.readFile(file, 64 * 1024)).trim() : fromEnv?.trim();
   if (!token) {
-    throw new UsageError(
+    // A missing setting (the token is one), not a usage error: exit 1, like --queue-url.
+    throw new InvalidSettingsError([
       file
-        ? `${RUNTIME_SETTINGS.webhookTokenFile.flag}: ${file} is empty`
-        : `a webhook token is required: set ${RUNTIME_SETTINGS.webhookToken.env[0]} or pass ${RUNTIME_SETTINGS.webhookTokenFile.flag}`,
-    );
+        ? { path: RUNTIME_SETTINGS.webhookTokenFile.flag as string, message: `${file} is empty` }
+        : {
+            path: "",
+            message: `a webhook token is required: set ${RUNTIME_SETTINGS.webhookToken.env[0]} or pass ${RUNTIME_SETTINGS.webhookTokenFile.flag}`,
+          },
+    ]);
   }
   return token;
 }
@@ -28,7 +33,7 @@ export async function serveHttp(flags: CommandFlags, io: CliIo): Promise<number>
   );
   const scheduler = await createScheduler(config, {
     env: io.env,
-    metrics: true,
+    metrics: createMetrics(),
     log: createLogger({ level: config.logLevel, write: (line) => io.stdout(`${line}\n`) }),
   });
   const server = await startWebhookServer({

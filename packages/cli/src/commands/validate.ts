@@ -70,7 +70,9 @@ async function validateOnServer(
       const what = `${manifest.kind} ${outcome.namespace}/${outcome.name}`;
       // A dry-run AlreadyExists comes after validation and admission: the object passed.
       if (outcome.outcome === "created" || outcome.outcome === "exists") {
-        io.stdout(`${definition.name}: accepted by ${submitter.server} (${manifest.kind}, dry run)\n`);
+        io.stdout(
+          `${definition.name}: accepted by ${submitter.server} (${manifest.kind}, dry run)\n`,
+        );
       } else if (outcome.outcome === "rejected") {
         io.stderr(
           `${definition.name}: rejected: ${what}: ${outcome.status} ${outcome.reason}: ${outcome.message}\n`,
