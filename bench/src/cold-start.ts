@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startTestLambda } from "@ondemand-eks/testenv";
+import { startLambda } from "@ondemand-eks/testenv";
 
 /** The deployable function, as `npm run build` leaves it. */
 export const BUNDLE_DIR = fileURLToPath(
@@ -110,21 +110,20 @@ export async function coldStarts(
         keyof typeof sides,
         (typeof sides)[keyof typeof sides],
       ][]) {
-        const started = await startTestLambda(`bench-cold-${side}`, {
+        const lambda = await startLambda(`bench-cold-${side}`, {
           handlerDir: dir,
           handler: "index.sqs",
           env,
         });
-        if (!started.lambda) throw new Error(started.skipReason);
         try {
-          const { status } = await started.lambda.invoke({ Records: [] });
-          const init = started.lambda.initDurationMs();
+          const { status } = await lambda.invoke({ Records: [] });
+          const init = lambda.initDurationMs();
           if (status !== 200 || init === undefined) {
-            throw new Error(`cold start of ${side} failed:\n${started.lambda.logs()}`);
+            throw new Error(`cold start of ${side} failed:\n${lambda.logs()}`);
           }
           result[side].push(init);
         } finally {
-          await started.lambda.stop();
+          await lambda.stop();
         }
       }
     }

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent, type RequestOptions } from "node:https";
 import {
@@ -16,6 +16,7 @@ import {
 import { createLambdaFunction } from "@ondemand-eks/adapter-lambda/runtime";
 import { renderEvent, resolveSettings } from "@ondemand-eks/core";
 import { bundledLibraryDir, loadPodLibrary } from "@ondemand-eks/pod-library";
+import { createLogger } from "@ondemand-eks/runtime";
 import { freePort, jobScheduledEvent } from "@ondemand-eks/testenv";
 import type { InCluster } from "./in-cluster.js";
 import type { Fire } from "./load.js";
@@ -296,19 +297,26 @@ export async function sqsPath(servers: Servers, concurrency: number, floor = fal
   };
 }
 
-/** The Lambda function's EventBridge handler, in this process, as Lambda would call it. */
+/**
+ * The Lambda function's EventBridge handler, in this process, as Lambda would call it: the
+ * function built by `createLambdaFunction` from its variables (the runtime's scheduler, as
+ * deployed), called with a Lambda context. Its log lines are formatted as deployed and
+ * then dropped, so the bench's own output stays readable.
+ */
 export async function lambdaPath(servers: Servers): Promise<Path> {
   const fn = await createLambdaFunction(
     { ONDEMAND_EKS_KUBECONFIG: servers.kubeconfig, ONDEMAND_EKS_LIBRARY: bundledLibraryDir() },
-    { write: () => {} },
+    { log: createLogger({ write: () => {} }) },
   );
   return {
     name: "lambda",
     async fire(uuid) {
-      const outcome = await fn.eventBridge(jobScheduledEvent({ uuid }));
+      const outcome = await fn.eventBridge(jobScheduledEvent({ uuid }), {
+        awsRequestId: randomUUID(),
+      });
       if (outcome.outcome !== "created") throw new Error(`lambda: ${outcome.outcome}`);
     },
-    stop: async () => {},
+    stop: () => fn.scheduler.close(),
   };
 }
 

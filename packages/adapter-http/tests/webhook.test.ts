@@ -1,21 +1,17 @@
-import { createHmac } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import {
   authenticateWebhook,
-  createMetrics,
+  type MetricsPort,
   startWebhookServer,
+  statusOf,
   type WebhookServer,
 } from "@ondemand-eks/adapter-http";
-import type { ScheduleOutcome } from "@ondemand-eks/core";
+import { dispositionOf, type LogFields, type ScheduleOutcome } from "@ondemand-eks/core";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import { capturedLog, post, sign, TOKEN } from "./helpers.js";
 
-const TOKEN = "webhook-secret-token";
 const JOB = "0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70";
-
-function sign(body: string, timestamp = Math.floor(Date.now() / 1000), token = TOKEN): string {
-  const signature = createHmac("sha256", token).update(`${timestamp}.${body}`).digest("hex");
-  return `timestamp=${timestamp},signature=${signature}`;
-}
 
 let running: WebhookServer | undefined;
 afterEach(async () => {
@@ -23,30 +19,38 @@ afterEach(async () => {
   running = undefined;
 });
 
+/** The adapter with a scripted scheduler, recording what it was asked to schedule. */
 async function start(
   outcome: ScheduleOutcome | (() => Promise<ScheduleOutcome>) = created(),
-  options: { requireSignature?: boolean; ready?: boolean; bodyLimit?: number } = {},
+  options: {
+    requireSignature?: boolean;
+    ready?: boolean;
+    bodyLimit?: number;
+    metrics?: MetricsPort;
+  } = {},
 ) {
-  const logged: Record<string, unknown>[] = [];
+  const { log, lines: logged } = capturedLog();
   const scheduled: unknown[] = [];
+  const contexts: LogFields[] = [];
   running = await startWebhookServer({
     port: 0,
     host: "127.0.0.1",
     token: TOKEN,
     ...(options.requireSignature ? { requireSignature: true } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
-    schedule: async (input) => {
+    schedule: async (input, context) => {
       scheduled.push(input);
+      contexts.push(context);
       return typeof outcome === "function" ? outcome() : outcome;
     },
     ready: async () => options.ready ?? true,
-    metrics: createMetrics(),
-    log: (entry) => logged.push(entry),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    log,
   });
-  return { url: running.url, logged, scheduled };
+  return { url: running.url, logged, scheduled, contexts };
 }
 
-function created(): ScheduleOutcome {
+function created(): Extract<ScheduleOutcome, { outcome: "created" | "exists" }> {
   return {
     outcome: "created",
     job: JOB,
@@ -59,18 +63,27 @@ function created(): ScheduleOutcome {
   };
 }
 
+/** One outcome of each kind there is. */
+const OUTCOMES: Record<ScheduleOutcome["outcome"], ScheduleOutcome> = {
+  created: created(),
+  exists: { ...created(), outcome: "exists" },
+  "dry-run": { ...created(), outcome: "dry-run", result: "created" },
+  ignored: { outcome: "ignored", reason: "queue deploy", durationMs: 1 },
+  invalid: { outcome: "invalid", reason: "job.id: required", durationMs: 1 },
+  failed: { outcome: "failed", reason: "API server unreachable", durationMs: 1 },
+};
+
 const BODY = JSON.stringify({ event: "job.scheduled", job: { id: JOB } });
 
-function post(url: string, body: string, headers: Record<string, string>) {
-  return fetch(`${url}/webhook`, {
-    method: "POST",
-    body,
-    headers: {
-      "content-type": "application/json",
-      "x-buildkite-event": "job.scheduled",
-      ...headers,
-    },
-  });
+/** A metrics port that keeps what the adapter records. */
+function recordingMetrics() {
+  const recorded: [string, number][] = [];
+  const port: MetricsPort = {
+    record: (outcome, seconds) => recorded.push([outcome, seconds]),
+    text: async () => "# metrics\n",
+    contentType: "text/plain; version=0.0.4",
+  };
+  return { port, recorded };
 }
 
 describe("authentication", () => {
@@ -135,21 +148,49 @@ describe("authentication", () => {
   });
 });
 
-describe("statuses", () => {
-  const outcome = (o: Partial<ScheduleOutcome> & { outcome: string }) =>
-    ({ durationMs: 1, ...o }) as ScheduleOutcome;
-  it.each([
-    ["created", created(), 202],
-    ["exists", { ...created(), outcome: "exists" }, 202],
-    ["ignored", outcome({ outcome: "ignored", reason: "queue deploy" }), 200],
-    ["invalid", outcome({ outcome: "invalid", reason: "job.id: required" }), 400],
-    ["failed", outcome({ outcome: "failed", reason: "API server unreachable" }), 503],
-  ])("%s answers %i, with the outcome in the body", async (name, result, status) => {
-    const { url } = await start(result as ScheduleOutcome);
-    const response = await post(url, BODY, { "x-buildkite-token": TOKEN });
-    expect(response.status).toBe(status);
-    expect(await response.json()).toMatchObject({ outcome: name });
+describe("statusOf", () => {
+  // Prepare: what every outcome must answer; a Record, so a new outcome fails to compile here.
+  const expected: Record<ScheduleOutcome["outcome"], number> = {
+    created: 202,
+    exists: 202,
+    "dry-run": 202,
+    ignored: 200,
+    invalid: 400,
+    failed: 503,
+  };
+
+  it.each(Object.entries(expected))("%s is %i", (name, status) => {
+    // Act
+    const answered = statusOf(OUTCOMES[name as ScheduleOutcome["outcome"]]);
+    // Assess
+    expect(answered).toBe(status);
   });
+
+  it("is 2xx exactly for what is acknowledged, 503 for what may succeed later", () => {
+    for (const outcome of Object.values(OUTCOMES)) {
+      const status = statusOf(outcome);
+      expect(status >= 200 && status < 300).toBe(dispositionOf(outcome) === "acknowledge");
+      expect(status === 503).toBe(dispositionOf(outcome) === "retry");
+    }
+  });
+
+  it("a dry run answers 202 whether the Job would have been created or found", () => {
+    expect(statusOf({ ...created(), outcome: "dry-run", result: "exists" })).toBe(202);
+  });
+});
+
+describe("statuses", () => {
+  it.each(Object.entries(OUTCOMES))(
+    "%s answers its status, with the outcome (and no duration) in the body",
+    async (name, result) => {
+      const { url } = await start(result);
+      const response = await post(url, BODY, { "x-buildkite-token": TOKEN });
+      expect(response.status).toBe(statusOf(result));
+      const body = await response.json();
+      expect(body).toMatchObject({ outcome: name });
+      expect(body).not.toHaveProperty("durationMs");
+    },
+  );
 
   it("answers a ping 200 without scheduling", async () => {
     const { url, scheduled } = await start();
@@ -183,14 +224,35 @@ describe("health, readiness, metrics, shutdown", () => {
     expect((await fetch(`${url}/readyz`)).status).toBe(503);
   });
 
-  it("/metrics counts events by outcome", async () => {
-    const { url } = await start();
+  it("/metrics serves the metrics port's text, and is 404 without one", async () => {
+    const { url } = await start(created(), { metrics: recordingMetrics().port });
+    const response = await fetch(`${url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/plain; version=0.0.4");
+    expect(await response.text()).toBe("# metrics\n");
+    await running?.close(1_000);
+    const without = await start();
+    expect((await fetch(`${without.url}/metrics`)).status).toBe(404);
+  });
+
+  it("counts the requests it turns away; scheduled ones are the scheduler's to count", async () => {
+    // Prepare
+    const { port, recorded } = recordingMetrics();
+    const { url } = await start(created(), { metrics: port, bodyLimit: 1_024 });
+    // Act
     await post(url, BODY, { "x-buildkite-token": TOKEN });
     await post(url, BODY, {});
-    const text = await (await fetch(`${url}/metrics`)).text();
-    expect(text).toMatch(/ondemand_eks_events_total\{outcome="created"\} 1/);
-    expect(text).toMatch(/ondemand_eks_events_total\{outcome="unauthorized"\} 1/);
-    expect(text).toContain("ondemand_eks_schedule_duration_seconds_bucket");
+    await post(url, "x".repeat(2_000), { "x-buildkite-token": TOKEN });
+    await post(url, "{not json", { "x-buildkite-token": TOKEN });
+    await post(url, "{}", { "x-buildkite-token": TOKEN, "x-buildkite-event": "ping" });
+    // Assess: counted once each, so a scheduled event is never counted twice.
+    expect(recorded.map(([outcome]) => outcome)).toEqual([
+      "unauthorized",
+      "too-large",
+      "invalid",
+      "ping",
+    ]);
+    expect(recorded.every(([, seconds]) => seconds >= 0)).toBe(true);
   });
 
   it("finishes a request in flight when closed, and takes no new ones", async () => {
@@ -216,6 +278,79 @@ describe("health, readiness, metrics, shutdown", () => {
     release();
     expect((await inFlight).status).toBe(202);
     await closing;
+  });
+});
+
+describe("request ids", () => {
+  it("echoes a caller's plain request id, and hands it to the scheduler with the auth method", async () => {
+    // Prepare
+    const { url, contexts } = await start();
+    // Act
+    const response = await post(url, BODY, {
+      "x-buildkite-token": TOKEN,
+      "x-request-id": "delivery-42.a_b",
+    });
+    // Assess
+    expect(response.status).toBe(202);
+    expect(response.headers.get("x-request-id")).toBe("delivery-42.a_b");
+    expect(contexts).toEqual([{ requestId: "delivery-42.a_b", auth: "token" }]);
+  });
+
+  it.each([
+    ["none", undefined],
+    ["one with spaces", "two words"],
+    ["one with markup", "<script>"],
+    ["one too long", "x".repeat(129)],
+  ])("gives a request with %s a new UUID, and the scheduler the same", async (_, given) => {
+    const { url, contexts } = await start();
+    const response = await post(url, BODY, {
+      "x-buildkite-signature": sign(BODY),
+      ...(given === undefined ? {} : { "x-request-id": given }),
+    });
+    const id = response.headers.get("x-request-id");
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(contexts).toEqual([{ requestId: id, auth: "signature" }]);
+  });
+
+  it("gives each request its own id", async () => {
+    const { url } = await start();
+    const ids = new Set<string | null>();
+    for (let i = 0; i < 3; i++) {
+      const response = await post(url, BODY, { "x-buildkite-token": TOKEN });
+      ids.add(response.headers.get("x-request-id"));
+    }
+    expect(ids.size).toBe(3);
+  });
+
+  it("answers every refusal and the operations endpoints with an id too", async () => {
+    const { url } = await start();
+    const given = randomUUID();
+    const refused = await post(url, BODY, { "x-request-id": given });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("x-request-id")).toBe(given);
+    for (const path of ["/healthz", "/readyz", "/metrics", "/nowhere"]) {
+      const response = await fetch(`${url}${path}`, { headers: { "x-request-id": given } });
+      expect(response.headers.get("x-request-id")).toBe(given);
+    }
+    const wrongMethod = await fetch(`${url}/webhook`);
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("x-request-id")).toBeTruthy();
+  });
+
+  it("logs a refused request with its id and reason, never the token", async () => {
+    const { url, logged } = await start();
+    await post(url, BODY, { "x-buildkite-token": "guess", "x-request-id": "r-1" });
+    expect(logged).toEqual([
+      expect.objectContaining({
+        level: "warn",
+        msg: "webhook",
+        requestId: "r-1",
+        outcome: "unauthorized",
+        status: 401,
+        reason: "token does not match",
+      }),
+    ]);
+    expect(JSON.stringify(logged)).not.toContain("guess");
   });
 });
 

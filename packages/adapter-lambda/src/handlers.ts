@@ -98,10 +98,14 @@ export function sqsHandler(dependencies: HandlerDependencies) {
           // Only this message goes back; the rest of the batch keeps its outcomes. Said
           // here, so a message that ends in the dead-letter queue has a reason on record.
           failures.push({ itemIdentifier: record.messageId });
-          dependencies.log?.error("schedule threw", {
-            ...fields,
-            error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-          });
+          try {
+            dependencies.log?.error("schedule threw", {
+              ...fields,
+              error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+            });
+          } catch {
+            // A broken logger must not fail the rest of the batch.
+          }
         }
       }
     };

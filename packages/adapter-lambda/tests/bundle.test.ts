@@ -9,12 +9,13 @@ import {
   type EmulatedLambda,
   jobScheduledDetail,
   jobScheduledEvent,
+  skipUnlessCi,
+  startLambda,
+  startMoto,
   startTestControlPlane,
-  startTestLambda,
-  startTestMoto,
   type TestRun,
 } from "@ondemand-eks/testenv";
-import { describeUnless } from "@ondemand-eks/testenv/vitest";
+import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /** The function as deployed: index.mjs and its chunks, plus the bundled pod library. */
@@ -68,12 +69,11 @@ describe("the Lambda bundle", () => {
 // Servers of this file's own, so that a missing Go or Python is reported as skipped
 // (and fails under CI=true).
 const plane: TestRun = await startTestControlPlane("lambda-bundle", { controllerManager: false });
-const aws = await startTestMoto("lambda-bundle");
+const aws = await skipUnlessCi(() => startMoto("lambda-bundle"));
 afterAll(async () => {
-  await aws.moto?.stop();
+  await aws.value?.stop();
   await plane.teardown();
 });
-const skipReason = plane.info.available ? aws.skipReason : plane.info.reason;
 
 const detail = (uuid: string, rules?: string[]) =>
   jobScheduledDetail({ uuid, ...(rules ? { rules } : {}) });
@@ -90,17 +90,16 @@ async function jobsFor(uuid: string) {
   return list.items;
 }
 
-async function lambda(name: string, handler: string, env: Record<string, string> = {}) {
-  const started = await startTestLambda(name, {
+/** The emulator needs Go, as the control plane does: these run only where it is there. */
+function lambda(name: string, handler: string, env: Record<string, string> = {}) {
+  return startLambda(name, {
     handlerDir: BUNDLE_DIR,
     handler,
     env: { ONDEMAND_EKS_KUBECONFIG: plane.state?.kubeconfig ?? "", ...env },
   });
-  if (!started.lambda) throw new Error(started.skipReason);
-  return started.lambda;
 }
 
-describeUnless(skipReason, "the bundle under the Lambda Runtime Interface Emulator", () => {
+describeWith([plane.info, aws], "the bundle under the Lambda Runtime Interface Emulator", () => {
   let sqs: EmulatedLambda;
   let eventBridge: EmulatedLambda;
   beforeAll(async () => {
@@ -129,15 +128,23 @@ describeUnless(skipReason, "the bundle under the Lambda Runtime Interface Emulat
     expect(await jobsFor(bare)).toHaveLength(1);
     // The cold start was measured by the emulator (reported, not asserted: tests never time).
     expect(sqs.initDurationMs()).toBeGreaterThan(0);
-    // One structured line per event, with the job and its outcome.
+    // One structured line per event, with the job, its outcome, and the ids that tie it to
+    // the message and the invocation.
     const lines = sqs
       .logs()
       .split("\n")
       .filter((line) => line.startsWith("{") && line.includes('"msg":"event"'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.filter((l) => l.job === whole).map((l) => l.outcome)).toEqual(
-      expect.arrayContaining(["created", "exists"]),
-    );
+    const wholeLines = lines.filter((l) => l.job === whole);
+    expect(wholeLines.map((l) => l.outcome)).toEqual(expect.arrayContaining(["created", "exists"]));
+    expect(wholeLines.map((l) => l.messageId).sort()).toEqual(["m1", "m3"]);
+    for (const line of wholeLines) {
+      expect(line).toMatchObject({
+        level: "info",
+        awsRequestId: expect.any(String),
+        receiveCount: 1,
+      });
+    }
   });
 
   it("EventBridge: created, then exists for the same event; an invalid one is an error for the destination", async () => {
@@ -148,7 +155,8 @@ describeUnless(skipReason, "the bundle under the Lambda Runtime Interface Emulat
     expect(again.body).toMatchObject({ outcome: "exists", job: uuid });
     expect(await jobsFor(uuid)).toHaveLength(1);
     const bad = await eventBridge.invoke(event(randomUUID(), ["queue=default", "pod=no-such-pod"]));
-    expect(bad.body).toMatchObject({ errorType: "InvalidEventError" });
+    // The handler's ScheduleFailedError, which Lambda reports by name (code SCHEDULE_FAILED).
+    expect(bad.body).toMatchObject({ errorType: "ScheduleFailedError" });
     expect(JSON.stringify(bad.body)).toContain("no-such-pod");
   });
 
@@ -158,13 +166,29 @@ describeUnless(skipReason, "the bundle under the Lambda Runtime Interface Emulat
       const { status, raw } = await broken.invoke({ Records: [] });
       expect(status).not.toBe(200);
       expect(`${raw}\n${broken.logs()}`).toContain("ONDEMAND_EKS_QUEUES");
+      expect(`${raw}\n${broken.logs()}`).toContain('"errorType":"InvalidSettingsError"');
+    } finally {
+      await broken.stop();
+    }
+  });
+
+  // Lambda reports an init error by its message: InvalidSettingsError's lists every problem.
+  it("a failed init names every problem, each by its variable", async () => {
+    const broken = await lambda("bundle-broken-twice", "index.sqs", {
+      ONDEMAND_EKS_QUEUES: "a b",
+      ONDEMAND_EKS_SQS_CONCURRENCY: "0",
+    });
+    try {
+      const { raw } = await broken.invoke({ Records: [] });
+      expect(`${raw}\n${broken.logs()}`).toContain("ONDEMAND_EKS_QUEUES");
+      expect(`${raw}\n${broken.logs()}`).toContain("ONDEMAND_EKS_SQS_CONCURRENCY");
     } finally {
       await broken.stop();
     }
   });
 
   it("reads the pod library from an S3 prefix (moto)", async () => {
-    const endpoint = aws.moto?.endpoint ?? "";
+    const endpoint = aws.value?.endpoint ?? "";
     const bucket = `pods-${randomUUID().slice(0, 8)}`;
     const s3 = new S3Client({
       region: "us-east-1",

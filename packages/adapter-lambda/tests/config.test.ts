@@ -1,213 +1,183 @@
-import { LambdaConfigError, readLambdaConfig } from "@ondemand-eks/adapter-lambda/runtime";
-import { DEFAULT_SETTINGS } from "@ondemand-eks/core";
+import { readLambdaConfig } from "@ondemand-eks/adapter-lambda/runtime";
+import { DEFAULT_SETTINGS, InvalidSettingsError, type Issue } from "@ondemand-eks/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
-const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-const CA_DATA = Buffer.from(PEM).toString("base64");
+// What is the Lambda function's own: its variables' names in every message, paths taken
+// from the function's package, its defaults. The cluster and library checks every entry
+// point shares are tested with the runtime (packages/runtime/tests/config.test.ts).
 
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    readLambdaConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(LambdaConfigError);
-    return (error as LambdaConfigError).problems;
-  }
-  throw new Error("expected a LambdaConfigError");
+/** The variables the function reads besides the scheduler settings. */
+const VARIABLES = [
+  "ONDEMAND_EKS_CLUSTER_NAME",
+  "ONDEMAND_EKS_CLUSTER_ENDPOINT",
+  "ONDEMAND_EKS_CLUSTER_CA_DATA",
+  "ONDEMAND_EKS_KUBECONFIG",
+  "ONDEMAND_EKS_CONTEXT",
+  "ONDEMAND_EKS_LIBRARY",
+  "ONDEMAND_EKS_LIBRARY_TTL_SECONDS",
+  "ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS",
+  "ONDEMAND_EKS_SQS_CONCURRENCY",
+  "ONDEMAND_EKS_LOG_LEVEL",
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+];
+
+async function issuesOf(env: Record<string, string>): Promise<readonly Issue[]> {
+  const error = await readLambdaConfig(env).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(InvalidSettingsError);
+  expect(error).toMatchObject({ code: "INVALID_SETTINGS" });
+  return (error as InvalidSettingsError).issues;
 }
 
 describe("readLambdaConfig", () => {
-  it("EKS by name, with the defaults: DescribeCluster finds the endpoint; pods bundled beside the code", () => {
-    const config = readLambdaConfig({
+  it("EKS by name with the defaults: pods beside the code, a 20 s deadline, 10 messages at once", async () => {
+    // Act
+    const config = await readLambdaConfig({
       ONDEMAND_EKS_CLUSTER_NAME: "ci",
       AWS_REGION: "eu-west-1",
       LAMBDA_TASK_ROOT: "/var/task",
     });
+    // Assess
     expect(config).toEqual({
-      settings: DEFAULT_SETTINGS,
-      cluster: { kind: "eks", clusterName: "ci", region: "eu-west-1" },
-      library: { kind: "directory", path: "/var/task/pods" },
-      submitTimeoutMs: 20_000,
+      scheduler: {
+        settings: DEFAULT_SETTINGS,
+        cluster: { kind: "eks", clusterName: "ci", region: "eu-west-1" },
+        library: { kind: "directory", path: "/var/task/pods" },
+        submitTimeoutMs: 20_000,
+        dryRun: false,
+        logLevel: "info",
+      },
       sqsConcurrency: 10,
     });
   });
 
-  it("EKS with endpoint and CA given: no AWS call needed to find the cluster", () => {
-    const { cluster } = readLambdaConfig({
-      ONDEMAND_EKS_CLUSTER_NAME: "ci",
-      AWS_REGION: "us-east-1",
-      ONDEMAND_EKS_CLUSTER_ENDPOINT: "https://ABC.gr7.us-east-1.eks.amazonaws.com",
-      ONDEMAND_EKS_CLUSTER_CA_DATA: CA_DATA,
-    });
-    expect(cluster).toEqual({
-      kind: "eks",
-      clusterName: "ci",
-      region: "us-east-1",
-      endpoint: "https://ABC.gr7.us-east-1.eks.amazonaws.com",
-      caPem: PEM,
-    });
-  });
-
-  it("a kubeconfig relative to the task root, an S3 library with its TTL, and the tuning variables", () => {
-    const config = readLambdaConfig({
+  it("takes a relative kubeconfig and library from the task root, absolute ones as they are", async () => {
+    const relative = await readLambdaConfig({
       ONDEMAND_EKS_KUBECONFIG: "kubeconfig.yaml",
       ONDEMAND_EKS_CONTEXT: "ci",
+      ONDEMAND_EKS_LIBRARY: "config/pods",
       LAMBDA_TASK_ROOT: "/var/task",
-      ONDEMAND_EKS_LIBRARY: "s3://my-ci-bucket/pods",
-      ONDEMAND_EKS_LIBRARY_TTL_SECONDS: "60",
-      ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS: "5",
-      ONDEMAND_EKS_SQS_CONCURRENCY: "4",
-      ONDEMAND_EKS_QUEUES: "default,build",
     });
-    expect(config.cluster).toEqual({
+    expect(relative.scheduler.cluster).toEqual({
       kind: "kubeconfig",
       path: "/var/task/kubeconfig.yaml",
       context: "ci",
     });
-    expect(config.library).toEqual({
-      kind: "s3",
-      bucket: "my-ci-bucket",
-      prefix: "pods/",
-      ttlMs: 60_000,
+    expect(relative.scheduler.library).toEqual({
+      kind: "directory",
+      path: "/var/task/config/pods",
     });
-    expect(config.submitTimeoutMs).toBe(5_000);
-    expect(config.sqsConcurrency).toBe(4);
-    expect(config.settings.queues).toEqual(["default", "build"]);
+    const absolute = await readLambdaConfig({
+      ONDEMAND_EKS_KUBECONFIG: "/opt/kubeconfig",
+      ONDEMAND_EKS_LIBRARY: "/opt/pods",
+      LAMBDA_TASK_ROOT: "/var/task",
+    });
+    expect(absolute.scheduler.cluster).toEqual({ kind: "kubeconfig", path: "/opt/kubeconfig" });
+    expect(absolute.scheduler.library).toEqual({ kind: "directory", path: "/opt/pods" });
   });
 
-  it("an S3 library at the bucket's top level has an empty prefix", () => {
-    const { library } = readLambdaConfig({
+  it("without LAMBDA_TASK_ROOT, takes relative paths from the working directory", async () => {
+    const { scheduler } = await readLambdaConfig({ ONDEMAND_EKS_KUBECONFIG: "k.yaml" });
+    expect(scheduler.cluster).toMatchObject({ path: `${process.cwd()}/k.yaml` });
+    expect(scheduler.library).toEqual({ kind: "directory", path: `${process.cwd()}/pods` });
+  });
+
+  it("reads the tuning variables: deadline, batch concurrency, log level, scheduler settings", async () => {
+    const config = await readLambdaConfig({
       ONDEMAND_EKS_KUBECONFIG: "/k",
-      ONDEMAND_EKS_LIBRARY: "s3://my-ci-bucket",
+      ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS: "5",
+      ONDEMAND_EKS_SQS_CONCURRENCY: "4",
+      ONDEMAND_EKS_LOG_LEVEL: "warn",
+      ONDEMAND_EKS_QUEUES: "default,build",
     });
-    expect(library).toMatchObject({ bucket: "my-ci-bucket", prefix: "" });
+    expect(config.scheduler.submitTimeoutMs).toBe(5_000);
+    expect(config.sqsConcurrency).toBe(4);
+    expect(config.scheduler.logLevel).toBe("warn");
+    expect(config.scheduler.settings.queues).toEqual(["default", "build"]);
+  });
+
+  it("has no dry run: ONDEMAND_EKS_DRY_RUN is not a Lambda variable", async () => {
+    const { scheduler } = await readLambdaConfig({
+      ONDEMAND_EKS_KUBECONFIG: "/k",
+      ONDEMAND_EKS_DRY_RUN: "true",
+    });
+    expect(scheduler.dryRun).toBe(false);
   });
 
   it.each([
-    [{}, "ONDEMAND_EKS_CLUSTER_NAME: required"],
-    [
-      { ONDEMAND_EKS_CLUSTER_NAME: "ci", ONDEMAND_EKS_KUBECONFIG: "/k" },
-      "ONDEMAND_EKS_CLUSTER_NAME, ONDEMAND_EKS_KUBECONFIG: set one of them, not both",
-    ],
-    [{ ONDEMAND_EKS_CLUSTER_NAME: "ci" }, "AWS_REGION: required"],
-    [
-      {
-        ONDEMAND_EKS_CLUSTER_NAME: "ci",
-        AWS_REGION: "us-east-1",
-        ONDEMAND_EKS_CLUSTER_ENDPOINT: "https://x",
-      },
-      "ONDEMAND_EKS_CLUSTER_CA_DATA: required when ONDEMAND_EKS_CLUSTER_ENDPOINT is set",
-    ],
-    [
-      {
-        ONDEMAND_EKS_CLUSTER_NAME: "ci",
-        AWS_REGION: "us-east-1",
-        ONDEMAND_EKS_CLUSTER_ENDPOINT: "http://x",
-        ONDEMAND_EKS_CLUSTER_CA_DATA: CA_DATA,
-      },
-      "ONDEMAND_EKS_CLUSTER_ENDPOINT: expected https://host[:port], without path, credentials or query",
-    ],
-    [
-      { ONDEMAND_EKS_CLUSTER_NAME: "my cluster!", AWS_REGION: "us-east-1" },
-      'ONDEMAND_EKS_CLUSTER_NAME: expected an EKS cluster name (letters, digits, - and _, up to 100), received "my cluster!"',
-    ],
-    [
-      { ONDEMAND_EKS_CLUSTER_NAME: "ci", AWS_REGION: "not a region" },
-      'AWS_REGION: expected an AWS region such as us-east-1, received "not a region"',
-    ],
-    [
-      { ONDEMAND_EKS_KUBECONFIG: "/k", ONDEMAND_EKS_LIBRARY: "S3://bucket/pods" },
-      "ONDEMAND_EKS_LIBRARY: expected s3://bucket/prefix/ or a directory",
-    ],
-    [
-      {
-        ONDEMAND_EKS_CLUSTER_NAME: "ci",
-        AWS_REGION: "us-east-1",
-        ONDEMAND_EKS_CLUSTER_ENDPOINT: "https://x",
-        ONDEMAND_EKS_CLUSTER_CA_DATA: "bm90IGEgY2VydA==",
-      },
-      "ONDEMAND_EKS_CLUSTER_CA_DATA: expected the cluster CA as base64 PEM",
-    ],
-    [
-      { ONDEMAND_EKS_KUBECONFIG: "/k", ONDEMAND_EKS_LIBRARY: "s3://No_Such/bucket" },
-      'ONDEMAND_EKS_LIBRARY: expected s3://bucket/prefix/ or a directory, received "s3://No_Such/bucket"',
-    ],
-    [
-      { ONDEMAND_EKS_KUBECONFIG: "/k", ONDEMAND_EKS_LIBRARY_TTL_SECONDS: "5m" },
-      'ONDEMAND_EKS_LIBRARY_TTL_SECONDS: expected a whole number from 0 to 86400, received "5m"',
-    ],
+    [{}, "ONDEMAND_EKS_CLUSTER_NAME", "required"],
+    [{ ONDEMAND_EKS_CLUSTER_NAME: "ci" }, "AWS_REGION", "required"],
     [
       { ONDEMAND_EKS_KUBECONFIG: "/k", ONDEMAND_EKS_SQS_CONCURRENCY: "0" },
-      'ONDEMAND_EKS_SQS_CONCURRENCY: expected a whole number from 1 to 100, received "0"',
+      "ONDEMAND_EKS_SQS_CONCURRENCY",
+      "expected",
+    ],
+    [
+      { ONDEMAND_EKS_KUBECONFIG: "/k", ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS: "soon" },
+      "ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS",
+      "expected",
     ],
     [
       { ONDEMAND_EKS_KUBECONFIG: "/k", ONDEMAND_EKS_NAMESPACE: "Not_A_Namespace" },
-      "ONDEMAND_EKS_NAMESPACE: expected a Kubernetes namespace name",
+      "ONDEMAND_EKS_NAMESPACE",
+      "expected",
     ],
-  ])("%j is refused: %s", (env, problem) => {
-    expect(problemsOf(env as Record<string, string>).join("\n")).toContain(problem);
-  });
-
-  it("never repeats an endpoint that carries credentials", () => {
-    const problems = problemsOf({
-      ONDEMAND_EKS_CLUSTER_NAME: "ci",
-      AWS_REGION: "us-east-1",
-      ONDEMAND_EKS_CLUSTER_ENDPOINT: "https://admin:s3cr3t@example.com",
-      ONDEMAND_EKS_CLUSTER_CA_DATA: CA_DATA,
-    });
-    expect(problems.join("\n")).toContain("ONDEMAND_EKS_CLUSTER_ENDPOINT");
-    expect(problems.join("\n")).not.toContain("s3cr3t");
-  });
-
-  it("takes an endpoint with a port", () => {
-    const { cluster } = readLambdaConfig({
-      ONDEMAND_EKS_CLUSTER_NAME: "ci",
-      AWS_REGION: "us-east-1",
-      ONDEMAND_EKS_CLUSTER_ENDPOINT: "https://10.0.0.1:6443",
-      ONDEMAND_EKS_CLUSTER_CA_DATA: CA_DATA,
-    });
-    expect(cluster).toMatchObject({ endpoint: "https://10.0.0.1:6443" });
-  });
-
-  it("reports every problem at once", () => {
-    expect(
-      problemsOf({
-        ONDEMAND_EKS_QUEUES: "a b",
-        ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS: "-1",
-      }),
-    ).toHaveLength(3);
-  });
-
-  it("cuts long values short in messages", () => {
-    const [problem] = problemsOf({
-      ONDEMAND_EKS_KUBECONFIG: "/k",
-      ONDEMAND_EKS_SQS_CONCURRENCY: "9".repeat(500),
-    });
-    expect(problem).toMatch(/received "9{57}\.\.\."$/);
-  });
-
-  it("whatever the variables hold, the answer is a config or a LambdaConfigError", () => {
-    const names = [
-      "ONDEMAND_EKS_CLUSTER_NAME",
-      "ONDEMAND_EKS_CLUSTER_ENDPOINT",
+    [
+      {
+        ONDEMAND_EKS_CLUSTER_NAME: "ci",
+        AWS_REGION: "us-east-1",
+        ONDEMAND_EKS_CLUSTER_ENDPOINT: "https://x",
+      },
       "ONDEMAND_EKS_CLUSTER_CA_DATA",
-      "ONDEMAND_EKS_KUBECONFIG",
-      "ONDEMAND_EKS_LIBRARY",
-      "ONDEMAND_EKS_LIBRARY_TTL_SECONDS",
-      "ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS",
-      "ONDEMAND_EKS_SQS_CONCURRENCY",
+      "required when ONDEMAND_EKS_CLUSTER_ENDPOINT is set",
+    ],
+  ])("%j is refused, naming the variable %s", async (env, variable, message) => {
+    const issues = await issuesOf(env as Record<string, string>);
+    expect(issues).toContainEqual({ path: variable, message: expect.stringContaining(message) });
+  });
+
+  it("says a cluster is required as the function says it: by variable, never by flag", async () => {
+    const [issue] = await issuesOf({});
+    expect(issue?.message).toContain("ONDEMAND_EKS_KUBECONFIG");
+    expect(issue?.message).not.toContain("--");
+  });
+
+  it("reports every problem at once", async () => {
+    const issues = await issuesOf({
+      ONDEMAND_EKS_QUEUES: "a b",
+      ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS: "-1",
+    });
+    expect(issues.map((issue) => issue.path).sort()).toEqual([
+      "ONDEMAND_EKS_CLUSTER_NAME",
       "ONDEMAND_EKS_QUEUES",
-      "AWS_REGION",
-    ];
-    fc.assert(
-      fc.property(fc.dictionary(fc.constantFrom(...names), fc.string()), (env) => {
-        try {
-          readLambdaConfig(env);
-        } catch (error) {
-          expect(error).toBeInstanceOf(LambdaConfigError);
-          expect((error as LambdaConfigError).problems.length).toBeGreaterThan(0);
-        }
-      }),
+      "ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS",
+    ]);
+  });
+
+  it("whatever the variables hold, the answer is a config or problems each naming a variable", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(fc.constantFrom(...VARIABLES, "ONDEMAND_EKS_QUEUES"), fc.string()),
+        async (env) => {
+          try {
+            await readLambdaConfig(env);
+          } catch (error) {
+            expect(error).toBeInstanceOf(InvalidSettingsError);
+            const { issues } = error as InvalidSettingsError;
+            expect(issues.length).toBeGreaterThan(0);
+            for (const issue of issues) {
+              for (const name of issue.path.split(", ")) {
+                expect([...VARIABLES, "ONDEMAND_EKS_QUEUES"]).toContain(name);
+              }
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

@@ -1,8 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { eventBridgeHandler, sqsHandler } from "@ondemand-eks/adapter-lambda";
-import { resolveSettings, schedule } from "@ondemand-eks/core";
-import { bundledLibraryDir, loadPodLibrary, type PodLibrary } from "@ondemand-eks/pod-library";
-import { kubeconfigAuth, Submitter } from "@ondemand-eks/submitter";
+import { cp, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ScheduleFailedError } from "@ondemand-eks/adapter-lambda";
+import { createLambdaFunction } from "@ondemand-eks/adapter-lambda/runtime";
+import { dispositionOf, type ScheduleOutcome } from "@ondemand-eks/core";
+import { createLogger } from "@ondemand-eks/runtime";
 import {
   jobScheduledEvent,
   startTestControlPlane,
@@ -14,38 +18,48 @@ import {
   adapterContract,
   type Observed,
 } from "@ondemand-eks/testenv/contract";
-import { describeUnless } from "@ondemand-eks/testenv/vitest";
-import { afterAll, describe } from "vitest";
+import { describeWith } from "@ondemand-eks/testenv/vitest";
+import { afterAll } from "vitest";
 
 // Its own control plane (the contract stops its API server), started here so that
 // without Go it is reported as skipped.
 const plane: TestRun = await startTestControlPlane("lambda-contract", { controllerManager: false });
 afterAll(() => plane.teardown());
 
-const bundled = await loadPodLibrary(bundledLibraryDir());
-const broken = (await import("@ondemand-eks/core")).definePodDefinition({
-  name: "broken",
-  agent: { image: "buildkite/agent:3" },
-  pod: { nodeSelector: { "not a valid key!": "x" } },
-});
+/** The function's library: the bundled one, and `broken`, whose Job the API server refuses. */
+async function libraryWithBrokenDefinition(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "ondemand-eks-lambda-pods-"));
+  await cp(fileURLToPath(new URL("../../../pods", import.meta.url)), dir, { recursive: true });
+  await writeFile(
+    join(dir, "broken.yaml"),
+    'name: broken\nagent:\n  image: buildkite/agent:3\npod:\n  nodeSelector:\n    "not a valid key!": x\n',
+  );
+  return dir;
+}
+const library = await libraryWithBrokenDefinition();
 
-async function dependencies(run: TestRun) {
-  const submitter = new Submitter({
-    auth: await kubeconfigAuth({ path: run.state!.kubeconfig }),
-    timeoutMs: 60_000,
-  });
-  const pods: Pick<PodLibrary, "get"> = {
-    get: (name) => (name === "broken" ? broken : bundled.get(name)),
-  };
-  return {
-    submitter,
-    schedule: (input: unknown) =>
-      schedule(input, {
-        settings: resolveSettings({}),
-        lookup: (name) => pods.get(name),
-        submit: (m) => submitter.submit(m),
-      }),
-  };
+/**
+ * The whole function as Lambda runs it, built from its variables by the runtime, on this
+ * file's control plane; its log lines kept.
+ */
+async function lambdaFunction(run: TestRun, libraryDir: string) {
+  const lines: Record<string, unknown>[] = [];
+  const fn = await createLambdaFunction(
+    {
+      ONDEMAND_EKS_KUBECONFIG: run.state?.kubeconfig,
+      ONDEMAND_EKS_LIBRARY: libraryDir,
+      // A deadline that outlasts the contract's API server restart.
+      ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS: "60",
+    },
+    { log: createLogger({ write: (line) => lines.push(JSON.parse(line)) }) },
+  );
+  return { fn, lines };
+}
+
+/** An outcome as the contract names it; a dry run is not one the function can have. */
+function observed(outcome: ScheduleOutcome["outcome"]): Observed {
+  if (outcome === "dry-run") throw new Error("a dry run, which the Lambda function never does");
+  return outcome;
 }
 
 const eventBody = (job: TestJob) => JSON.stringify(jobScheduledEvent(job));
@@ -55,17 +69,14 @@ const otherEventType = () => {
   return JSON.stringify(event);
 };
 
-const skipReason = plane.info.available ? undefined : plane.info.reason;
-
-describeUnless(skipReason, "contract: Lambda, EventBridge target", () => {
+describeWith(plane.info, "contract: Lambda, EventBridge target", () => {
   adapterContract({
     run: () => plane,
-    library: "",
+    library,
     body: eventBody,
     otherEventType,
-    start: async (run): Promise<AdapterUnderTest> => {
-      const { submitter, schedule } = await dependencies(run);
-      const handler = eventBridgeHandler({ schedule });
+    start: async (run, libraryDir): Promise<AdapterUnderTest> => {
+      const { fn } = await lambdaFunction(run, libraryDir);
       return {
         async deliver(body) {
           let input: unknown;
@@ -75,46 +86,47 @@ describeUnless(skipReason, "contract: Lambda, EventBridge target", () => {
             input = body;
           }
           try {
-            return (await handler(input)).outcome as Observed;
+            return observed((await fn.eventBridge(input, { awsRequestId: randomUUID() })).outcome);
           } catch (error) {
-            return (error as Error).name === "InvalidEventError" ? "invalid" : "failed";
+            // What Lambda retries and then sends to the destination: the outcome says which.
+            if (!(error instanceof ScheduleFailedError)) throw error;
+            return observed(error.outcome.outcome);
           }
         },
-        stop: async () => submitter.close(),
+        stop: () => fn.scheduler.close(),
       };
     },
   });
 });
 
-describeUnless(skipReason, "contract: Lambda, SQS event source", () => {
+describeWith(plane.info, "contract: Lambda, SQS event source", () => {
   adapterContract({
     run: () => plane,
-    library: "",
+    library,
     body: eventBody,
     otherEventType,
-    start: async (run): Promise<AdapterUnderTest> => {
-      const { submitter, schedule } = await dependencies(run);
-      const outcomes: Observed[] = [];
-      const handler = sqsHandler({
-        schedule: async (input) => {
-          const outcome = await schedule(input);
-          outcomes.push(outcome.outcome);
-          return outcome;
-        },
-      });
+    start: async (run, libraryDir): Promise<AdapterUnderTest> => {
+      const { fn, lines } = await lambdaFunction(run, libraryDir);
       return {
         async deliver(body) {
           const messageId = randomUUID();
-          const response = await handler({ Records: [{ messageId, body }] });
-          const observed = outcomes.pop() ?? "failed";
-          // The batch response must agree: only failed and invalid go back to the queue.
+          const awsRequestId = randomUUID();
+          const response = await fn.sqs({ Records: [{ messageId, body }] }, { awsRequestId });
+          // The scheduler's line for this message, found by the ids the handler gave it.
+          const line = lines.find(
+            (l) =>
+              l.msg === "event" && l.messageId === messageId && l.awsRequestId === awsRequestId,
+          );
+          const outcome = line?.outcome as ScheduleOutcome["outcome"] | undefined;
+          if (!outcome) throw new Error(`no log line for message ${messageId}`);
+          // The batch response must agree: only what is not acknowledged goes back.
           const returned = response.batchItemFailures.some((f) => f.itemIdentifier === messageId);
-          if (returned !== (observed === "failed" || observed === "invalid")) {
-            throw new Error(`batchItemFailures disagrees with outcome ${observed}`);
+          if (returned !== (dispositionOf({ outcome }) !== "acknowledge")) {
+            throw new Error(`batchItemFailures disagrees with outcome ${outcome}`);
           }
-          return observed;
+          return observed(outcome);
         },
-        stop: async () => submitter.close(),
+        stop: () => fn.scheduler.close(),
       };
     },
   });

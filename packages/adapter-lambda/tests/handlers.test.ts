@@ -1,43 +1,55 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { eventBridgeHandler, ScheduleFailedError, sqsHandler } from "@ondemand-eks/adapter-lambda";
-import type { ScheduleOutcome } from "@ondemand-eks/core";
+import { hasErrorCode, type LogFields, type ScheduleOutcome } from "@ondemand-eks/core";
+import { createLogger } from "@ondemand-eks/runtime";
 import { describe, expect, it } from "vitest";
 
 const sample = JSON.parse(
   readFileSync(new URL("../../../examples/job-scheduled.json", import.meta.url), "utf8"),
 ) as { detail: { job: { uuid: string } } };
 
-/** A schedule() whose outcome is named by the event's job uuid prefix, recording inputs. */
+/**
+ * A scheduler's `schedule` whose outcome is named by the event's job uuid prefix
+ * (`created:1`, `dry-run:2`), recording each input and the context it was given.
+ */
 function scripted() {
   const seen: unknown[] = [];
-  const schedule = async (input: unknown): Promise<ScheduleOutcome> => {
+  const contexts: LogFields[] = [];
+  const schedule = async (input: unknown, context: LogFields): Promise<ScheduleOutcome> => {
     seen.push(input);
+    contexts.push(context);
     const uuid =
       (input as { detail?: { job?: { uuid?: string } }; job?: { uuid?: string } })?.detail?.job
         ?.uuid ??
       (input as { job?: { uuid?: string } })?.job?.uuid ??
       "";
     const outcome = uuid.split(":")[0] || "invalid";
-    if (outcome === "created" || outcome === "exists") {
-      return {
-        outcome,
-        job: uuid,
-        name: "n",
-        namespace: "buildkite",
-        queue: "default",
-        podDefinition: "default",
-        attempts: 1,
-        durationMs: 1,
-      };
-    }
+    const placed = {
+      job: uuid,
+      name: "n",
+      namespace: "buildkite",
+      queue: "default",
+      podDefinition: "default",
+      attempts: 1,
+      durationMs: 1,
+    };
+    if (outcome === "created" || outcome === "exists") return { outcome, ...placed };
+    if (outcome === "dry-run") return { outcome, result: "created", ...placed };
     return {
       outcome: outcome as "ignored" | "invalid" | "failed",
       reason: `scripted ${outcome}`,
       durationMs: 1,
     };
   };
-  return { schedule, seen };
+  return { schedule, seen, contexts };
+}
+
+/** The runtime's logger, its lines kept. */
+function capturedLog() {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({ write: (line) => lines.push(JSON.parse(line)) });
+  return { log, lines };
 }
 
 const event = (uuid: string) => ({
@@ -46,27 +58,48 @@ const event = (uuid: string) => ({
 });
 
 describe("EventBridge handler", () => {
-  it("returns for created, exists and ignored", async () => {
+  it("returns for what is acknowledged: created, exists, dry-run and ignored", async () => {
     const handler = eventBridgeHandler(scripted());
-    for (const outcome of ["created", "exists", "ignored"]) {
+    for (const outcome of ["created", "exists", "dry-run", "ignored"]) {
       expect(await handler(event(`${outcome}:1`))).toMatchObject({ outcome });
     }
   });
 
-  it("throws for failed (Lambda retries) and invalid (to the on-failure destination)", async () => {
-    const handler = eventBridgeHandler(scripted());
-    await expect(handler(event("failed:1"))).rejects.toBeInstanceOf(ScheduleFailedError);
-    await expect(handler(event("invalid:1"))).rejects.toMatchObject({
-      name: "InvalidEventError",
-      message: "invalid: scripted invalid",
-    });
+  it.each([
+    ["failed", "Lambda retries it"],
+    ["invalid", "after the retries, the on-failure destination keeps it"],
+  ])(
+    "throws a ScheduleFailedError for %s (%s), with the outcome and its reason",
+    async (outcome) => {
+      // Prepare
+      const handler = eventBridgeHandler(scripted());
+      // Act
+      const error = await handler(event(`${outcome}:1`)).catch((thrown: unknown) => thrown);
+      // Assess
+      expect(error).toBeInstanceOf(ScheduleFailedError);
+      expect(error).toMatchObject({
+        name: "ScheduleFailedError",
+        code: "SCHEDULE_FAILED",
+        message: `${outcome}: scripted ${outcome}`,
+        outcome: { outcome, reason: `scripted ${outcome}` },
+      });
+      expect(hasErrorCode(error, "SCHEDULE_FAILED")).toBe(true);
+    },
+  );
+
+  it("gives the scheduler Lambda's request id, and nothing when there is no context", async () => {
+    const { schedule, contexts } = scripted();
+    const handler = eventBridgeHandler({ schedule });
+    await handler(event("created:1"), { awsRequestId: "req-1" });
+    await handler(event("created:2"));
+    expect(contexts).toEqual([{ awsRequestId: "req-1" }, {}]);
   });
 });
 
 describe("SQS handler", () => {
   const record = (body: string) => ({ messageId: randomUUID(), body });
 
-  it("reports only failed and invalid messages in batchItemFailures", async () => {
+  it("reports only the messages not acknowledged in batchItemFailures", async () => {
     const { schedule, seen } = scripted();
     const records = [
       record(JSON.stringify(event("created:1"))),
@@ -75,13 +108,32 @@ describe("SQS handler", () => {
       record(JSON.stringify(event("invalid:4"))),
       record(JSON.stringify(event("ignored:5"))),
       record("{not json"),
+      record(JSON.stringify(event("dry-run:7"))),
     ];
     const response = await sqsHandler({ schedule })({ Records: records });
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(
       [records[1], records[3], records[5]].map((r) => r!.messageId).sort(),
     );
-    expect(seen).toHaveLength(6);
+    expect(seen).toHaveLength(7);
     expect(seen[5]).toBe("{not json");
+  });
+
+  it("gives the scheduler Lambda's request id, each message's id and its receive count", async () => {
+    // Prepare
+    const { schedule, contexts } = scripted();
+    const records = [
+      { messageId: "m1", body: "{}", attributes: { ApproximateReceiveCount: "4" } },
+      { messageId: "m2", body: "{}" },
+    ];
+    // Act
+    await sqsHandler({ schedule, concurrency: 1 })({ Records: records }, { awsRequestId: "req-9" });
+    await sqsHandler({ schedule })({ Records: [{ messageId: "m3", body: "{}" }] });
+    // Assess
+    expect(contexts).toEqual([
+      { awsRequestId: "req-9", messageId: "m1", receiveCount: 4 },
+      { awsRequestId: "req-9", messageId: "m2", receiveCount: 1 },
+      { messageId: "m3", receiveCount: 1 },
+    ]);
   });
 
   it("takes a body that is only the event's detail", async () => {
@@ -128,27 +180,38 @@ describe("SQS handler when schedule throws", () => {
   });
 
   it("says which message and why, so its dead letter has a reason on record", async () => {
-    const logged: Record<string, unknown>[] = [];
+    const { log, lines } = capturedLog();
     const response = await sqsHandler({
       schedule: async () => {
         throw new TypeError("library unavailable");
       },
-      log: (entry) => logged.push(entry),
-    })({ Records: [{ messageId: "m1", body: "{}" }] });
+      log,
+    })({ Records: [{ messageId: "m1", body: "{}" }] }, { awsRequestId: "req-1" });
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: "m1" }]);
-    expect(logged).toEqual([
-      { msg: "schedule threw", messageId: "m1", error: "TypeError: library unavailable" },
+    expect(lines).toEqual([
+      {
+        time: expect.any(String),
+        level: "error",
+        msg: "schedule threw",
+        awsRequestId: "req-1",
+        messageId: "m1",
+        receiveCount: 1,
+        error: "TypeError: library unavailable",
+      },
     ]);
   });
 
-  it("a logger that throws does not fail the batch", async () => {
+  it("a log sink that fails does not fail the batch", async () => {
+    const log = createLogger({
+      write: () => {
+        throw new Error("stdout closed");
+      },
+    });
     const response = await sqsHandler({
       schedule: async () => {
         throw new Error("x");
       },
-      log: () => {
-        throw new Error("logger broke");
-      },
+      log,
     })({ Records: [{ messageId: "m1", body: "{}" }] });
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: "m1" }]);
   });

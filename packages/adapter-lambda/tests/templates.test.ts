@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readLambdaConfig } from "@ondemand-eks/adapter-lambda/runtime";
-import { cfnLint, cfnLintAvailable } from "@ondemand-eks/testenv";
-import { describeUnless } from "@ondemand-eks/testenv/vitest";
+import { cfnLint, ensureCfnLint, skipUnlessCi } from "@ondemand-eks/testenv";
+import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { describe, expect, it } from "vitest";
 import { parse, type Tags } from "yaml";
 
@@ -30,9 +30,9 @@ async function template(path: string): Promise<Node> {
   return parse(await readFile(path, "utf8"), { customTags: CFN_TAGS }) as Node;
 }
 
-const lint = await cfnLintAvailable();
+const lint = await skipUnlessCi(() => ensureCfnLint());
 
-describeUnless(lint.skipReason, "Lambda templates pass cfn-lint", () => {
+describeWith(lint, "Lambda templates pass cfn-lint", () => {
   it("has no finding, warnings included, in either template", async () => {
     const result = await cfnLint(TEMPLATES);
     expect(result.output).toBe("");
@@ -69,8 +69,8 @@ describe("Lambda templates say what the handlers need", () => {
       const exported = fn.Handler.replace(/^index\./, "");
       expect(entry).toContain(`export const ${exported} =`);
       // Lambda's timeout must not cut a submission short of its own deadline.
-      const { submitTimeoutMs } = readLambdaConfig({ ONDEMAND_EKS_KUBECONFIG: "/k" });
-      expect(fn.Timeout * 1000).toBeGreaterThan(submitTimeoutMs);
+      const { scheduler } = await readLambdaConfig({ ONDEMAND_EKS_KUBECONFIG: "/k" });
+      expect(fn.Timeout * 1000).toBeGreaterThan(scheduler.submitTimeoutMs);
     },
   );
 
@@ -108,13 +108,13 @@ describe("Lambda templates say what the handlers need", () => {
       ).toString("base64");
       expect(endpoint).toMatch(new RegExp(`^${t.Parameters.ClusterEndpoint.AllowedPattern}$`));
       expect(ca).toMatch(new RegExp(`^${t.Parameters.ClusterCaData.AllowedPattern}$`));
-      const config = readLambdaConfig({
+      const config = await readLambdaConfig({
         ONDEMAND_EKS_CLUSTER_NAME: "ci",
         AWS_REGION: "us-west-2",
         ONDEMAND_EKS_CLUSTER_ENDPOINT: endpoint,
         ONDEMAND_EKS_CLUSTER_CA_DATA: ca,
       });
-      expect(config.cluster).toMatchObject({ kind: "eks", endpoint });
+      expect(config.scheduler.cluster).toMatchObject({ kind: "eks", endpoint });
     },
   );
 

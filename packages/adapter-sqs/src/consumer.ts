@@ -5,7 +5,12 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { dispositionOf, type LogFields, type Logger, type ScheduleOutcome } from "@ondemand-eks/core";
+import {
+  dispositionOf,
+  type LogFields,
+  type Logger,
+  type ScheduleOutcome,
+} from "@ondemand-eks/core";
 
 export interface SqsConsumerOptions {
   client: SQSClient;

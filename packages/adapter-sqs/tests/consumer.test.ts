@@ -1,27 +1,23 @@
 import { randomUUID } from "node:crypto";
 import {
   CreateQueueCommand,
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { BatchV1Api, KubeConfig } from "@kubernetes/client-node";
 import { SqsConsumer } from "@ondemand-eks/adapter-sqs";
-import {
-  definePodDefinition,
-  LABELS,
-  resolveSettings,
-  type ScheduleOutcome,
-  schedule,
-} from "@ondemand-eks/core";
-import { bundledLibraryDir, loadPodLibrary } from "@ondemand-eks/pod-library";
-import { kubeconfigAuth, Submitter } from "@ondemand-eks/submitter";
+import { LABELS, type LogFields, type Logger, type ScheduleOutcome } from "@ondemand-eks/core";
 import {
   jobScheduledDetail,
   jobScheduledEvent,
+  skipUnlessCi,
+  startMoto,
   startTestControlPlane,
-  startTestMoto,
   type TestJob,
   type TestRun,
 } from "@ondemand-eks/testenv";
@@ -30,30 +26,27 @@ import {
   adapterContract,
   type Observed,
 } from "@ondemand-eks/testenv/contract";
-import { describeUnless } from "@ondemand-eks/testenv/vitest";
+import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, describe, expect, it } from "vitest";
+import { libraryWithBrokenDefinition, testScheduler, until } from "./helpers.js";
 
 // A control plane and a moto of this file's own, started here so that a missing Go or
 // Python is reported as skipped (and fails under CI=true).
 const plane: TestRun = await startTestControlPlane("sqs-consumer", { controllerManager: false });
-const aws = await startTestMoto("sqs-consumer");
+const aws = await skipUnlessCi(() => startMoto("sqs-consumer"));
 afterAll(async () => {
-  await aws.moto?.stop();
+  await aws.value?.stop();
   await plane.teardown();
 });
-const skipReason = !plane.info.available ? plane.info.reason : aws.skipReason;
+/** What the describe blocks below need: run them only when both are there. */
+const needs = [plane.info, aws];
 
 const sqs = new SQSClient({
   region: "us-east-1",
-  endpoint: aws.moto?.endpoint ?? "http://127.0.0.1:1",
+  endpoint: aws.value?.endpoint ?? "http://127.0.0.1:1",
   credentials: { accessKeyId: "AKIDSQSTEST", secretAccessKey: "sqs-test" },
 });
-const bundled = await loadPodLibrary(bundledLibraryDir());
-const broken = definePodDefinition({
-  name: "broken",
-  agent: { image: "buildkite/agent:3" },
-  pod: { nodeSelector: { "not a valid key!": "x" } },
-});
+const library = await libraryWithBrokenDefinition();
 
 async function queue(name: string): Promise<string> {
   const { QueueUrl } = await sqs.send(
@@ -62,45 +55,33 @@ async function queue(name: string): Promise<string> {
   return QueueUrl!;
 }
 
+/**
+ * A consumer wired as `ondemand-eks consume sqs` wires it: the runtime's scheduler and its
+ * logger, which writes the one line per event (with the message id) read back here.
+ */
 async function consumerFor(
   queueUrl: string,
   options: { visibility?: number; gate?: Promise<void> } = {},
 ) {
-  const submitter = new Submitter({
-    auth: await kubeconfigAuth({ path: plane.state!.kubeconfig }),
-    timeoutMs: 60_000,
-  });
-  const logged: Record<string, unknown>[] = [];
+  const { scheduler, lines } = await testScheduler(plane.state?.kubeconfig ?? "", library);
   const consumer = new SqsConsumer({
     client: sqs,
     queueUrl,
     waitTimeSeconds: 1,
     visibilityTimeoutSeconds: options.visibility ?? 30,
-    log: (entry) => logged.push(entry),
-    schedule: async (input) => {
+    log: scheduler.log,
+    schedule: async (input, context) => {
       await options.gate;
-      return schedule(input, {
-        settings: resolveSettings({}),
-        lookup: (name) => (name === "broken" ? broken : bundled.get(name)),
-        submit: (manifest) => submitter.submit(manifest),
-      });
+      return scheduler.schedule(input, context);
     },
   });
   consumer.start();
-  return { consumer, logged, submitter };
+  const events = () => lines.filter((line) => line.msg === "event");
+  return { consumer, logged: lines, events, scheduler };
 }
 
 const detail = jobScheduledDetail;
 const eventBody = (job: TestJob) => JSON.stringify(jobScheduledEvent(job));
-
-async function until<T>(find: () => T | undefined, what: string, attempts = 1200): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    const found = find();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 async function jobUuids(): Promise<string[]> {
   const config = new KubeConfig();
@@ -132,7 +113,7 @@ async function visibleMessages(queueUrl: string): Promise<number> {
   );
 }
 
-describeUnless(skipReason, "contract: SQS consumer", () => {
+describeWith(needs, "contract: SQS consumer", () => {
   adapterContract({
     run: () => plane,
     library: "",
@@ -144,28 +125,28 @@ describeUnless(skipReason, "contract: SQS consumer", () => {
       }),
     start: async (): Promise<AdapterUnderTest> => {
       const queueUrl = await queue("contract");
-      const { consumer, logged, submitter } = await consumerFor(queueUrl);
+      const { consumer, events, scheduler } = await consumerFor(queueUrl);
       return {
         async deliver(body) {
           const { MessageId } = await sqs.send(
             new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }),
           );
           const entry = await until(
-            () => logged.find((line) => line.messageId === MessageId),
+            () => events().find((line) => line.messageId === MessageId),
             `message ${MessageId}`,
           );
           return entry.outcome as Observed;
         },
         async stop() {
           await consumer.stop(5_000);
-          submitter.close();
+          await scheduler.close();
         },
       };
     },
   });
 });
 
-describeUnless(skipReason, "SQS consumer at scale", () => {
+describeWith(needs, "SQS consumer at scale", () => {
   it("a burst of 500 events with 10% duplicates gives exactly the distinct Jobs, and deletes every message", async () => {
     const queueUrl = await queue("burst");
     const distinct = Array.from({ length: 450 }, () => randomUUID());
@@ -185,25 +166,21 @@ describeUnless(skipReason, "SQS consumer at scale", () => {
         }),
       );
     }
-    const { consumer, logged, submitter } = await consumerFor(queueUrl);
+    const { consumer, logged, events, scheduler } = await consumerFor(queueUrl);
     try {
-      await until(
-        () => (logged.filter((l) => l.msg === "message").length >= 500 ? true : undefined),
-        "500 outcomes",
-        3000,
-      );
+      await until(() => (events().length >= 500 ? true : undefined), "500 outcomes", 3000);
       // A message handed out again (a delete that missed its deadline) is still being
       // worked on: keep consuming until the queue is empty, visible and in flight.
       expect(await drained(queueUrl, 60_000)).toBe(0);
     } finally {
       await consumer.stop(5_000);
-      submitter.close();
+      await scheduler.close();
     }
     // On a loaded machine a receive or delete can miss its deadline; the message then
     // comes back, which is what the counts below allow for. Anything else is a defect.
     const transient = new Set(["receive failed", "delete failed", "visibility extension failed"]);
-    expect(logged.filter((l) => l.msg !== "message" && !transient.has(String(l.msg)))).toEqual([]);
-    const outcomes = logged.filter((l) => l.msg === "message").map((l) => l.outcome);
+    expect(logged.filter((l) => l.msg !== "event" && !transient.has(String(l.msg)))).toEqual([]);
+    const outcomes = events().map((l) => l.outcome);
     // Each Job is created exactly once. A standard queue delivers at least once, so under
     // load SQS may hand a message out again: such repeats must end `exists`, never in a
     // second Job, which is why `exists` is at least the 50 duplicates rather than exactly.
@@ -233,16 +210,13 @@ describeUnless(skipReason, "SQS consumer at scale", () => {
     const stuck = await consumerFor(queueUrl, { visibility: 2, gate: new Promise(() => {}) });
     await until(() => (stuck.consumer.inFlight === 10 ? true : undefined), "10 messages in flight");
     await stuck.consumer.stop(0);
-    stuck.submitter.close();
+    await stuck.scheduler.close();
     const second = await consumerFor(queueUrl);
     try {
-      await until(
-        () => (second.logged.filter((l) => l.msg === "message").length >= 10 ? true : undefined),
-        "10 outcomes",
-      );
+      await until(() => (second.events().length >= 10 ? true : undefined), "10 outcomes");
     } finally {
       await second.consumer.stop(5_000);
-      second.submitter.close();
+      await second.scheduler.close();
     }
     const stored = new Set(await jobUuids());
     expect(uuids.filter((uuid) => !stored.has(uuid))).toEqual([]);
@@ -250,31 +224,181 @@ describeUnless(skipReason, "SQS consumer at scale", () => {
   });
 });
 
-describe("SqsConsumer never crashes on its own callbacks", () => {
-  it("keeps consuming when the logger and the outcome callback throw", async () => {
+/**
+ * An SQS client that hands out `messages` in one receive, then long-polls until stopped,
+ * and records which receipts were deleted.
+ */
+function scriptedQueue(messages: Message[]) {
+  const deleted: string[] = [];
+  let received = false;
+  const client = {
+    send: async (command: object, options?: { abortSignal?: AbortSignal }) => {
+      if (command instanceof ReceiveMessageCommand) {
+        if (!received) {
+          received = true;
+          return { Messages: messages };
+        }
+        return new Promise((_, reject) =>
+          options?.abortSignal?.addEventListener("abort", () => reject(new Error("aborted"))),
+        );
+      }
+      if (command instanceof DeleteMessageCommand) deleted.push(command.input.ReceiptHandle ?? "");
+      return {};
+    },
+  } as unknown as SQSClient;
+  return { client, deleted };
+}
+
+/** One outcome of each kind there is, by name. */
+const OUTCOMES: Record<ScheduleOutcome["outcome"], ScheduleOutcome> = {
+  created: placed("created"),
+  exists: placed("exists"),
+  "dry-run": { ...placed("created"), outcome: "dry-run", result: "created" },
+  ignored: { outcome: "ignored", reason: "queue deploy", durationMs: 1 },
+  invalid: { outcome: "invalid", reason: "job.id: required", durationMs: 1 },
+  failed: { outcome: "failed", reason: "API server unreachable", durationMs: 1 },
+};
+
+function placed(
+  outcome: "created" | "exists",
+): Extract<ScheduleOutcome, { outcome: typeof outcome }> {
+  const job = randomUUID();
+  return {
+    outcome,
+    job,
+    name: `buildkite-${job}`,
+    namespace: "buildkite",
+    queue: "default",
+    podDefinition: "default",
+    attempts: 1,
+    durationMs: 1,
+  };
+}
+
+describe("what the consumer does with each outcome", () => {
+  it("deletes exactly the messages whose outcome is acknowledged: dry-run too, never invalid or failed", async () => {
+    // Prepare: one message per outcome, its body naming the outcome the scheduler returns.
+    const names = Object.keys(OUTCOMES) as ScheduleOutcome["outcome"][];
+    const { client, deleted } = scriptedQueue(
+      names.map((name) => ({
+        MessageId: `id-${name}`,
+        ReceiptHandle: `receipt-${name}`,
+        Body: JSON.stringify(name),
+      })),
+    );
+    const seen: LogFields[] = [];
+    const consumer = new SqsConsumer({
+      client,
+      queueUrl: "http://q",
+      waitTimeSeconds: 0,
+      schedule: async (input, context) => {
+        seen.push(context);
+        return OUTCOMES[input as ScheduleOutcome["outcome"]];
+      },
+    });
+    // Act
+    consumer.start();
+    await until(() => (seen.length === names.length ? true : undefined), "every message");
+    await consumer.stop(5_000);
+    // Assess
+    expect(deleted.sort()).toEqual(
+      ["receipt-created", "receipt-exists", "receipt-dry-run", "receipt-ignored"].sort(),
+    );
+  });
+
+  it("gives the scheduler each message's id and receive count", async () => {
+    // Prepare
+    const { client } = scriptedQueue([
+      {
+        MessageId: "m-1",
+        ReceiptHandle: "r-1",
+        Body: "{}",
+        Attributes: { ApproximateReceiveCount: "3" },
+      },
+      { MessageId: "m-2", ReceiptHandle: "r-2", Body: "{not json" },
+    ]);
+    const seen: [unknown, LogFields][] = [];
+    const consumer = new SqsConsumer({
+      client,
+      queueUrl: "http://q",
+      waitTimeSeconds: 0,
+      concurrency: 1,
+      schedule: async (input, context) => {
+        seen.push([input, context]);
+        return OUTCOMES.ignored;
+      },
+    });
+    // Act
+    consumer.start();
+    await until(() => (seen.length === 2 ? true : undefined), "both messages");
+    await consumer.stop(5_000);
+    // Assess: a body that is not JSON reaches the scheduler as it is, which reports it invalid.
+    expect(seen).toEqual([
+      [{}, { messageId: "m-1", receiveCount: 3 }],
+      ["{not json", { messageId: "m-2", receiveCount: 1 }],
+    ]);
+  });
+
+  it("keeps a message whose scheduling threw, and says so", async () => {
+    const { client, deleted } = scriptedQueue([
+      { MessageId: "m-1", ReceiptHandle: "r-1", Body: "{}" },
+    ]);
+    const warned: [string, LogFields | undefined][] = [];
+    const log: Logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (msg, fields) => warned.push([msg, fields]),
+      error: () => {},
+      child: () => log,
+    };
+    const consumer = new SqsConsumer({
+      client,
+      queueUrl: "http://q",
+      waitTimeSeconds: 0,
+      log,
+      schedule: async () => {
+        throw new TypeError("library unavailable");
+      },
+    });
+    consumer.start();
+    await until(() => (warned.length > 0 ? true : undefined), "the warning");
+    await consumer.stop(5_000);
+    expect(deleted).toEqual([]);
+    expect(warned).toEqual([
+      ["schedule threw", { messageId: "m-1", receiveCount: 1, error: "library unavailable" }],
+    ]);
+  });
+
+  it("keeps consuming when its logger throws", async () => {
     const handled: string[] = [];
     const fake = {
-      send: async (command: { constructor: { name: string } }) => {
-        if (command.constructor.name === "ReceiveMessageCommand") {
+      send: async (command: object) => {
+        if (command instanceof ReceiveMessageCommand) {
           if (handled.length >= 2) return new Promise(() => {});
           return { Messages: [{ MessageId: randomUUID(), ReceiptHandle: "r", Body: "{}" }] };
         }
-        return {};
+        // A failing delete makes the consumer log; the logger then throws.
+        throw new Error("delete failed");
       },
     } as unknown as SQSClient;
+    const broken = () => {
+      throw new Error("logger broke");
+    };
+    const log: Logger = {
+      debug: broken,
+      info: broken,
+      warn: broken,
+      error: broken,
+      child: () => log,
+    };
     const consumer = new SqsConsumer({
       client: fake,
       queueUrl: "http://q",
       waitTimeSeconds: 0,
+      log,
       schedule: async () => {
         handled.push("x");
-        return { outcome: "ignored", reason: "r", durationMs: 0 };
-      },
-      log: () => {
-        throw new Error("logger broke");
-      },
-      onOutcome: () => {
-        throw new Error("metrics broke");
+        return OUTCOMES.ignored;
       },
     });
     consumer.start();
@@ -284,10 +408,39 @@ describe("SqsConsumer never crashes on its own callbacks", () => {
   });
 });
 
-describeUnless(skipReason, "SQS consumer readiness", () => {
+describeWith(needs, "SQS consumer on a real queue keeps what is not acknowledged", () => {
+  it("an invalid message is left for the redrive policy: it comes back, its receive count in the scheduler's line", async () => {
+    // Prepare
+    const queueUrl = await queue("invalid");
+    const { consumer, events, scheduler } = await consumerFor(queueUrl, { visibility: 2 });
+    // Act
+    const { MessageId } = await sqs.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "{not json" }),
+    );
+    try {
+      await until(
+        () =>
+          events().filter((line) => line.messageId === MessageId).length >= 2 ? true : undefined,
+        "the message received twice",
+      );
+    } finally {
+      await consumer.stop(5_000);
+      await scheduler.close();
+    }
+    // Assess
+    const lines = events().filter((line) => line.messageId === MessageId);
+    expect(lines.slice(0, 2)).toEqual([
+      expect.objectContaining({ level: "warn", outcome: "invalid", receiveCount: 1 }),
+      expect.objectContaining({ level: "warn", outcome: "invalid", receiveCount: 2 }),
+    ]);
+    expect(await visibleMessages(queueUrl)).toBe(1);
+  });
+});
+
+describeWith(needs, "SQS consumer readiness", () => {
   it("reports not receiving while its queue does not exist, and receiving once it does", async () => {
     const name = `later-${randomUUID().slice(0, 8)}`;
-    const endpoint = aws.moto?.endpoint ?? "";
+    const endpoint = aws.value?.endpoint ?? "";
     // moto's queue URLs are <endpoint>/<account>/<name>; the queue is created only later.
     const queueUrl = `${endpoint}/123456789012/${name}`;
     const consumer = new SqsConsumer({
@@ -295,7 +448,6 @@ describeUnless(skipReason, "SQS consumer readiness", () => {
       queueUrl,
       waitTimeSeconds: 0,
       schedule: async () => ({ outcome: "ignored", reason: "r", durationMs: 0 }),
-      log: () => {},
     });
     expect(consumer.receiving).toBe(true);
     consumer.start();

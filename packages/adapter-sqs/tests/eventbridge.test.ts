@@ -7,24 +7,26 @@ import {
 } from "@aws-sdk/client-eventbridge";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { SqsConsumer } from "@ondemand-eks/adapter-sqs";
-import { resolveSettings, type ScheduleOutcome, schedule } from "@ondemand-eks/core";
-import { bundledLibraryDir, loadPodLibrary } from "@ondemand-eks/pod-library";
-import { kubeconfigAuth, Submitter } from "@ondemand-eks/submitter";
-import { startTestControlPlane, startTestMoto, type TestRun } from "@ondemand-eks/testenv";
-import { describeUnless } from "@ondemand-eks/testenv/vitest";
-import { afterAll, describe, expect, it } from "vitest";
+import {
+  skipUnlessCi,
+  startMoto,
+  startTestControlPlane,
+  type TestRun,
+} from "@ondemand-eks/testenv";
+import { describeWith } from "@ondemand-eks/testenv/vitest";
+import { afterAll, expect, it } from "vitest";
+import { testScheduler } from "./helpers.js";
 
 const plane: TestRun = await startTestControlPlane("sqs-eventbridge", { controllerManager: false });
-const aws = await startTestMoto("sqs-eventbridge");
+const aws = await skipUnlessCi(() => startMoto("sqs-eventbridge"));
 afterAll(async () => {
-  await aws.moto?.stop();
+  await aws.value?.stop();
   await plane.teardown();
 });
-const skipReason = !plane.info.available ? plane.info.reason : aws.skipReason;
 
 const config = {
   region: "us-east-1",
-  endpoint: aws.moto?.endpoint ?? "http://127.0.0.1:1",
+  endpoint: aws.value?.endpoint ?? "http://127.0.0.1:1",
   credentials: { accessKeyId: "AKIDEVENTS", secretAccessKey: "events" },
 };
 const SOURCE = "aws.partner/buildkite.com/acme/0190a3bf-aaaa-4bbb-8ccc-dddddddddddd";
@@ -39,7 +41,7 @@ function jobDetail(uuid: string, queue: string) {
   });
 }
 
-describeUnless(skipReason, "EventBridge -> SQS -> consumer", () => {
+describeWith([plane.info, aws], "EventBridge -> SQS -> consumer", () => {
   it("schedules exactly the events the rule matches: Job Scheduled on one queue", async () => {
     const sqs = new SQSClient(config);
     const events = new EventBridgeClient(config);
@@ -88,22 +90,14 @@ describeUnless(skipReason, "EventBridge -> SQS -> consumer", () => {
       }),
     );
 
-    const submitter = new Submitter({
-      auth: await kubeconfigAuth({ path: plane.state!.kubeconfig }),
-    });
-    const pods = await loadPodLibrary(bundledLibraryDir());
-    const outcomes: ScheduleOutcome[] = [];
+    const { scheduler, lines } = await testScheduler(plane.state?.kubeconfig ?? "");
+    const outcomes = () => lines.filter((line) => line.msg === "event");
     const consumer = new SqsConsumer({
       client: sqs,
       queueUrl: QueueUrl!,
       waitTimeSeconds: 1,
-      onOutcome: (outcome) => outcomes.push(outcome),
-      schedule: (input) =>
-        schedule(input, {
-          settings: resolveSettings({}),
-          lookup: (name) => pods.get(name),
-          submit: (m) => submitter.submit(m),
-        }),
+      log: scheduler.log,
+      schedule: (input, context) => scheduler.schedule(input, context),
     });
     consumer.start();
     // PutEvents delivered to the queue before the consumer started; wait until the queue
@@ -122,14 +116,18 @@ describeUnless(skipReason, "EventBridge -> SQS -> consumer", () => {
       );
     };
     try {
-      for (let i = 0; i < 300 && (outcomes.length < matching.length || (await left()) > 0); i++) {
+      for (let i = 0; i < 300 && (outcomes().length < matching.length || (await left()) > 0); i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     } finally {
       await consumer.stop(5_000);
-      submitter.close();
+      await scheduler.close();
     }
-    expect(outcomes.map((o) => o.outcome)).toEqual(Array(5).fill("created"));
-    expect(outcomes.map((o) => o.job).sort()).toEqual([...matching].sort());
+    expect(outcomes().map((o) => o.outcome)).toEqual(Array(5).fill("created"));
+    expect(
+      outcomes()
+        .map((o) => o.job as string)
+        .sort(),
+    ).toEqual([...matching].sort());
   });
 });

@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+export { ALL_SETTINGS, CLI_SETTINGS } from "./cli-settings.js";
 export { describeError, UsageError } from "./errors.js";
 export { EXIT, exitFor, exitForError } from "./exit.js";
 export { type CliIo, InputTooLargeError, processIo } from "./io.js";

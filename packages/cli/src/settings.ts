@@ -8,6 +8,7 @@ import {
 } from "@ondemand-eks/runtime";
 import { Option } from "commander";
 import { parse as parseYaml } from "yaml";
+import { ALL_SETTINGS, CLI_SETTINGS } from "./cli-settings.js";
 import type { CliIo } from "./io.js";
 
 /** Largest config file read: settings fit in a few lines. */
@@ -18,7 +19,9 @@ export type CommandFlags = Readonly<Record<string, unknown>>;
 
 /** The settings of `scope` that have a flag. */
 function flagged(scope: Scope): Setting[] {
-  return SETTINGS.filter((declaration) => declaration.flag && declaration.scopes.includes(scope));
+  return ALL_SETTINGS.filter(
+    (declaration) => declaration.flag && declaration.scopes.includes(scope),
+  );
 }
 
 /** commander's attribute name for a flag: `--agent-token-secret` -> `agentTokenSecret`. */
@@ -92,9 +95,15 @@ export async function loadCliConfig(
       byKey[declaration.key] = value as string | string[] | boolean;
     }
   }
-  const configFlag = byKey[RUNTIME_SETTINGS.config.key];
+  const configFlag = byKey[CLI_SETTINGS.config.key];
   const configPath =
-    typeof configFlag === "string" ? configFlag : io.env[RUNTIME_SETTINGS.config.env[0] as string];
+    typeof configFlag === "string" ? configFlag : io.env[CLI_SETTINGS.config.env[0] as string];
   const config = configPath ? await readConfigFile(configPath, io) : undefined;
-  return readConfig({ scope, env: io.env, flags: byKey, ...(config ? { config } : {}) });
+  return readConfig({
+    scope,
+    table: ALL_SETTINGS,
+    env: io.env,
+    flags: byKey,
+    ...(config ? { config } : {}),
+  });
 }

@@ -146,5 +146,9 @@ export class InvalidSettingsError extends OndemandEksError {
   constructor(issues: readonly Issue[], options?: { readonly cause?: unknown }) {
     super("INVALID_SETTINGS", issues, options);
     this.name = "InvalidSettingsError";
+    // Settings are read once, at start: say every problem, not the first and a count.
+    if (issues.length > 1) {
+      this.message = `${issues.length} problems:\n${formatIssues(issues).replace(/^/gm, "  ")}`;
+    }
   }
 }

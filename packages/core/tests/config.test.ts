@@ -522,7 +522,21 @@ describe("settingsMarkdown", () => {
   it("describes a default as set, or as its text, and never a secret's", () => {
     expect(describeDefault(T.items)).toBe("a");
     expect(describeDefault(T.count, "lambda")).toBe("1");
-    expect(describeDefault({ ...T.name, defaultText: "the name" })).toBe("the name");
+    // Text stands in for a default there is no value for, never for one there is.
+    expect(describeDefault({ ...T.name, default: undefined, defaultText: "the name" })).toBe(
+      "the name",
+    );
+    expect(describeDefault({ ...T.name, default: "x", defaultText: "the name" })).toBe("x");
+    // Without a scope (the README), each entry point's own default too, shown its way.
+    const ms = setting({
+      ...T.count,
+      default: 30_000,
+      defaultIn: { lambda: 20_000 },
+      showDefault: (value: number) => String(value / 1000),
+    });
+    expect(describeDefault(ms)).toBe("30 (lambda: 20)");
+    expect(describeDefault(ms, "lambda")).toBe("20");
+    expect(describeDefault(ms, "schedule")).toBe("30");
     expect(describeDefault({ ...T.password, default: 1 })).toBeUndefined();
   });
 });

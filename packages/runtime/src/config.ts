@@ -9,6 +9,7 @@ import {
   type LoadedSettings,
   loadSettings,
   type Scope,
+  type Setting,
   type SettingSources,
   schedulerSettingsFrom,
 } from "@ondemand-eks/core/config";
@@ -66,6 +67,11 @@ export interface EntryPointConfig {
 export interface ReadConfigOptions extends SettingSources {
   /** Relative paths (library, kubeconfig) are taken from here. Default: the working directory. */
   readonly baseDir?: string;
+  /**
+   * The settings to read: {@link SETTINGS} and an entry point's own (the command adds
+   * its listener and SQS settings). Default {@link SETTINGS}.
+   */
+  readonly table?: readonly Setting[];
 }
 
 /**
@@ -81,7 +87,7 @@ export interface ReadConfigOptions extends SettingSources {
  * ```
  */
 export async function readConfig(options: ReadConfigOptions): Promise<EntryPointConfig> {
-  const { settings, issues } = loadSettings(SETTINGS, options);
+  const { settings, issues } = loadSettings(options.table ?? SETTINGS, options);
   const problems = [...issues];
   let scheduler: SchedulerSettings | undefined;
   try {

@@ -16,7 +16,9 @@ export async function directoryLibrary(path: string): Promise<PodLibrarySource> 
 }
 
 export interface LibrarySourceOptions {
-  /** The S3 client of an `s3` library; default one for the environment's region. */
+  /** The environment an S3 client is made from (region, credentials, endpoint). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The S3 client of an `s3` library; default one made from `env`. */
   readonly s3?: import("@aws-sdk/client-s3").S3Client;
   readonly log: Logger;
 }
@@ -38,7 +40,7 @@ export async function librarySourceFor(
     case "s3": {
       const { s3Library, defaultS3Client } = await import("./s3-library.js");
       return s3Library({
-        client: options.s3 ?? defaultS3Client(),
+        client: options.s3 ?? defaultS3Client(options.env),
         bucket: library.bucket,
         prefix: library.prefix,
         ttlMs: library.ttlMs,

@@ -8,6 +8,7 @@ import {
   MAX_DEFINITION_BYTES,
   parseDefinitionText,
 } from "@ondemand-eks/pod-library";
+import { awsCredentials } from "./aws-credentials.js";
 import { PodLibraryUnavailableError } from "./errors.js";
 import type { PodLibrarySource } from "./library-source.js";
 
@@ -34,9 +35,19 @@ export interface S3LibraryOptions {
   log?: Logger;
 }
 
-/** The function's S3 client: the region and credentials of its environment, with deadlines. */
-export function defaultS3Client(): S3Client {
-  return new S3Client({ requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 } });
+/**
+ * The S3 client of an S3 library: the region, credentials and endpoint
+ * (`AWS_ENDPOINT_URL_S3`) of `env` (the process's, or the one an entry point was given),
+ * with deadlines.
+ */
+export function defaultS3Client(env: Readonly<Record<string, string | undefined>>): S3Client {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  return new S3Client({
+    ...(region ? { region } : {}),
+    credentials: awsCredentials(env),
+    ...(env.AWS_ENDPOINT_URL_S3 ? { endpoint: env.AWS_ENDPOINT_URL_S3, forcePathStyle: true } : {}),
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 },
+  });
 }
 
 /** The most definition files one prefix may hold: a library, not a data set. */

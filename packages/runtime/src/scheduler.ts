@@ -85,6 +85,7 @@ export async function createScheduler(
   const log = options.log ?? createLogger({ level: config.logLevel });
   const metrics = options.metrics;
   const source = await librarySourceFor(config.library, {
+    env,
     log,
     ...(options.s3 ? { s3: options.s3 } : {}),
   });

@@ -1,6 +1,5 @@
 import {
   boolean,
-  httpUrl,
   oneOf,
   SCHEDULER_SETTINGS,
   type Scope,
@@ -29,20 +28,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * The settings of the runtime around the core: where the pod library and the cluster
- * are, deadlines, logging, and each entry point's own. With {@link SCHEDULER_SETTINGS},
- * every setting there is ({@link SETTINGS}).
+ * are, deadlines, logging, dry runs, and how many SQS messages at once (the Lambda's and
+ * the consumer's). With {@link SCHEDULER_SETTINGS}: {@link SETTINGS}.
  */
 export const RUNTIME_SETTINGS = {
-  config: setting({
-    key: "config",
-    flag: "--config",
-    placeholder: "<file>",
-    env: ["ONDEMAND_EKS_CONFIG"],
-    inConfigFile: false,
-    description: "YAML or JSON file of settings (its keys are this table's config keys)",
-    parse: text,
-    scopes: ["render", "render-deployment", "validate", "schedule", "serve-http", "consume-sqs"],
-  }),
   library: setting({
     key: "library",
     flag: "--library",
@@ -51,7 +40,7 @@ export const RUNTIME_SETTINGS = {
     description: "pod library: a directory, or an S3 prefix read again after its TTL",
     parse: text,
     defaultIn: { lambda: "pods" },
-    defaultText: "the bundled pods/ (Lambda: pods/ in the function's package)",
+    defaultText: "the bundled pods/",
     scopes: LIBRARY,
   }),
   libraryTtlSeconds: setting({
@@ -71,7 +60,7 @@ export const RUNTIME_SETTINGS = {
     env: ["ONDEMAND_EKS_KUBECONFIG"],
     description: "kubeconfig of the cluster",
     parse: text,
-    defaultText: "$KUBECONFIG, then ~/.kube/config (Lambda: none)",
+    defaultText: "$KUBECONFIG, then ~/.kube/config",
     scopes: CLUSTER,
   }),
   context: setting({
@@ -138,7 +127,7 @@ export const RUNTIME_SETTINGS = {
     parse: secondsAsMs(0.1, 3_600),
     default: 30_000,
     defaultIn: { lambda: 20_000 },
-    defaultText: "30 (Lambda: 20)",
+    showDefault: (ms) => String(ms / 1000),
     scopes: CLUSTER,
   }),
   logLevel: setting({
@@ -161,83 +150,6 @@ export const RUNTIME_SETTINGS = {
     default: false,
     scopes: ["schedule", "serve-http"],
   }),
-  port: setting({
-    key: "port",
-    flag: "--port",
-    placeholder: "<number>",
-    env: ["PORT"],
-    description: "port to listen on (consume sqs: of /healthz, /readyz and /metrics)",
-    parse: wholeNumber(0, 65_535),
-    default: 8080,
-    scopes: SERVERS,
-  }),
-  host: setting({
-    key: "host",
-    flag: "--host",
-    placeholder: "<address>",
-    env: ["ONDEMAND_EKS_HOST"],
-    description: "address to listen on",
-    parse: text,
-    default: "0.0.0.0",
-    scopes: SERVERS,
-  }),
-  webhookToken: setting({
-    key: "webhookToken",
-    env: ["BUILDKITE_WEBHOOK_TOKEN"],
-    inConfigFile: false,
-    secret: true,
-    description: "the webhook token (never a flag: ps shows flags)",
-    parse: text,
-    scopes: ["serve-http"],
-  }),
-  webhookTokenFile: setting({
-    key: "webhookTokenFile",
-    flag: "--webhook-token-file",
-    placeholder: "<file>",
-    env: ["ONDEMAND_EKS_WEBHOOK_TOKEN_FILE"],
-    description: "file holding the webhook token (instead of BUILDKITE_WEBHOOK_TOKEN)",
-    parse: text,
-    scopes: ["serve-http"],
-  }),
-  requireSignature: setting({
-    key: "requireSignature",
-    flag: "--require-signature",
-    env: ["ONDEMAND_EKS_REQUIRE_SIGNATURE"],
-    description: "accept only X-Buildkite-Signature, not a plain X-Buildkite-Token",
-    parse: boolean,
-    default: false,
-    scopes: ["serve-http"],
-  }),
-  signatureWindowMs: setting({
-    key: "signatureWindowSeconds",
-    flag: "--signature-window",
-    placeholder: "<seconds>",
-    env: ["ONDEMAND_EKS_SIGNATURE_WINDOW_SECONDS"],
-    description: "largest accepted signature age",
-    parse: secondsAsMs(1, 86_400),
-    default: 300_000,
-    defaultText: "300",
-    scopes: ["serve-http"],
-  }),
-  bodyLimit: setting({
-    key: "bodyLimit",
-    flag: "--body-limit",
-    placeholder: "<bytes>",
-    env: ["ONDEMAND_EKS_BODY_LIMIT"],
-    description: "largest accepted webhook body",
-    parse: wholeNumber(1_024, 64 * 1024 * 1024, "bytes"),
-    default: 1024 * 1024,
-    scopes: ["serve-http"],
-  }),
-  queueUrl: setting({
-    key: "queueUrl",
-    flag: "--queue-url",
-    placeholder: "<url>",
-    env: ["ONDEMAND_EKS_SQS_QUEUE_URL"],
-    description: "the SQS queue's URL (required)",
-    parse: httpUrl,
-    scopes: ["consume-sqs"],
-  }),
   concurrency: setting({
     key: "concurrency",
     flag: "--concurrency",
@@ -248,40 +160,13 @@ export const RUNTIME_SETTINGS = {
     default: 10,
     scopes: ["consume-sqs", "lambda"],
   }),
-  waitSeconds: setting({
-    key: "waitSeconds",
-    flag: "--wait",
-    placeholder: "<seconds>",
-    env: ["ONDEMAND_EKS_SQS_WAIT_SECONDS"],
-    description: "SQS long-poll wait",
-    parse: wholeNumber(0, 20, "seconds"),
-    default: 20,
-    scopes: ["consume-sqs"],
-  }),
-  visibilityTimeoutSeconds: setting({
-    key: "visibilityTimeoutSeconds",
-    flag: "--visibility-timeout",
-    placeholder: "<seconds>",
-    env: ["ONDEMAND_EKS_SQS_VISIBILITY_TIMEOUT_SECONDS"],
-    description: "visibility of a message in progress, extended as needed",
-    parse: wholeNumber(2, 43_200, "seconds"),
-    default: 60,
-    scopes: ["consume-sqs"],
-  }),
-  sqsEndpoint: setting({
-    key: "sqsEndpoint",
-    flag: "--sqs-endpoint",
-    placeholder: "<url>",
-    env: ["ONDEMAND_EKS_SQS_ENDPOINT"],
-    description: "another SQS endpoint (a local emulator)",
-    parse: httpUrl,
-    scopes: ["consume-sqs"],
-  }),
 } satisfies Record<string, Setting>;
 
-/** Every setting, in the order `--help` and the README list them. */
+/**
+ * The settings of the scheduler and its runtime, in the order `--help` and the README
+ * list them; an entry point adds its own (the command's listener and SQS settings).
+ */
 export const SETTINGS: readonly Setting[] = [
-  RUNTIME_SETTINGS.config,
   ...Object.values(SCHEDULER_SETTINGS),
-  ...Object.values(RUNTIME_SETTINGS).filter((declaration) => declaration.key !== "config"),
+  ...Object.values(RUNTIME_SETTINGS),
 ];

@@ -22,13 +22,13 @@ describeWithCluster("an API server outage", () => {
 
   beforeAll(async () => {
     run = await startTestControlPlane("submitter-outage", { controllerManager: false });
-    if (!run.state || !run.info.available) throw new Error("no control plane");
+    if (!run.state) throw new Error("no control plane");
     submitter = new Submitter({
-      auth: await kubeconfigAuth({ path: run.info.kubeconfig }),
+      auth: await kubeconfigAuth({ path: run.state.kubeconfig }),
       attemptTimeoutMs: 2_000,
     });
     const config = new KubeConfig();
-    config.loadFromFile(run.info.kubeconfig);
+    config.loadFromFile(run.state.kubeconfig);
     batch = config.makeApiClient(BatchV1Api);
   });
   afterAll(async () => {

@@ -186,8 +186,30 @@ export async function stopDaemon(dir: string, name: string, graceMs = 10_000): P
       signal(pid, "SIGKILL");
       while (await isOurs(pid, dir)) await sleep(20);
     }
+    await exited(pid);
   }
   await rm(pidFile(dir, name), { force: true });
+}
+
+/**
+ * Waits (up to 5 s) until `pid` has finished exiting. Its command line reads empty as
+ * soon as its memory is released, but its files and sockets close after that: a server
+ * restarted on the same port in that window fails with "address already in use".
+ */
+async function exited(pid: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    let state: string | undefined;
+    try {
+      // "pid (comm) S ...": the state follows the last ")".
+      const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+      state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    } catch {
+      return;
+    }
+    if (state === "Z" || state === "X") return;
+    await sleep(20);
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { readConfig, RUNTIME_SETTINGS, type SchedulerConfig } from "@ondemand-eks/runtime";
+import { RUNTIME_SETTINGS, readConfig, type SchedulerConfig } from "@ondemand-eks/runtime";
 
 /** Everything the function reads from its environment, checked once at init. */
 export interface LambdaConfig {

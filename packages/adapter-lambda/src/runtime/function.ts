@@ -1,8 +1,5 @@
-import {
-  createScheduler,
-  type Scheduler,
-  type SchedulerOptions,
-} from "@ondemand-eks/runtime";
+import type { ScheduleOutcome } from "@ondemand-eks/core";
+import { createScheduler, type Scheduler, type SchedulerOptions } from "@ondemand-eks/runtime";
 import {
   eventBridgeHandler,
   type LambdaContext,
@@ -10,7 +7,6 @@ import {
   type SqsEvent,
   sqsHandler,
 } from "../handlers.js";
-import type { ScheduleOutcome } from "@ondemand-eks/core";
 import { type LambdaConfig, readLambdaConfig } from "./config.js";
 
 /** The two handlers a deployed function exports; the template picks one. */

@@ -9,23 +9,24 @@ import {
   RUNTIME_SETTINGS,
 } from "@ondemand-eks/runtime";
 import { createMetrics } from "@ondemand-eks/runtime/metrics";
+import { CLI_SETTINGS } from "../cli-settings.js";
 import { type CliIo, untilShutdown } from "../io.js";
 import { type CommandFlags, loadCliConfig } from "../settings.js";
 
 /** `ondemand-eks consume sqs`: the SQS consumer on the runtime's scheduler, with health and metrics, until SIGTERM. */
 export async function consumeSqs(flags: CommandFlags, io: CliIo): Promise<number> {
   const { scheduler: config, settings } = await loadCliConfig("consume-sqs", flags, io);
-  const r = RUNTIME_SETTINGS;
+  const r = CLI_SETTINGS;
   const queueUrl = settings.get(r.queueUrl);
-  const region = settings.get(r.region);
+  const region = settings.get(RUNTIME_SETTINGS.region);
   const missing = [
     queueUrl === undefined && {
       path: r.queueUrl.flag as string,
       message: "required: the queue's URL",
     },
     region === undefined && {
-      path: r.region.flag as string,
-      message: `required: the queue's region (or set ${r.region.env.join(" or ")})`,
+      path: RUNTIME_SETTINGS.region.flag as string,
+      message: `required: the queue's region (or set ${RUNTIME_SETTINGS.region.env.join(" or ")})`,
     },
   ].filter((issue) => issue !== false);
   if (missing.length > 0 || queueUrl === undefined || region === undefined) {
@@ -47,7 +48,7 @@ export async function consumeSqs(flags: CommandFlags, io: CliIo): Promise<number
   const consumer = new SqsConsumer({
     client,
     queueUrl,
-    concurrency: settings.get(r.concurrency) ?? 10,
+    concurrency: settings.get(RUNTIME_SETTINGS.concurrency) ?? 10,
     waitTimeSeconds,
     visibilityTimeoutSeconds: settings.get(r.visibilityTimeoutSeconds) ?? 60,
     log: scheduler.log,

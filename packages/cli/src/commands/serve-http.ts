@@ -1,7 +1,8 @@
 import { startWebhookServer } from "@ondemand-eks/adapter-http";
 import { InvalidSettingsError } from "@ondemand-eks/core";
-import { createLogger, createScheduler, RUNTIME_SETTINGS } from "@ondemand-eks/runtime";
+import { createLogger, createScheduler } from "@ondemand-eks/runtime";
 import { createMetrics } from "@ondemand-eks/runtime/metrics";
+import { CLI_SETTINGS } from "../cli-settings.js";
 import { type CliIo, untilShutdown } from "../io.js";
 import { type CommandFlags, loadCliConfig } from "../settings.js";
 
@@ -12,10 +13,10 @@ async function webhookToken(file: string | undefined, fromEnv: string | undefine
     // A missing setting (the token is one), not a usage error: exit 1, like --queue-url.
     throw new InvalidSettingsError([
       file
-        ? { path: RUNTIME_SETTINGS.webhookTokenFile.flag as string, message: `${file} is empty` }
+        ? { path: CLI_SETTINGS.webhookTokenFile.flag as string, message: `${file} is empty` }
         : {
             path: "",
-            message: `a webhook token is required: set ${RUNTIME_SETTINGS.webhookToken.env[0]} or pass ${RUNTIME_SETTINGS.webhookTokenFile.flag}`,
+            message: `a webhook token is required: set ${CLI_SETTINGS.webhookToken.env[0]} or pass ${CLI_SETTINGS.webhookTokenFile.flag}`,
           },
     ]);
   }
@@ -25,7 +26,7 @@ async function webhookToken(file: string | undefined, fromEnv: string | undefine
 /** `ondemand-eks serve http`: the webhook adapter on the runtime's scheduler, until SIGTERM. */
 export async function serveHttp(flags: CommandFlags, io: CliIo): Promise<number> {
   const { scheduler: config, settings } = await loadCliConfig("serve-http", flags, io);
-  const r = RUNTIME_SETTINGS;
+  const r = CLI_SETTINGS;
   const token = await webhookToken(
     settings.get(r.webhookTokenFile),
     settings.get(r.webhookToken),

@@ -39,8 +39,13 @@ export interface Setting<T = unknown> {
   readonly default?: T;
   /** The default where an entry point differs (the Lambda has less time to spend). */
   readonly defaultIn?: Partial<Record<Scope, T>>;
-  /** The default as `--help` and the README say it, when it is not the value itself. */
+  /** The default as `--help` and the README say it, when there is no value to show. */
   readonly defaultText?: string;
+  /**
+   * How a default value is shown, when not as is (milliseconds shown as seconds). A
+   * method, so a `Setting<number>` is still a `Setting`.
+   */
+  showDefault?(value: T): string;
   /** A secret: its value is never shown in an error, a log or `--help`. */
   readonly secret?: boolean;
   /** Where it applies. */
@@ -57,10 +62,25 @@ export function defaultOf<T>(declaration: Setting<T>, scope: Scope): T | undefin
   return declaration.defaultIn?.[scope] ?? declaration.default;
 }
 
-/** The default as shown to a person. */
-export function describeDefault(declaration: Setting, scope?: Scope): string | undefined {
-  if (declaration.defaultText !== undefined) return declaration.defaultText;
-  const value = scope ? defaultOf(declaration, scope) : declaration.default;
-  if (value === undefined || declaration.secret) return undefined;
-  return Array.isArray(value) ? value.join(",") : String(value);
+/**
+ * The default as shown to a person: in `scope`'s `--help`, the value there; for the
+ * README (no scope), the value and each entry point's own, `30 (lambda: 20)`.
+ */
+export function describeDefault<T>(declaration: Setting<T>, scope?: Scope): string | undefined {
+  if (declaration.secret) return undefined;
+  const show = (value: T | undefined) =>
+    value === undefined
+      ? declaration.defaultText
+      : declaration.showDefault
+        ? declaration.showDefault(value)
+        : Array.isArray(value)
+          ? value.join(",")
+          : String(value);
+  if (scope) return show(defaultOf(declaration, scope));
+  const own = Object.entries(declaration.defaultIn ?? {}).map(
+    ([where, value]) => `${where}: ${show(value as T)}`,
+  );
+  const base = show(declaration.default);
+  if (own.length === 0) return base;
+  return `${base ?? "none"} (${own.join(", ")})`;
 }

@@ -1,4 +1,5 @@
 import { SCHEDULER_SETTINGS, type Scope, type Setting } from "@ondemand-eks/core/config";
+import { ALL_SETTINGS, CLI_SETTINGS } from "@ondemand-eks/cli";
 import { RUNTIME_SETTINGS, SETTINGS } from "@ondemand-eks/runtime";
 import { describe, expect, it } from "vitest";
 
@@ -38,19 +39,29 @@ function written(declaration: Setting, value: unknown): string {
 
 describe("the settings table", () => {
   it("holds every declaration exactly once, --config first", () => {
-    const declared = [...Object.values(SCHEDULER_SETTINGS), ...Object.values(RUNTIME_SETTINGS)];
-    expect(new Set(SETTINGS)).toEqual(new Set(declared));
-    expect(SETTINGS).toHaveLength(declared.length);
-    expect(SETTINGS[0]).toBe(RUNTIME_SETTINGS.config);
+    const runtime = [...Object.values(SCHEDULER_SETTINGS), ...Object.values(RUNTIME_SETTINGS)];
+    expect(new Set(SETTINGS)).toEqual(new Set(runtime));
+    expect(SETTINGS).toHaveLength(runtime.length);
+    const all = [...runtime, ...Object.values(CLI_SETTINGS)];
+    expect(new Set(ALL_SETTINGS)).toEqual(new Set(all));
+    expect(ALL_SETTINGS).toHaveLength(all.length);
+    expect(ALL_SETTINGS[0]).toBe(CLI_SETTINGS.config);
+  });
+
+  it("the runtime's settings are only those a Lambda function or every command needs", () => {
+    // The command's listener and SQS settings stay out of the Lambda bundle.
+    for (const declaration of Object.values(CLI_SETTINGS)) {
+      expect(declaration.scopes, declaration.key).not.toContain("lambda");
+    }
   });
 
   it("every key, flag and environment variable names one setting", () => {
-    expect(duplicates(SETTINGS.map((declaration) => declaration.key))).toEqual([]);
-    expect(duplicates(SETTINGS.flatMap((declaration) => declaration.flag ?? []))).toEqual([]);
-    expect(duplicates(SETTINGS.flatMap((declaration) => declaration.env))).toEqual([]);
+    expect(duplicates(ALL_SETTINGS.map((declaration) => declaration.key))).toEqual([]);
+    expect(duplicates(ALL_SETTINGS.flatMap((declaration) => declaration.flag ?? []))).toEqual([]);
+    expect(duplicates(ALL_SETTINGS.flatMap((declaration) => declaration.env))).toEqual([]);
   });
 
-  it.each(SETTINGS.map((declaration) => [declaration.key, declaration] as const))(
+  it.each(ALL_SETTINGS.map((declaration) => [declaration.key, declaration] as const))(
     "%s is well formed",
     (_key, declaration) => {
       // A config key is camelCase, dotted for a nested mapping.
@@ -78,7 +89,7 @@ describe("the settings table", () => {
   );
 
   it("no secret has a flag (ps shows flags) or a config-file key, nor a default to show", () => {
-    const secrets = SETTINGS.filter((declaration) => declaration.secret);
+    const secrets = ALL_SETTINGS.filter((declaration) => declaration.secret);
     expect(secrets.map((declaration) => declaration.key)).toEqual(["webhookToken"]);
     for (const secret of secrets) {
       expect(secret.flag).toBeUndefined();
@@ -89,7 +100,7 @@ describe("the settings table", () => {
   });
 
   it("every default is what its parser gives for the default written out", () => {
-    for (const declaration of SETTINGS) {
+    for (const declaration of ALL_SETTINGS) {
       const defaults = [
         ...(declaration.default === undefined ? [] : [declaration.default]),
         ...Object.values(declaration.defaultIn ?? {}),
@@ -101,7 +112,7 @@ describe("the settings table", () => {
   });
 
   it("a repeatable setting reads a comma-separated list", () => {
-    const repeatable = SETTINGS.filter((declaration) => declaration.repeatable);
+    const repeatable = ALL_SETTINGS.filter((declaration) => declaration.repeatable);
     expect(repeatable.map((declaration) => declaration.key)).toEqual(["queues"]);
     for (const declaration of repeatable) {
       expect(declaration.parse("a, b")).toEqual({ value: ["a", "b"] });

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { settingsMarkdown } from "@ondemand-eks/core/config";
-import { SETTINGS } from "@ondemand-eks/runtime";
+import { ALL_SETTINGS } from "@ondemand-eks/cli";
 import { describe, expect, it } from "vitest";
 
 const README = new URL("../../../README.md", import.meta.url);
@@ -8,7 +8,7 @@ const BEGIN = "<!-- settings-table:begin -->";
 const END = "<!-- settings-table:end -->";
 
 describe("README", () => {
-  it("shows the settings table generated from SETTINGS", () => {
+  it("shows the settings table generated from ALL_SETTINGS", () => {
     // Prepare
     const text = readFileSync(README, "utf8");
     const start = text.indexOf(BEGIN);
@@ -17,11 +17,11 @@ describe("README", () => {
     expect(end, `README.md has no ${END} after ${BEGIN}`).toBeGreaterThan(start);
     // Act
     const shown = text.slice(start + BEGIN.length, end).trim();
-    const expected = settingsMarkdown(SETTINGS);
+    const expected = settingsMarkdown(ALL_SETTINGS);
     // Assess
     expect(
       shown,
-      `README.md's settings table differs from settingsMarkdown(SETTINGS); paste this between the markers:\n\n${expected}\n`,
+      `README.md's settings table differs from settingsMarkdown(ALL_SETTINGS); paste this between the markers:\n\n${expected}\n`,
     ).toBe(expected);
   });
 });
