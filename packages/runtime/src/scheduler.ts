@@ -1,6 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import {
   dispositionOf,
+  type JobManifest,
   type LogFields,
   type Logger,
   type ScheduleOutcome,
@@ -89,22 +90,22 @@ export async function createScheduler(
     log,
     ...(options.s3 ? { s3: options.s3 } : {}),
   });
-  let submitter: Submitter | undefined;
-  if (options.auth || config.cluster) {
-    const auth =
-      options.auth ??
-      (await clusterAuthFor(config.cluster as NonNullable<typeof config.cluster>, {
-        env,
-        ...(options.credentials ? { credentials: options.credentials } : {}),
-        ...(options.authTimeoutMs ? { timeoutMs: options.authTimeoutMs } : {}),
-      }));
-    submitter = new Submitter({ auth, timeoutMs: config.submitTimeoutMs });
-  }
-
-  const submit = submitter
-    ? (manifest: Parameters<Submitter["submit"]>[0]) =>
-        (submitter as Submitter).submit(manifest, { dryRun: config.dryRun })
-    : () => Promise.reject(new Error("no cluster is configured to submit to"));
+  const { cluster } = config;
+  const auth =
+    options.auth ??
+    (cluster
+      ? await clusterAuthFor(cluster, {
+          env,
+          ...(options.credentials ? { credentials: options.credentials } : {}),
+          ...(options.authTimeoutMs ? { timeoutMs: options.authTimeoutMs } : {}),
+        })
+      : undefined);
+  const submitter = auth ? new Submitter({ auth, timeoutMs: config.submitTimeoutMs }) : undefined;
+  const dryRun = config.dryRun;
+  const submit = (manifest: JobManifest) =>
+    submitter
+      ? submitter.submit(manifest, { dryRun })
+      : Promise.reject(new Error("no cluster is configured to submit to"));
 
   return {
     config,
