@@ -2,9 +2,9 @@ import {
   dispositionOf,
   type LogFields,
   type Logger,
-  OndemandEksError,
   type ScheduleOutcome,
 } from "@ondemand-eks/core";
+import { ScheduleFailedError } from "./errors.js";
 
 /** The parts of a Lambda SQS event the handler reads. */
 export interface SqsEvent {
@@ -19,17 +19,6 @@ export interface SqsBatchResponse {
 /** The part of Lambda's context object the handlers read. */
 export interface LambdaContext {
   readonly awsRequestId?: string;
-}
-
-/**
- * An event the scheduler could not take (code `SCHEDULE_FAILED`); Lambda retries it or
- * sends it to its on-failure destination. `outcome` says which and why.
- */
-export class ScheduleFailedError extends OndemandEksError {
-  constructor(readonly outcome: Extract<ScheduleOutcome, { reason: string }>) {
-    super("SCHEDULE_FAILED", `${outcome.outcome}: ${outcome.reason}`);
-    this.name = "ScheduleFailedError";
-  }
 }
 
 export interface HandlerDependencies {

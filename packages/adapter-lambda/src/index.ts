@@ -5,11 +5,12 @@
  *
  * @module
  */
+
+export { ScheduleFailedError } from "./errors.js";
 export {
   eventBridgeHandler,
   type HandlerDependencies,
   type LambdaContext,
-  ScheduleFailedError,
   type SqsBatchResponse,
   type SqsEvent,
   sqsHandler,

@@ -8,6 +8,14 @@ export class UsageError extends OndemandEksError {
   }
 }
 
+/** Input past the size limit (code `INPUT_TOO_LARGE`); its message is shown to the user as is. */
+export class InputTooLargeError extends OndemandEksError {
+  constructor(limit: number) {
+    super("INPUT_TOO_LARGE", `input is larger than ${limit} bytes`);
+    this.name = "InputTooLargeError";
+  }
+}
+
 /** A pod library's problems, as `PodLibraryError` carries them (read by shape, not class). */
 interface WithProblems {
   readonly problems: readonly unknown[];

@@ -6,8 +6,8 @@
  */
 
 export { ALL_SETTINGS, CLI_SETTINGS } from "./cli-settings.js";
-export { describeError, UsageError } from "./errors.js";
+export { describeError, InputTooLargeError, UsageError } from "./errors.js";
 export { EXIT, exitFor, exitForError } from "./exit.js";
-export { type CliIo, InputTooLargeError, processIo } from "./io.js";
+export { type CliIo, processIo } from "./io.js";
 export { run } from "./main.js";
 export { type CommandFlags, loadCliConfig, settingOptions } from "./settings.js";

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { OndemandEksError } from "@ondemand-eks/core";
+import { InputTooLargeError } from "./errors.js";
 
 /** Everything the CLI touches in the outside world, so tests can run it in-process. */
 export interface CliIo {
@@ -28,14 +28,6 @@ async function readStream(stream: NodeJS.ReadableStream, limit: number): Promise
     chunks.push(buffer);
   }
   return Buffer.concat(chunks).toString("utf8");
-}
-
-/** Input past the size limit (code `INPUT_TOO_LARGE`); its message is shown to the user as is. */
-export class InputTooLargeError extends OndemandEksError {
-  constructor(limit: number) {
-    super("INPUT_TOO_LARGE", `input is larger than ${limit} bytes`);
-    this.name = "InputTooLargeError";
-  }
 }
 
 /** The real process: standard streams, files, environment. */

@@ -1,11 +1,6 @@
 import { InvalidSettingsError } from "@ondemand-eks/core";
 import { describeDefault, type Scope, type Setting } from "@ondemand-eks/core/config";
-import {
-  type EntryPointConfig,
-  RUNTIME_SETTINGS,
-  readConfig,
-  SETTINGS,
-} from "@ondemand-eks/runtime";
+import { type EntryPointConfig, readConfig } from "@ondemand-eks/runtime";
 import { Option } from "commander";
 import { parse as parseYaml } from "yaml";
 import { ALL_SETTINGS, CLI_SETTINGS } from "./cli-settings.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { settingsMarkdown } from "@ondemand-eks/core/config";
 import { ALL_SETTINGS } from "@ondemand-eks/cli";
+import { settingsMarkdown } from "@ondemand-eks/core/config";
 import { describe, expect, it } from "vitest";
 
 const README = new URL("../../../README.md", import.meta.url);

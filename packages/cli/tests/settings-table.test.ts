@@ -1,5 +1,5 @@
-import { SCHEDULER_SETTINGS, type Scope, type Setting } from "@ondemand-eks/core/config";
 import { ALL_SETTINGS, CLI_SETTINGS } from "@ondemand-eks/cli";
+import { SCHEDULER_SETTINGS, type Scope, type Setting } from "@ondemand-eks/core/config";
 import { RUNTIME_SETTINGS, SETTINGS } from "@ondemand-eks/runtime";
 import { describe, expect, it } from "vitest";
 

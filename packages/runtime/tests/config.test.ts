@@ -130,10 +130,7 @@ describe("readConfig: the Lambda function (environment only)", () => {
       { ONDEMAND_EKS_CLUSTER_NAME: "ci", ONDEMAND_EKS_KUBECONFIG: "/k" },
       "ONDEMAND_EKS_CLUSTER_NAME, ONDEMAND_EKS_KUBECONFIG: choose one cluster",
     ],
-    [
-      { ONDEMAND_EKS_CLUSTER_NAME: "ci" },
-      "AWS_REGION: required with an EKS cluster",
-    ],
+    [{ ONDEMAND_EKS_CLUSTER_NAME: "ci" }, "AWS_REGION: required with an EKS cluster"],
     [
       {
         ONDEMAND_EKS_CLUSTER_NAME: "ci",
