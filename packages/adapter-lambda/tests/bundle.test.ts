@@ -59,7 +59,14 @@ describe("the Lambda bundle", () => {
     expect(loaded.has(kubeconfigChunk as string)).toBe(false);
     expect(loaded.has(s3Chunk as string)).toBe(false);
     let staticBytes = 0;
-    for (const file of loaded) staticBytes += (await stat(join(BUNDLE_DIR, file))).size;
+    for (const file of loaded) {
+      staticBytes += (await stat(join(BUNDLE_DIR, file))).size;
+      const text = await readFile(join(BUNDLE_DIR, file), "utf8");
+      // prom-client (metrics are the command's) and the EKS client (DescribeCluster only
+      // when the endpoint and CA are not given) are never loaded at init.
+      expect(text, file).not.toContain("collectDefaultMetrics");
+      expect(text, file).not.toContain(`"DescribeCluster"`);
+    }
     // Followed for real: zod and the AWS SDK alone are more than index.mjs.
     expect(staticBytes).toBeGreaterThan(400 * 1024);
     expect(staticBytes).toBeLessThan(1.2 * 1024 * 1024);

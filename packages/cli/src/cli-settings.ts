@@ -101,9 +101,10 @@ export const CLI_SETTINGS = {
     flag: "--queue-url",
     placeholder: "<url>",
     env: ["ONDEMAND_EKS_SQS_QUEUE_URL"],
-    description: "the SQS queue's URL (required)",
+    description: "the SQS queue's URL",
     parse: httpUrl,
     scopes: ["consume-sqs"],
+    requiredIn: ["consume-sqs"],
   }),
   waitSeconds: setting({
     key: "waitSeconds",

@@ -23,8 +23,8 @@ export function exitFor(disposition: Disposition): number {
 /** The exit status of an error that ended a command. */
 export function exitForError(error: unknown): number {
   if (hasErrorCode(error, "USAGE")) return EXIT.usage;
-  // Credentials that could not be had for now: trying again later may work.
-  if (hasErrorCode(error, "EKS_CREDENTIALS", "POD_LIBRARY_UNAVAILABLE")) return EXIT.unavailable;
+  // Credentials that could not be had, a library that could not be read: for now.
+  if ((error as { retryable?: unknown } | undefined)?.retryable === true) return EXIT.unavailable;
   return EXIT.invalid;
 }
 

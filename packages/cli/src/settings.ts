@@ -1,6 +1,6 @@
 import { InvalidSettingsError } from "@ondemand-eks/core";
 import { describeDefault, type Scope, type Setting } from "@ondemand-eks/core/config";
-import { type EntryPointConfig, readConfig } from "@ondemand-eks/runtime";
+import { type EntryPointConfig, type ReadConfigOptions, readConfig } from "@ondemand-eks/runtime";
 import { Option } from "commander";
 import { parse as parseYaml } from "yaml";
 import { ALL_SETTINGS, CLI_SETTINGS } from "./cli-settings.js";
@@ -82,6 +82,7 @@ export async function loadCliConfig(
   scope: Scope,
   flags: CommandFlags,
   io: CliIo,
+  check?: ReadConfigOptions["check"],
 ): Promise<EntryPointConfig> {
   const byKey: Record<string, string | string[] | boolean> = {};
   for (const declaration of flagged(scope)) {
@@ -100,5 +101,6 @@ export async function loadCliConfig(
     env: io.env,
     flags: byKey,
     ...(config ? { config } : {}),
+    ...(check ? { check } : {}),
   });
 }

@@ -37,8 +37,8 @@ describe("ondemand-eks consume sqs: settings", () => {
       stdout: "",
       stderr: [
         "ondemand-eks: error: 2 problems:",
-        "  --queue-url: required: the queue's URL",
-        "  --region: required: the queue's region (or set AWS_REGION or AWS_DEFAULT_REGION)",
+        "  --region: required: AWS region of the EKS cluster, the SQS queue and an S3 library (or set AWS_REGION or AWS_DEFAULT_REGION)",
+        "  --queue-url: required: the SQS queue's URL (or set ONDEMAND_EKS_SQS_QUEUE_URL)",
         "",
       ].join("\n"),
     });

@@ -3,9 +3,9 @@ import {
   dispositionOf,
   InvalidEventError,
   InvalidSettingsError,
-  OndemandEksError,
   type ScheduleOutcome,
 } from "@ondemand-eks/core";
+import { EksAuthError } from "@ondemand-eks/eks-auth";
 import { PodLibraryUnavailableError } from "@ondemand-eks/runtime";
 import { describe, expect, it } from "vitest";
 import { cli, SAMPLE_EVENT } from "./helpers.js";
@@ -35,8 +35,14 @@ describe("exit statuses, decided in exit.ts", () => {
     ["invalid settings", new InvalidSettingsError([{ path: "--namespace", message: "x" }]), 1],
     ["an invalid event", new InvalidEventError([{ path: "", message: "x" }]), EXIT.invalid],
     ["input too large", new InputTooLargeError(1024), EXIT.invalid],
-    ["EKS credentials not had yet", new OndemandEksError("EKS_CREDENTIALS", "expired"), 3],
-    ["a pod library that cannot be read now", new PodLibraryUnavailableError("s3 down"), 3],
+    ["EKS credentials not had yet", new EksAuthError("EKS_CREDENTIALS", "expired"), 3],
+    ["an EKS cluster that does not exist", new EksAuthError("EKS_CLUSTER_NOT_FOUND", "no"), 1],
+    [
+      "a pod library that cannot be read now",
+      new PodLibraryUnavailableError("s3 down", { retryable: true }),
+      3,
+    ],
+    ["a pod library with nothing in it", new PodLibraryUnavailableError("empty"), 1],
     ["anything unexpected", new Error("boom"), EXIT.invalid],
   ])("an error ending a command: %s", (_, error, status) => {
     expect(exitForError(error)).toBe(status);

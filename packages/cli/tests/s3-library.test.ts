@@ -89,7 +89,7 @@ describeWith(aws, "ondemand-eks render --library s3://bucket/prefix/", () => {
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
   });
 
-  it("exits 3 for an empty prefix, and names it", () => {
+  it("exits 1 for an empty prefix (nothing to retry until someone fills it), and names it", () => {
     const result = ondemandEks([
       "render",
       "--event",
@@ -97,7 +97,7 @@ describeWith(aws, "ondemand-eks render --library s3://bucket/prefix/", () => {
       "--library",
       `s3://${BUCKET}/none/`,
     ]);
-    expect(result.status).toBe(3);
+    expect(result.status).toBe(1);
     expect(result.stderr).toContain(`s3://${BUCKET}/none/: no *.yaml or *.yml definitions`);
   });
 });

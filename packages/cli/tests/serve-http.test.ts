@@ -92,7 +92,7 @@ describe("ondemand-eks serve http: settings", () => {
     const result = serve([], {});
     expect(await result.done).toBe(1);
     expect(result.output().stderr).toBe(
-      "ondemand-eks: error: a webhook token is required: set BUILDKITE_WEBHOOK_TOKEN or pass --webhook-token-file\n",
+      "ondemand-eks: error: BUILDKITE_WEBHOOK_TOKEN, --webhook-token-file: required: the webhook token, in the variable or in a file (never a flag: ps shows flags)\n",
     );
     const empty = join(tempDir({ token: "\n" }), "token");
     const fromFile = serve(["--webhook-token-file", empty], {});

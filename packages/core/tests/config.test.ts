@@ -274,6 +274,42 @@ describe("loadSettings", () => {
   });
 });
 
+describe("loadSettings: required settings", () => {
+  const url = setting({
+    key: "url",
+    flag: "--url",
+    placeholder: "<url>",
+    env: ["TEST_URL"],
+    description: "the queue's URL",
+    parse: httpUrl,
+    scopes: ["consume-sqs", "lambda"],
+    requiredIn: ["consume-sqs", "lambda"],
+  });
+  const load = (sources: Omit<SettingSources, "scope">, scope: SettingSources["scope"]) =>
+    loadSettings([url], { scope, ...sources }).issues;
+
+  it("names a missing one by its flag and variables, or for the Lambda by its variable", () => {
+    // Act
+    const command = load({}, "consume-sqs");
+    const lambda = load({}, "lambda");
+    // Assess
+    expect(command).toEqual([
+      { path: "--url", message: "required: the queue's URL (or set TEST_URL)" },
+    ]);
+    expect(lambda).toEqual([{ path: "TEST_URL", message: "required: the queue's URL" }]);
+  });
+
+  it("is satisfied from any source, and a bad value is reported as bad, not also as missing", () => {
+    expect(load({ env: { TEST_URL: "http://q" } }, "consume-sqs")).toEqual([]);
+    expect(
+      load({ config: { name: "c.yaml", content: { url: "http://q" } } }, "consume-sqs"),
+    ).toEqual([]);
+    expect(load({ flags: { url: "not a url" } }, "consume-sqs")).toEqual([
+      { path: "--url", message: 'expected an http:// or https:// URL, received "not a url"' },
+    ]);
+  });
+});
+
 describe("loadSettings: the config file", () => {
   it("walks nested mappings to dotted keys", () => {
     const { settings, issues } = load(config({ nested: { a: "x", b: 2 } }));

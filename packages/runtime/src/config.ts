@@ -1,4 +1,4 @@
-import { isAbsolute, join } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import {
   hasErrorCode,
   InvalidSettingsError,
@@ -53,8 +53,15 @@ export interface SchedulerConfig {
   readonly cluster?: ClusterConfig;
   /** Deadline of one submission, retries included. */
   readonly submitTimeoutMs: number;
-  /** Submit every Job as a server-side dry run: outcomes are `dry-run`, nothing is stored. */
+  /**
+   * Submit every Job as a server-side dry run: outcomes are `dry-run`, nothing is stored.
+   * A `dry-run` outcome is acknowledged, so a transport that deletes what it acknowledges
+   * (an SQS queue) must not run on a dry-run scheduler: the settings table offers dry runs
+   * only to `schedule` and `serve http`.
+   */
   readonly dryRun: boolean;
+  /** The AWS region of an S3 library's client (and of the EKS cluster); default the environment's. */
+  readonly region?: string;
   readonly logLevel: LogLevel;
 }
 
@@ -72,6 +79,11 @@ export interface ReadConfigOptions extends SettingSources {
    * its listener and SQS settings). Default {@link SETTINGS}.
    */
   readonly table?: readonly Setting[];
+  /**
+   * An entry point's own checks of its settings (one of two settings set, say), reported
+   * with every other problem.
+   */
+  readonly check?: (settings: LoadedSettings) => readonly Issue[];
 }
 
 /**
@@ -99,6 +111,7 @@ export async function readConfig(options: ReadConfigOptions): Promise<EntryPoint
   const baseDir = options.baseDir ?? process.cwd();
   const library = libraryConfig(settings, baseDir, problems);
   const cluster = await clusterConfig(settings, options.scope, baseDir, problems);
+  problems.push(...(options.check?.(settings) ?? []));
   if (problems.length > 0 || !scheduler) throw new InvalidSettingsError(problems);
   const r = RUNTIME_SETTINGS;
   return {
@@ -109,12 +122,27 @@ export async function readConfig(options: ReadConfigOptions): Promise<EntryPoint
       ...(cluster ? { cluster } : {}),
       submitTimeoutMs: settings.get(r.submitTimeoutMs) ?? 30_000,
       dryRun: settings.get(r.dryRun) ?? false,
+      ...(settings.get(r.region) ? { region: settings.get(r.region) } : {}),
       logLevel: settings.get(r.logLevel) ?? "info",
     },
   };
 }
 
-const resolved = (path: string, baseDir: string) => (isAbsolute(path) ? path : join(baseDir, path));
+/**
+ * A path setting made absolute: relative to the config file that set it, otherwise to
+ * `baseDir` (the working directory, or the Lambda function's package).
+ */
+function resolved(settings: LoadedSettings, key: string, path: string, baseDir: string): string {
+  if (isAbsolute(path)) return path;
+  const origin = settings.origin(key);
+  // A config file's origin is `config <file>: <key>`.
+  const suffix = `: ${key}`;
+  const file =
+    origin?.startsWith("config ") && origin.endsWith(suffix)
+      ? origin.slice("config ".length, -suffix.length)
+      : undefined;
+  return file ? join(dirname(resolve(baseDir, file)), path) : join(baseDir, path);
+}
 
 function where(settings: LoadedSettings, key: string, fallback: string): string {
   return settings.origin(key) ?? fallback;
@@ -128,7 +156,9 @@ function libraryConfig(
   const r = RUNTIME_SETTINGS;
   const raw = settings.get(r.library);
   if (raw === undefined) return { kind: "bundled" };
-  if (!/^s3:/i.test(raw)) return { kind: "directory", path: resolved(raw, baseDir) };
+  if (!/^s3:/i.test(raw)) {
+    return { kind: "directory", path: resolved(settings, r.library.key, raw, baseDir) };
+  }
   const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(raw);
   if (!match) {
     problems.push({
@@ -213,7 +243,9 @@ async function clusterConfig(
     }
     return {
       kind: "kubeconfig",
-      ...(kubeconfig !== undefined ? { path: resolved(kubeconfig, baseDir) } : {}),
+      ...(kubeconfig !== undefined
+        ? { path: resolved(settings, r.kubeconfig.key, kubeconfig, baseDir) }
+        : {}),
       ...(context !== undefined ? { context } : {}),
     };
   }

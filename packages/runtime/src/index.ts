@@ -25,5 +25,10 @@ export {
 } from "./library-source.js";
 export { createLogger, type LoggerOptions, silentLogger } from "./logger.js";
 export type { SchedulerMetrics } from "./metrics.js";
-export { createScheduler, type Scheduler, type SchedulerOptions } from "./scheduler.js";
+export {
+  type Attachment,
+  createScheduler,
+  type Scheduler,
+  type SchedulerOptions,
+} from "./scheduler.js";
 export { LOG_LEVELS, type LogLevel, RUNTIME_SETTINGS, SETTINGS } from "./settings.js";

@@ -5,19 +5,21 @@ import type { LibraryConfig } from "./config.js";
 /** Gives the pod library to use for the next event. */
 export interface PodLibrarySource {
   get(): Promise<PodLibrary>;
-  /** Where it is, for messages: a directory, or `s3://bucket/prefix/`. */
-  readonly where: string;
+  /** Releases what it holds (an S3 client it made). */
+  close?(): void;
 }
 
 /** A library directory: read once, at start. */
 export async function directoryLibrary(path: string): Promise<PodLibrarySource> {
   const library = await loadPodLibrary(path);
-  return { get: async () => library, where: path };
+  return { get: async () => library };
 }
 
 export interface LibrarySourceOptions {
   /** The environment an S3 client is made from (region, credentials, endpoint). */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The region of that client, when the settings name one. */
+  readonly region?: string;
   /** The S3 client of an `s3` library; default one made from `env`. */
   readonly s3?: import("@aws-sdk/client-s3").S3Client;
   readonly log: Logger;
@@ -39,13 +41,16 @@ export async function librarySourceFor(
       return directoryLibrary(library.path);
     case "s3": {
       const { s3Library, defaultS3Client } = await import("./s3-library.js");
-      return s3Library({
-        client: options.s3 ?? defaultS3Client(options.env),
+      const client = options.s3 ?? defaultS3Client(options.env, options.region);
+      const source = await s3Library({
+        client,
         bucket: library.bucket,
         prefix: library.prefix,
         ttlMs: library.ttlMs,
         log: options.log,
       });
+      // A client given by the caller is the caller's to close.
+      return options.s3 ? source : { ...source, close: () => client.destroy() };
     }
   }
 }

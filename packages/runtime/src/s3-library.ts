@@ -40,8 +40,10 @@ export interface S3LibraryOptions {
  * (`AWS_ENDPOINT_URL_S3`) of `env` (the process's, or the one an entry point was given),
  * with deadlines.
  */
-export function defaultS3Client(env: Readonly<Record<string, string | undefined>>): S3Client {
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+export function defaultS3Client(
+  env: Readonly<Record<string, string | undefined>>,
+  region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+): S3Client {
   return new S3Client({
     ...(region ? { region } : {}),
     credentials: awsCredentials(env),
@@ -173,7 +175,10 @@ export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySo
     if (error instanceof PodLibraryUnavailableError) throw error;
     // NoSuchBucket, AccessDenied, a timeout: said with the place it happened.
     const { name, message } = error as Error;
-    throw new PodLibraryUnavailableError(`${where}: cannot be read: ${name}: ${message}`);
+    throw new PodLibraryUnavailableError(`${where}: cannot be read: ${name}: ${message}`, {
+      cause: error,
+      retryable: true,
+    });
   }
   let loadedAt = now();
   let reloading: Promise<void> | undefined;
@@ -201,7 +206,6 @@ export async function s3Library(options: S3LibraryOptions): Promise<PodLibrarySo
   };
 
   return {
-    where,
     async get() {
       if (now() - loadedAt >= options.ttlMs) {
         reloading ??= reload().finally(() => {

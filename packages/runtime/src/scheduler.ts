@@ -58,10 +58,24 @@ export interface Scheduler {
   schedule(input: unknown, context?: LogFields): Promise<ScheduleOutcome>;
   /** The pod library for the next event (an S3 library may have been reloaded). */
   library(): Promise<PodLibrary>;
-  /** Whether the API server answers with our credentials: for readiness probes. */
+  /**
+   * Adds a loop that runs on this scheduler (a reconciler, a lifecycle controller): its
+   * readiness joins `ready()`, and `close()` stops it first.
+   */
+  attach(attachment: Attachment): void;
+  /**
+   * Whether the API server answers with our credentials, and everything attached is
+   * ready: for readiness probes.
+   */
   ready(): Promise<boolean>;
-  /** Releases connections. The scheduler must not be used afterwards. */
+  /** Stops what is attached, then releases connections. The scheduler must not be used afterwards. */
   close(): Promise<void>;
+}
+
+/** Something that runs on a scheduler and shares its readiness and its shutdown. */
+export interface Attachment {
+  ready?(): Promise<boolean> | boolean;
+  close?(): Promise<void> | void;
 }
 
 /** How loud each outcome's line is: what needs a person is a warning or an error. */
@@ -85,27 +99,32 @@ export async function createScheduler(
   const env = options.env ?? process.env;
   const log = options.log ?? createLogger({ level: config.logLevel });
   const metrics = options.metrics;
-  const source = await librarySourceFor(config.library, {
-    env,
-    log,
-    ...(options.s3 ? { s3: options.s3 } : {}),
-  });
   const { cluster } = config;
-  const auth =
+  // Side by side: a Lambda function's init (10 s in all) waits for the longer of the two,
+  // not for both one after the other.
+  const [source, auth] = await Promise.all([
+    librarySourceFor(config.library, {
+      env,
+      log,
+      ...(config.region ? { region: config.region } : {}),
+      ...(options.s3 ? { s3: options.s3 } : {}),
+    }),
     options.auth ??
-    (cluster
-      ? await clusterAuthFor(cluster, {
-          env,
-          ...(options.credentials ? { credentials: options.credentials } : {}),
-          ...(options.authTimeoutMs ? { timeoutMs: options.authTimeoutMs } : {}),
-        })
-      : undefined);
+      (cluster
+        ? clusterAuthFor(cluster, {
+            env,
+            ...(options.credentials ? { credentials: options.credentials } : {}),
+            ...(options.authTimeoutMs ? { timeoutMs: options.authTimeoutMs } : {}),
+          })
+        : undefined),
+  ]);
   const submitter = auth ? new Submitter({ auth, timeoutMs: config.submitTimeoutMs }) : undefined;
   const dryRun = config.dryRun;
   const submit = (manifest: JobManifest) =>
     submitter
       ? submitter.submit(manifest, { dryRun })
       : Promise.reject(new Error("no cluster is configured to submit to"));
+  const attached: Attachment[] = [];
 
   return {
     config,
@@ -120,23 +139,35 @@ export async function createScheduler(
         submit,
       });
       const { durationMs, ...fields } = outcome;
-      log[LEVEL[dispositionOf(outcome)]]("event", { ...context, ...fields, durationMs });
-      if (metrics) {
-        try {
+      try {
+        log[LEVEL[dispositionOf(outcome)]]("event", { ...context, ...fields, durationMs });
+        if (metrics) {
           metrics.record(outcome.outcome, durationMs / 1000);
           if ("attempts" in outcome && outcome.attempts && outcome.attempts > 1) {
             metrics.retried(outcome.attempts - 1);
           }
-        } catch {
-          // Metrics must not change an event's outcome.
         }
+      } catch {
+        // An injected logger or metrics that throw must not change an event's outcome.
       }
       return outcome;
     },
     library: () => source.get(),
-    ready: async () => (submitter ? submitter.ping() : true),
+    attach(attachment) {
+      attached.push(attachment);
+    },
+    async ready() {
+      const checks = [
+        submitter ? submitter.ping() : Promise.resolve(true),
+        ...attached.map((attachment) => (attachment.ready ? attachment.ready() : true)),
+      ];
+      return (await Promise.all(checks)).every(Boolean);
+    },
     async close() {
+      // What attached last stops first: it may still use what was there before it.
+      for (const attachment of [...attached].reverse()) await attachment.close?.();
       submitter?.close();
+      source.close?.();
     },
   };
 }

@@ -45,6 +45,7 @@ describe("readConfig: the Lambda function (environment only)", () => {
       submitTimeoutMs: 20_000,
       dryRun: false,
       logLevel: "info",
+      region: "eu-west-1",
     });
     expect(settings.get(RUNTIME_SETTINGS.concurrency)).toBe(10);
   });
@@ -365,7 +366,7 @@ describe("readConfig: the command (config file, environment and flags)", () => {
 
   it("an in-cluster switch turned off in the environment chooses nothing", async () => {
     const { scheduler } = await readConfig({
-      scope: "consume-sqs",
+      scope: "schedule",
       env: { ONDEMAND_EKS_IN_CLUSTER: "false" },
       flags: { kubeconfig: "/k" },
     });
@@ -488,5 +489,28 @@ describe("readConfig: the command (config file, environment and flags)", () => {
     expect(problems).toContain(
       "config ci.yaml: queues: expected a queue name without spaces, commas or =",
     );
+  });
+});
+
+describe("readConfig: relative paths", () => {
+  it("are taken from the config file that set them, else from baseDir", async () => {
+    // Act
+    const fromFile = await readConfig({
+      scope: "schedule",
+      env: {},
+      baseDir: "/work",
+      config: { name: "ci/settings.yaml", content: { library: "pods", kubeconfig: "kube.yaml" } },
+    });
+    const fromFlags = await readConfig({
+      scope: "schedule",
+      env: {},
+      baseDir: "/work",
+      flags: { library: "pods", kubeconfig: "kube.yaml" },
+    });
+    // Assess
+    expect(fromFile.scheduler.library).toEqual({ kind: "directory", path: "/work/ci/pods" });
+    expect(fromFile.scheduler.cluster).toEqual({ kind: "kubeconfig", path: "/work/ci/kube.yaml" });
+    expect(fromFlags.scheduler.library).toEqual({ kind: "directory", path: "/work/pods" });
+    expect(fromFlags.scheduler.cluster).toEqual({ kind: "kubeconfig", path: "/work/kube.yaml" });
   });
 });

@@ -8,12 +8,13 @@ import {
   type ReadConfigOptions,
   readConfig,
   type Scheduler,
+  silentLogger,
 } from "@ondemand-eks/runtime";
 import { createMetrics } from "@ondemand-eks/runtime/metrics";
 import { type ClusterAuth, kubeconfigAuth } from "@ondemand-eks/submitter";
 import { freePort } from "@ondemand-eks/testenv";
 import { describeWithCluster, kubeconfigPath } from "@ondemand-eks/testenv/vitest";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 type SampleEvent = { detail: { job: { uuid: string; agent_query_rules: string[] } } };
 
@@ -245,5 +246,26 @@ describeWithCluster("createScheduler: dry runs and unreachable servers", () => {
     });
     expect(lines).toHaveLength(1);
     await scheduler.close();
+  });
+});
+
+describe("createScheduler: what attaches to it", () => {
+  it("shares its readiness and its shutdown, the last attached stopped first", async () => {
+    // Prepare
+    const { scheduler: config } = await readConfig({ scope: "render", env: {} });
+    const scheduler = await createScheduler(config, { env: {}, log: silentLogger });
+    const stopped: string[] = [];
+    let reconcilerReady = false;
+    scheduler.attach({ ready: () => reconcilerReady, close: () => void stopped.push("first") });
+    scheduler.attach({ close: async () => void stopped.push("second") });
+    // Act
+    const before = await scheduler.ready();
+    reconcilerReady = true;
+    const after = await scheduler.ready();
+    await scheduler.close();
+    // Assess
+    expect(before).toBe(false);
+    expect(after).toBe(true);
+    expect(stopped).toEqual(["second", "first"]);
   });
 });

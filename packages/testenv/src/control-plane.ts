@@ -8,7 +8,7 @@ import { runningPid, startDaemon, stopDaemon, stopDaemons } from "./daemon.js";
 import { DaemonStartError } from "./errors.js";
 import { DEPLOY_DIR } from "./paths.js";
 import { createPki, type Pki } from "./pki.js";
-import { freePort } from "./ports.js";
+import { freePort, portFreed } from "./ports.js";
 
 const START_ORDER = ["etcd", "kube-apiserver", "kube-controller-manager"] as const;
 
@@ -167,6 +167,8 @@ function apiserverArgs(state: ControlPlaneState): string[] {
 
 /** Starts (or restarts, after stopApiserver) the API server and waits for /readyz. */
 export async function startApiserver(state: ControlPlaneState): Promise<void> {
+  // After stopApiserver, the old process may hold the port for a moment longer.
+  await portFreed(state.ports.apiserver);
   await startDaemon({
     dir: state.dir,
     name: "kube-apiserver",

@@ -1,7 +1,6 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { startOpsServer } from "@ondemand-eks/adapter-http";
 import { SqsConsumer } from "@ondemand-eks/adapter-sqs";
-import { InvalidSettingsError } from "@ondemand-eks/core";
 import {
   awsCredentials,
   createLogger,
@@ -19,18 +18,9 @@ export async function consumeSqs(flags: CommandFlags, io: CliIo): Promise<number
   const r = CLI_SETTINGS;
   const queueUrl = settings.get(r.queueUrl);
   const region = settings.get(RUNTIME_SETTINGS.region);
-  const missing = [
-    queueUrl === undefined && {
-      path: r.queueUrl.flag as string,
-      message: "required: the queue's URL",
-    },
-    region === undefined && {
-      path: RUNTIME_SETTINGS.region.flag as string,
-      message: `required: the queue's region (or set ${RUNTIME_SETTINGS.region.env.join(" or ")})`,
-    },
-  ].filter((issue) => issue !== false);
-  if (missing.length > 0 || queueUrl === undefined || region === undefined) {
-    throw new InvalidSettingsError(missing);
+  if (queueUrl === undefined || region === undefined) {
+    // Both are `requiredIn` this scope: loading has already reported them missing.
+    throw new Error("consume sqs: the queue URL and region were not checked");
   }
   const waitTimeSeconds = settings.get(r.waitSeconds) ?? 20;
   const scheduler = await createScheduler(config, {

@@ -1,23 +1,33 @@
 import { startWebhookServer } from "@ondemand-eks/adapter-http";
-import { InvalidSettingsError } from "@ondemand-eks/core";
+import { InvalidSettingsError, type Issue } from "@ondemand-eks/core";
+import type { LoadedSettings } from "@ondemand-eks/core/config";
 import { createLogger, createScheduler } from "@ondemand-eks/runtime";
 import { createMetrics } from "@ondemand-eks/runtime/metrics";
 import { CLI_SETTINGS } from "../cli-settings.js";
 import { type CliIo, untilShutdown } from "../io.js";
 import { type CommandFlags, loadCliConfig } from "../settings.js";
 
-/** The webhook token: from a file, or BUILDKITE_WEBHOOK_TOKEN; never a flag's value (ps shows those). */
-async function webhookToken(file: string | undefined, fromEnv: string | undefined, io: CliIo) {
-  const token = file ? (await io.readFile(file, 64 * 1024)).trim() : fromEnv?.trim();
+const r = CLI_SETTINGS;
+
+/** One of the two ways to give the webhook token is needed: checked with every other setting. */
+const needsToken = (settings: LoadedSettings): Issue[] =>
+  settings.get(r.webhookToken) === undefined && settings.get(r.webhookTokenFile) === undefined
+    ? [
+        {
+          path: `${r.webhookToken.env[0]}, ${r.webhookTokenFile.flag}`,
+          message:
+            "required: the webhook token, in the variable or in a file (never a flag: ps shows flags)",
+        },
+      ]
+    : [];
+
+/** The webhook token, from its file or its variable. */
+async function webhookToken(settings: LoadedSettings, io: CliIo): Promise<string> {
+  const file = settings.get(r.webhookTokenFile);
+  const token = file ? (await io.readFile(file, 64 * 1024)).trim() : settings.get(r.webhookToken);
   if (!token) {
-    // A missing setting (the token is one), not a usage error: exit 1, like --queue-url.
     throw new InvalidSettingsError([
-      file
-        ? { path: CLI_SETTINGS.webhookTokenFile.flag as string, message: `${file} is empty` }
-        : {
-            path: "",
-            message: `a webhook token is required: set ${CLI_SETTINGS.webhookToken.env[0]} or pass ${CLI_SETTINGS.webhookTokenFile.flag}`,
-          },
+      { path: r.webhookTokenFile.flag as string, message: `${file} is empty` },
     ]);
   }
   return token;
@@ -25,13 +35,8 @@ async function webhookToken(file: string | undefined, fromEnv: string | undefine
 
 /** `ondemand-eks serve http`: the webhook adapter on the runtime's scheduler, until SIGTERM. */
 export async function serveHttp(flags: CommandFlags, io: CliIo): Promise<number> {
-  const { scheduler: config, settings } = await loadCliConfig("serve-http", flags, io);
-  const r = CLI_SETTINGS;
-  const token = await webhookToken(
-    settings.get(r.webhookTokenFile),
-    settings.get(r.webhookToken),
-    io,
-  );
+  const { scheduler: config, settings } = await loadCliConfig("serve-http", flags, io, needsToken);
+  const token = await webhookToken(settings, io);
   const scheduler = await createScheduler(config, {
     env: io.env,
     metrics: createMetrics(),

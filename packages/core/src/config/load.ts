@@ -51,6 +51,8 @@ export function loadSettings(table: readonly Setting[], sources: SettingSources)
   const values = new Map<string, unknown>();
   const origins = new Map<string, string>();
   const issues: Issue[] = [];
+  /** Keys given a value that did not parse: reported as such, not as missing too. */
+  const given = new Set<string>();
   const inScope = table.filter((declaration) => declaration.scopes.includes(sources.scope));
 
   const take = (declaration: Setting, raw: string, where: string) => {
@@ -60,6 +62,7 @@ export function loadSettings(table: readonly Setting[], sources: SettingSources)
       origins.set(declaration.key, where);
       return;
     }
+    given.add(declaration.key);
     const received = declaration.secret ? "" : `, received ${shown(raw)}`;
     issues.push({ path: where, message: `expected ${parsed.expected}${received}` });
   };
@@ -74,6 +77,24 @@ export function loadSettings(table: readonly Setting[], sources: SettingSources)
     if (flag === undefined || flag === false || !declaration.flag) continue;
     const raw = flag === true ? "true" : typeof flag === "string" ? flag : flag.join(",");
     take(declaration, raw, declaration.flag);
+  }
+
+  for (const declaration of inScope) {
+    const missing =
+      !values.has(declaration.key) &&
+      !given.has(declaration.key) &&
+      defaultOf(declaration, sources.scope) === undefined;
+    if (missing && declaration.requiredIn?.includes(sources.scope)) {
+      // Said the way this entry point would set it: the Lambda by variable, the rest by
+      // flag, with the variables that would do too.
+      const byFlag = sources.scope !== "lambda" && declaration.flag !== undefined;
+      const or =
+        byFlag && declaration.env.length > 0 ? ` (or set ${declaration.env.join(" or ")})` : "";
+      issues.push({
+        path: (byFlag ? declaration.flag : declaration.env[0]) ?? declaration.key,
+        message: `required: ${declaration.description}${or}`,
+      });
+    }
   }
 
   const byKey = new Map(inScope.map((declaration) => [declaration.key, declaration]));

@@ -50,6 +50,8 @@ export interface Setting<T = unknown> {
   readonly secret?: boolean;
   /** Where it applies. */
   readonly scopes: readonly Scope[];
+  /** Where it must be set: an entry point that cannot start without it. */
+  readonly requiredIn?: readonly Scope[];
 }
 
 /** Declares a setting, keeping its parser's type. */
