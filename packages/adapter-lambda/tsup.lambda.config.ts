@@ -1,5 +1,28 @@
-import { cp, rm } from "node:fs/promises";
+import { cp, readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { defineConfig } from "tsup";
+
+const OUT = "dist/lambda";
+
+/**
+ * Deletes the chunks nothing can load: esbuild emits a chunk for a dynamic import() in
+ * code it then drops (the AWS SDK's browser user agent brings in bowser, 35 KB, that way),
+ * and such a file would only be uploaded with every deployment. A chunk is kept when
+ * index.mjs reaches it through static or dynamic imports.
+ */
+async function pruneUnreachableChunks(): Promise<string[]> {
+  const reachable = new Set<string>();
+  const visit = async (file: string): Promise<void> => {
+    if (reachable.has(file)) return;
+    reachable.add(file);
+    const text = await readFile(join(OUT, file), "utf8");
+    for (const match of text.matchAll(/"\.\/([\w.-]+\.mjs)"/g)) await visit(match[1] as string);
+  };
+  await visit("index.mjs");
+  const pruned = (await readdir(OUT)).filter((f) => f.endsWith(".mjs") && !reachable.has(f));
+  await Promise.all(pruned.map((file) => rm(join(OUT, file))));
+  return pruned;
+}
 
 export default defineConfig({
   // The function as deployed: ES modules with every dependency inside (the AWS SDK
@@ -10,7 +33,7 @@ export default defineConfig({
   // of 2.2 MB, and took ~190 ms against ~300 ms (bench/README.md). tests/bundle.test.ts
   // holds the whole to its size budget.
   entry: { index: "src/lambda-entry.ts" },
-  outDir: "dist/lambda",
+  outDir: OUT,
   outExtension: () => ({ js: ".mjs" }),
   format: ["esm"],
   platform: "node",
@@ -25,7 +48,8 @@ export default defineConfig({
     js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
   },
   async onSuccess() {
-    await rm("dist/lambda/pods", { recursive: true, force: true });
-    await cp("../../pods", "dist/lambda/pods", { recursive: true });
+    await pruneUnreachableChunks();
+    await rm(`${OUT}/pods`, { recursive: true, force: true });
+    await cp("../../pods", `${OUT}/pods`, { recursive: true });
   },
 });

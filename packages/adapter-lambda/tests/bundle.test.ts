@@ -37,6 +37,22 @@ describe("the Lambda bundle", () => {
     expect(await bundleBytes(BUNDLE_DIR)).toBeLessThan(SIZE_BUDGET_BYTES);
   });
 
+  it("holds only chunks the function can load (unreachable ones are pruned at build)", async () => {
+    // Every chunk index.mjs reaches through static or dynamic imports.
+    const reachable = new Set<string>();
+    const visit = async (file: string): Promise<void> => {
+      if (reachable.has(file)) return;
+      reachable.add(file);
+      const text = await readFile(join(BUNDLE_DIR, file), "utf8");
+      for (const match of text.matchAll(/"\.\/([\w.-]+\.mjs)"/g)) await visit(match[1] as string);
+    };
+    await visit("index.mjs");
+    const chunks = (await readdir(BUNDLE_DIR)).filter((name) => name.endsWith(".mjs"));
+    expect(chunks.filter((name) => !reachable.has(name))).toEqual([]);
+    // The lazily loaded ones are among them.
+    expect(chunks.some((name) => name.startsWith("client-node-"))).toBe(true);
+  });
+
   it("keeps client-node and the S3 client out of what an EKS function loads at init", async () => {
     // The chunks index.mjs imports statically, followed; dynamic import()s are not.
     const loaded = new Set<string>();
