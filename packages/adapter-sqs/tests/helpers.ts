@@ -31,8 +31,14 @@ export async function testScheduler(
 ): Promise<{ scheduler: Scheduler; lines: Line[] }> {
   const { scheduler: config } = await readConfig({
     scope: "consume-sqs",
-    // A deadline that outlasts the contract's API server restart.
-    flags: { kubeconfig, submitTimeoutSeconds: "60", ...(library ? { library } : {}) },
+    // A deadline that outlasts the contract's API server restart; the queue's region, as
+    // the command requires (moto takes any).
+    flags: {
+      kubeconfig,
+      region: "us-east-1",
+      submitTimeoutSeconds: "60",
+      ...(library ? { library } : {}),
+    },
   });
   const lines: Line[] = [];
   const log = createLogger({
