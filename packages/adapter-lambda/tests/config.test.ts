@@ -50,6 +50,7 @@ describe("readLambdaConfig", () => {
         submitTimeoutMs: 20_000,
         dryRun: false,
         logLevel: "info",
+        region: "eu-west-1",
       },
       sqsConcurrency: 10,
     });
