@@ -5,8 +5,8 @@ import { OndemandEksError, type ScheduleOutcome } from "@ondemand-eks/core";
  * sends it to its on-failure destination. `outcome` says which and why.
  */
 export class ScheduleFailedError extends OndemandEksError {
-  constructor(readonly outcome: Extract<ScheduleOutcome, { reason: string }>) {
-    super("SCHEDULE_FAILED", `${outcome.outcome}: ${outcome.reason}`);
+  constructor(readonly outcome: ScheduleOutcome) {
+    super("SCHEDULE_FAILED", `${outcome.outcome}: ${"reason" in outcome ? outcome.reason : ""}`);
     this.name = "ScheduleFailedError";
   }
 }

@@ -45,9 +45,7 @@ const requestOf = (context?: LambdaContext) =>
 export function eventBridgeHandler(dependencies: HandlerDependencies) {
   return async (event: unknown, context?: LambdaContext): Promise<ScheduleOutcome> => {
     const outcome = await dependencies.schedule(event, requestOf(context));
-    if (dispositionOf(outcome) !== "acknowledge" && "reason" in outcome) {
-      throw new ScheduleFailedError(outcome);
-    }
+    if (dispositionOf(outcome) !== "acknowledge") throw new ScheduleFailedError(outcome);
     return outcome;
   };
 }

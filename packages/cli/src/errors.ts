@@ -1,4 +1,4 @@
-import { isOndemandEksError, OndemandEksError } from "@ondemand-eks/core";
+import { formatIssues, isOndemandEksError, OndemandEksError } from "@ondemand-eks/core";
 
 /** A problem with how the command was called (code `USAGE`); its message is shown as is. */
 export class UsageError extends OndemandEksError {
@@ -39,10 +39,8 @@ export function describeError(error: unknown): string {
     return `${error.message} (pass --kubeconfig, set KUBECONFIG, or use --in-cluster or --eks-cluster)`;
   }
   if (error.issues.length > 1) {
-    const lines = error.issues.map(
-      (issue) => `\n  ${issue.path ? `${issue.path}: ` : ""}${issue.message}`,
-    );
-    return `${error.issues.length} problems:${lines.join("")}`;
+    // Every problem, one per line (InvalidSettingsError's own message is this already).
+    return `${error.issues.length} problems:\n${formatIssues(error.issues).replace(/^/gm, "  ")}`;
   }
   return error.message.replace(/\s*\n\s*/g, "; ");
 }
