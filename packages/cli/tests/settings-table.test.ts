@@ -1,17 +1,7 @@
 import { ALL_SETTINGS, CLI_SETTINGS } from "@ondemand-eks/cli";
-import { SCHEDULER_SETTINGS, type Scope, type Setting } from "@ondemand-eks/core/config";
+import { SCHEDULER_SETTINGS, SCOPES, type Setting } from "@ondemand-eks/core/config";
 import { RUNTIME_SETTINGS, SETTINGS } from "@ondemand-eks/runtime";
 import { describe, expect, it } from "vitest";
-
-const SCOPES: readonly Scope[] = [
-  "render",
-  "render-deployment",
-  "validate",
-  "schedule",
-  "serve-http",
-  "consume-sqs",
-  "lambda",
-];
 
 /** Variables that other tools define, read under their own names. */
 const FOREIGN_VARIABLES = ["AWS_REGION", "AWS_DEFAULT_REGION", "PORT", "BUILDKITE_WEBHOOK_TOKEN"];

@@ -186,6 +186,7 @@ const API: Record<Entry, { values: string[]; types: string[] }> = {
   "@ondemand-eks/core/config": {
     values: [
       "SCHEDULER_SETTINGS",
+      "SCOPES",
       "boolean",
       "defaultOf",
       "describeDefault",

@@ -2,6 +2,7 @@ import {
   boolean,
   oneOf,
   SCHEDULER_SETTINGS,
+  SCOPES,
   type Scope,
   type Setting,
   secondsAsMs,
@@ -12,15 +13,8 @@ import {
 
 const CLUSTER: readonly Scope[] = ["validate", "schedule", "serve-http", "consume-sqs", "lambda"];
 const SERVERS: readonly Scope[] = ["serve-http", "consume-sqs"];
-const LIBRARY: readonly Scope[] = [
-  "render",
-  "render-deployment",
-  "validate",
-  "schedule",
-  "serve-http",
-  "consume-sqs",
-  "lambda",
-];
+/** Every entry point reads the pod library. */
+const LIBRARY: readonly Scope[] = SCOPES;
 
 /** Log levels, least to most severe. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;

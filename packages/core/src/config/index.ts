@@ -19,4 +19,11 @@ export {
   wholeNumber,
 } from "./parsers.js";
 export { SCHEDULER_SETTINGS, schedulerSettingsFrom } from "./scheduler-settings.js";
-export { defaultOf, describeDefault, type Scope, type Setting, setting } from "./table.js";
+export {
+  defaultOf,
+  describeDefault,
+  SCOPES,
+  type Scope,
+  type Setting,
+  setting,
+} from "./table.js";

@@ -1,4 +1,4 @@
-import { describeDefault, type Setting } from "./table.js";
+import { describeDefault, SCOPES, type Setting } from "./table.js";
 
 /** A cell's width in characters (the table is ASCII; a code point counts as one). */
 const width = (cell: string) => [...cell].length;
@@ -27,7 +27,7 @@ export function settingsMarkdown(table: readonly Setting[]): string {
       flag,
       codes(declaration.env),
       fallback === undefined ? "" : `\`${fallback}\``,
-      declaration.scopes.length === 7 ? "all" : declaration.scopes.join(", "),
+      declaration.scopes.length === SCOPES.length ? "all" : declaration.scopes.join(", "),
       declaration.description,
     ].map((cell) => cell.replaceAll("|", "\\|"));
   });

@@ -7,18 +7,10 @@ import {
 } from "../settings.js";
 import type { LoadedSettings } from "./load.js";
 import { list, text, wholeNumber } from "./parsers.js";
-import { type Scope, type Setting, setting } from "./table.js";
+import { SCOPES, type Scope, type Setting, setting } from "./table.js";
 
 /** Every entry point builds Jobs, so every one takes the scheduler settings. */
-const EVERYWHERE: readonly Scope[] = [
-  "render",
-  "render-deployment",
-  "validate",
-  "schedule",
-  "serve-http",
-  "consume-sqs",
-  "lambda",
-];
+const EVERYWHERE: readonly Scope[] = SCOPES;
 
 const INT32_MAX = 2_147_483_647;
 

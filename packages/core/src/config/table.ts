@@ -4,14 +4,18 @@ import type { Parser } from "./parsers.js";
  * The entry points a setting applies to: the command's subcommands, and the Lambda
  * function (which reads only environment variables).
  */
-export type Scope =
-  | "render"
-  | "render-deployment"
-  | "validate"
-  | "schedule"
-  | "serve-http"
-  | "consume-sqs"
-  | "lambda";
+export const SCOPES = [
+  "render",
+  "render-deployment",
+  "validate",
+  "schedule",
+  "serve-http",
+  "consume-sqs",
+  "lambda",
+] as const;
+
+/** An entry point a setting applies to. */
+export type Scope = (typeof SCOPES)[number];
 
 /**
  * One setting, declared once: every way to set it, what it means, and how its text is
