@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config";
-import { sharedTestConfig } from "../../vitest.shared.js";
+import { defineConfig, mergeConfig } from "vitest/config";
+import { serverTestConfig, sharedTestConfig } from "../../vitest.shared.js";
 
-export default defineConfig(sharedTestConfig);
+export default defineConfig(mergeConfig(sharedTestConfig, serverTestConfig));

@@ -15,6 +15,7 @@ const COMMANDS = {
   etcd: "./cmd/etcd",
   "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
   "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
+  "kube-scheduler": "k8s.io/kubernetes/cmd/kube-scheduler",
 } as const;
 
 export type BinaryName = keyof typeof COMMANDS;
@@ -61,6 +62,7 @@ function binaryPaths(dir: string): Binaries {
     etcd: join(bin, "etcd"),
     "kube-apiserver": join(bin, "kube-apiserver"),
     "kube-controller-manager": join(bin, "kube-controller-manager"),
+    "kube-scheduler": join(bin, "kube-scheduler"),
   };
 }
 
@@ -85,7 +87,8 @@ export async function goVersion(env: NodeJS.ProcessEnv = process.env): Promise<s
 }
 
 /**
- * Returns the paths of etcd, kube-apiserver and kube-controller-manager, building them
+ * Returns the paths of etcd, kube-apiserver, kube-controller-manager and kube-scheduler,
+ * building them
  * first if this version is not cached yet. Concurrent callers (several test runs at
  * once) wait on one lock, and only the first builds.
  */

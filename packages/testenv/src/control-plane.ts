@@ -10,7 +10,12 @@ import { DEPLOY_DIR } from "./paths.js";
 import { createPki, type Pki } from "./pki.js";
 import { freePort, portFreed } from "./ports.js";
 
-const START_ORDER = ["etcd", "kube-apiserver", "kube-controller-manager"] as const;
+const START_ORDER = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+] as const;
 
 /** What a started control plane looks like; saved as state.json in its directory. */
 export interface ControlPlaneState {
@@ -30,7 +35,10 @@ export interface StartOptions {
   /** Directory for data, certificates, logs and pid files; its processes are stopped and its contents removed first. */
   dir: string;
   log: Log;
-  /** Run kube-controller-manager (Jobs get Pods). Default true. */
+  /**
+   * Run kube-controller-manager (Jobs get Pods) and kube-scheduler (Pods get Nodes, by
+   * their selectors, affinity, tolerations and resources). Default true.
+   */
   controllerManager?: boolean;
   /** Apply deploy/kubernetes/ once the API is ready. Default true. */
   applyDeploy?: boolean;
@@ -49,7 +57,8 @@ export async function readState(dir: string): Promise<ControlPlaneState | undefi
 }
 
 /**
- * Starts etcd, kube-apiserver and (by default) kube-controller-manager on loopback
+ * Starts etcd, kube-apiserver and (by default) kube-controller-manager and
+ * kube-scheduler on loopback
  * ports, with RBAC and service-account tokens, and returns once `/readyz` is healthy
  * and deploy/kubernetes/ is applied. A port taken between choosing and binding it
  * makes a process exit; the whole start is then tried again with new ports.
@@ -120,6 +129,12 @@ async function startOnce(options: StartOptions, binaries: Binaries): Promise<Con
         // No HTTPS endpoint of its own: nothing scrapes it here.
         "--secure-port=0",
       ],
+    });
+    await startDaemon({
+      dir,
+      name: "kube-scheduler",
+      command: binaries["kube-scheduler"],
+      args: [`--kubeconfig=${state.kubeconfig}`, "--leader-elect=false", "--secure-port=0"],
     });
   }
   if (options.applyDeploy ?? true) await applyManifests(state, DEPLOY_DIR);
@@ -198,7 +213,8 @@ export async function destroyControlPlane(dir: string): Promise<void> {
 /** Whether the control plane in `dir` is running and answers /readyz. */
 export async function isHealthy(state: ControlPlaneState): Promise<boolean> {
   for (const name of START_ORDER) {
-    if (name === "kube-controller-manager" && !state.controllerManager) continue;
+    const controller = name === "kube-controller-manager" || name === "kube-scheduler";
+    if (controller && !state.controllerManager) continue;
     if ((await runningPid(state.dir, name)) === undefined) return false;
   }
   return apiserverReady(state);
