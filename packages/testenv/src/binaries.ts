@@ -1,11 +1,11 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { access, mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { withBuildLock } from "./build-lock.js";
 import { ToolchainMissingError } from "./errors.js";
+import { runGo } from "./go-command.js";
 import { cacheRoot, TOOLS_MODULE_DIR } from "./paths.js";
 
 const execFileAsync = promisify(execFile);
@@ -117,7 +117,7 @@ async function build(dir: string, go: string, log: Log): Promise<void> {
 
   const env = { ...process.env, CGO_ENABLED: "0" };
   log("downloading Go modules...");
-  await run("go", ["mod", "download"], env, () => {});
+  await runGo(TOOLS_MODULE_DIR, ["mod", "download"], env, () => {});
 
   const { stdout } = await execFileAsync("go", ["list", "-deps", ...Object.values(COMMANDS)], {
     cwd: TOOLS_MODULE_DIR,
@@ -141,8 +141,8 @@ async function build(dir: string, go: string, log: Log): Promise<void> {
 
   let compiled = 0;
   let lastReport = Date.now();
-  await run(
-    "go",
+  await runGo(
+    TOOLS_MODULE_DIR,
     [
       "build",
       "-v",
@@ -166,31 +166,4 @@ async function build(dir: string, go: string, log: Log): Promise<void> {
   await rm(join(dir, "bin"), { recursive: true, force: true });
   await rename(staging, join(dir, "bin"));
   log(`control plane built in ${elapsed()}`);
-}
-
-/** Runs a go command in the tools module, feeding each stderr line to `onLine`. */
-function run(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  onLine: (line: string) => void,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: TOOLS_MODULE_DIR,
-      env,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    const tail: string[] = [];
-    createInterface({ input: child.stderr }).on("line", (line) => {
-      tail.push(line);
-      if (tail.length > 40) tail.shift();
-      onLine(line);
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0) resolve();
-      else reject(new Error(`${command} ${args[0]} failed (exit ${code}):\n${tail.join("\n")}`));
-    });
-  });
 }

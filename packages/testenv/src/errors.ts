@@ -31,6 +31,15 @@ export class RieToolchainMissingError extends ToolchainMissingError {
   }
 }
 
+/** Go is needed only to build the agent once; without it there are no real-agent tests. */
+export class BuildkiteAgentToolchainMissingError extends ToolchainMissingError {
+  constructor(detail: string) {
+    super(detail);
+    this.name = "BuildkiteAgentToolchainMissingError";
+    this.message = `the real buildkite-agent (for tests against the Buildkite emulator) is built with Go, and no usable \`go\` was found (${detail}); install Go 1.26.5 or newer`;
+  }
+}
+
 /** No usable Python 3 to install a test tool with. */
 export class PythonMissingError extends PrerequisiteMissingError {
   constructor(tool: string, detail: string) {

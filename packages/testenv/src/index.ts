@@ -17,6 +17,12 @@ export {
   readToolVersions,
   type ToolVersions,
 } from "./binaries.js";
+export {
+  buildkiteAgentPath,
+  type EnsureBuildkiteAgentOptions,
+  ensureBuildkiteAgent,
+  readBuildkiteAgentVersion,
+} from "./buildkite-agent.js";
 export { CFN_LINT_VERSION, type CfnLintResult, cfnLint, ensureCfnLint } from "./cfn-lint.js";
 export {
   type ControlPlaneState,
@@ -30,6 +36,7 @@ export {
   stopControlPlane,
 } from "./control-plane.js";
 export {
+  BuildkiteAgentToolchainMissingError,
   DaemonStartError,
   KubectlMissingError,
   PrerequisiteMissingError,
