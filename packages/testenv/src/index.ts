@@ -18,6 +18,12 @@ export {
   type ToolVersions,
 } from "./binaries.js";
 export {
+  type BuildkiteEmulator,
+  type BuildkiteEmulatorOptions,
+  type EmulatorRequest,
+  startBuildkiteEmulator,
+} from "./buildkite/emulator.js";
+export {
   buildkiteAgentPath,
   type EnsureBuildkiteAgentOptions,
   ensureBuildkiteAgent,

@@ -1,0 +1,131 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import {
+  type BuildkiteEmulator,
+  ensureBuildkiteAgent,
+  skipUnlessCi,
+  startBuildkiteEmulator,
+} from "@ondemand-eks/testenv";
+import { describeWith } from "@ondemand-eks/testenv/vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+
+const execFileAsync = promisify(execFile);
+const AGENT_TOKEN = "emulated-agent-token";
+
+// Built (or found in the cache) here, so that without Go the tests are reported as skipped.
+const agent = await skipUnlessCi(() => ensureBuildkiteAgent());
+
+describeWith(agent, "the real buildkite-agent against the Buildkite emulator", () => {
+  let buildkite: BuildkiteEmulator;
+  let dir: string;
+
+  beforeAll(async () => {
+    buildkite = await startBuildkiteEmulator({ agentToken: AGENT_TOKEN });
+    dir = await mkdtemp(join(tmpdir(), "buildkite-emulator-"));
+  });
+  afterAll(async () => {
+    await buildkite?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Runs `buildkite-agent start --acquire-job <id>` to the end; never throws. */
+  const acquire = async (jobId: string) => {
+    const args = [
+      "start",
+      ...["--acquire-job", jobId, "--endpoint", buildkite.url, "--token", AGENT_TOKEN],
+      ...["--build-path", join(dir, "builds"), "--hooks-path", join(dir, "hooks")],
+      ...["--plugins-path", join(dir, "plugins"), "--sockets-path", join(dir, "sockets")],
+      ...["--name", "emulated-%spawn", "--ping-mode", "poll-only", "--no-color"],
+      ...["--disconnect-after-job", "--no-git-submodules", "--no-ssh-keyscan", "--no-plugins"],
+      "--no-feature-reporting",
+    ];
+    const env = { PATH: process.env.PATH, HOME: dir };
+    try {
+      const { stdout, stderr } = await execFileAsync(agent.value as string, args, {
+        env,
+        timeout: 60_000,
+      });
+      return { code: 0, output: stdout + stderr };
+    } catch (error) {
+      const failed = error as { code?: number; stdout?: string; stderr?: string };
+      return { code: failed.code ?? -1, output: `${failed.stdout}${failed.stderr}` };
+    }
+  };
+
+  /** What to print when an assertion fails: the agent's output and every request. */
+  const story = (output: string) =>
+    `${output}\n--- requests ---\n${buildkite
+      .requests()
+      .map((r) => `${r.status} ${r.event}`)
+      .join("\n")}`;
+
+  it("runs `echo hello`: the job finishes with exit status 0 and its log", async () => {
+    // Prepare
+    const id = buildkite.createJob({ command: "echo hello" });
+
+    // Act
+    const run = await acquire(id);
+
+    // Assess
+    const job = buildkite.job(id);
+    expect(run.code, story(run.output)).toBe(0);
+    expect(job.state, story(run.output)).toBe("finished");
+    expect(job.exitStatus, job.log).toBe(0);
+    expect(job.log).toContain("hello");
+    expect(job.timeline.map((entry) => entry.event)).toEqual([
+      "scheduled",
+      "accepted by emulated-1",
+      "running",
+      "finished with exit status 0",
+    ]);
+    const unknown = buildkite.requests().filter((r) => r.event.endsWith("(unknown route)"));
+    expect(unknown, story(run.output)).toEqual([]);
+  }, 90_000);
+
+  it("reports a failing command's exit status (`exit 3`)", async () => {
+    // Prepare
+    const id = buildkite.createJob({ command: "exit 3" });
+
+    // Act
+    const run = await acquire(id);
+
+    // Assess
+    const job = buildkite.job(id);
+    expect(run.code, story(run.output)).toBe(0);
+    expect(job.state, story(run.output)).toBe("finished");
+    expect(job.exitStatus, job.log).toBe(3);
+  }, 90_000);
+
+  it("answers 401 to a wrong token and 422 to a job already taken", async () => {
+    // Prepare
+    const id = buildkite.createJob({ command: "true" });
+    const register = (token: string) =>
+      fetch(`${buildkite.url}/register`, {
+        method: "POST",
+        headers: { authorization: `Token ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "probe" }),
+      });
+
+    // Act
+    const refused = await register("wrong");
+    const { access_token: accessToken } = (await (await register(AGENT_TOKEN)).json()) as {
+      access_token: string;
+    };
+    const acquireOnce = () =>
+      fetch(`${buildkite.url}/jobs/${id}/acquire`, {
+        method: "PUT",
+        headers: { authorization: `Token ${accessToken}` },
+      });
+    const first = await acquireOnce();
+    const second = await acquireOnce();
+
+    // Assess
+    expect(refused.status).toBe(401);
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(422);
+    expect(buildkite.job(id).state).toBe("accepted");
+  });
+});
