@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { access, mkdir, readFile, rename, rm } from "node:fs/promises";
+import { access, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { withBuildLock } from "./build-lock.js";
 import { ToolchainMissingError } from "./errors.js";
-import { runGo } from "./go-command.js";
+import { goBuildInto } from "./go-command.js";
 import { cacheRoot, TOOLS_MODULE_DIR } from "./paths.js";
 
 const execFileAsync = promisify(execFile);
@@ -75,14 +75,21 @@ async function allExist(paths: Binaries): Promise<boolean> {
   }
 }
 
-/** Checks for a Go toolchain and returns its version line; throws ToolchainMissingError. */
-export async function goVersion(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+/**
+ * Checks for a Go toolchain and returns its version line. Without one it throws the
+ * `missing` error (ToolchainMissingError, or the subclass that names what needed Go).
+ */
+export async function goVersion(
+  env: NodeJS.ProcessEnv = process.env,
+  missing: (detail: string) => ToolchainMissingError = (detail) =>
+    new ToolchainMissingError(detail),
+): Promise<string> {
   try {
     const { stdout } = await execFileAsync("go", ["version"], { timeout: 60_000, env });
     return stdout.trim();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ToolchainMissingError(code === "ENOENT" ? "`go` is not on PATH" : String(error));
+    throw missing(code === "ENOENT" ? "`go` is not on PATH" : String(error));
   }
 }
 
@@ -115,55 +122,19 @@ async function build(dir: string, go: string, log: Log): Promise<void> {
   );
   log(`this happens once per version and takes several minutes; binaries go to ${dir}`);
 
-  const env = { ...process.env, CGO_ENABLED: "0" };
-  log("downloading Go modules...");
-  await runGo(TOOLS_MODULE_DIR, ["mod", "download"], env, () => {});
-
-  const { stdout } = await execFileAsync("go", ["list", "-deps", ...Object.values(COMMANDS)], {
-    cwd: TOOLS_MODULE_DIR,
-    env,
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 30 * 60_000,
-  });
-  const total = stdout.split("\n").filter(Boolean).length;
-  log(`compiling up to ${total} packages (${elapsed()} so far)`);
-
   const [major, minor] = versions.kubernetes.replace(/^v/, "").split(".");
-  const ldflags = [
-    "-s -w",
-    `-X k8s.io/component-base/version.gitVersion=${versions.kubernetes}`,
-    `-X k8s.io/component-base/version.gitMajor=${major}`,
-    `-X k8s.io/component-base/version.gitMinor=${minor}`,
-  ].join(" ");
-  const staging = join(dir, `bin.partial-${process.pid}`);
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(staging, { recursive: true });
-
-  let compiled = 0;
-  let lastReport = Date.now();
-  await runGo(
-    TOOLS_MODULE_DIR,
-    [
-      "build",
-      "-v",
-      "-trimpath",
-      "-ldflags",
-      ldflags,
-      "-o",
-      `${staging}/`,
-      ...Object.values(COMMANDS),
-    ],
-    env,
-    (line) => {
-      if (line.startsWith("go: ")) return;
-      compiled += 1;
-      if (Date.now() - lastReport >= 15_000) {
-        lastReport = Date.now();
-        log(`  compiled ${compiled} of up to ${total} packages (${elapsed()})`);
-      }
-    },
-  );
-  await rm(join(dir, "bin"), { recursive: true, force: true });
-  await rename(staging, join(dir, "bin"));
+  await goBuildInto(dir, {
+    cwd: TOOLS_MODULE_DIR,
+    env: process.env,
+    packages: Object.values(COMMANDS),
+    ldflags: [
+      "-s -w",
+      `-X k8s.io/component-base/version.gitVersion=${versions.kubernetes}`,
+      `-X k8s.io/component-base/version.gitMajor=${major}`,
+      `-X k8s.io/component-base/version.gitMinor=${minor}`,
+    ].join(" "),
+    log,
+    elapsed,
+  });
   log(`control plane built in ${elapsed()}`);
 }

@@ -1,15 +1,11 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { access, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { access, mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import type { Log } from "./binaries.js";
+import { goVersion, type Log } from "./binaries.js";
 import { withBuildLock } from "./build-lock.js";
 import { BuildkiteAgentToolchainMissingError } from "./errors.js";
-import { runGo } from "./go-command.js";
+import { goBuildInto } from "./go-command.js";
 import { cacheRoot, REPO_ROOT } from "./paths.js";
-
-const execFileAsync = promisify(execFile);
 
 /** The Go module that pins the Buildkite agent, with its stand-in for drjosh.dev/zzglob. */
 const AGENT_TOOLS_DIR = join(REPO_ROOT, "tools", "buildkite-agent");
@@ -63,17 +59,8 @@ const exists = (path: string) =>
     () => false,
   );
 
-async function goVersionForAgent(env: NodeJS.ProcessEnv): Promise<string> {
-  try {
-    const { stdout } = await execFileAsync("go", ["version"], { timeout: 60_000, env });
-    return stdout.trim();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new BuildkiteAgentToolchainMissingError(
-      code === "ENOENT" ? "`go` is not on PATH" : String(error),
-    );
-  }
-}
+const goVersionForAgent = (env: NodeJS.ProcessEnv) =>
+  goVersion(env, (detail) => new BuildkiteAgentToolchainMissingError(detail));
 
 export interface EnsureBuildkiteAgentOptions {
   /** Progress lines of a build; to stderr by default. */
@@ -117,52 +104,14 @@ async function build(dir: string, go: string, log: Log, env: NodeJS.ProcessEnv):
   const elapsed = () => `${Math.round((Date.now() - started) / 1000)}s`;
   log(`building buildkite-agent ${await readBuildkiteAgentVersion()} with ${go}`);
   log(`this happens once per version and takes a few minutes; it goes to ${dir}/bin`);
-  const goEnv = { ...env, CGO_ENABLED: "0" };
-
-  log("downloading Go modules...");
-  await runGo(AGENT_TOOLS_DIR, ["mod", "download"], goEnv, () => {});
-  const { stdout } = await execFileAsync("go", ["list", "-deps", AGENT_MODULE], {
+  await goBuildInto(dir, {
     cwd: AGENT_TOOLS_DIR,
-    env: goEnv,
-    maxBuffer: 16 * 1024 * 1024,
-    timeout: 10 * 60_000,
+    env,
+    packages: [AGENT_MODULE],
+    // An explicit file name: for a module path ending in /v3, go would name it `agent`.
+    output: "buildkite-agent",
+    log,
+    elapsed,
   });
-  const total = stdout.split("\n").filter(Boolean).length;
-  log(`compiling up to ${total} packages (${elapsed()} so far)`);
-
-  const staging = join(dir, `bin.partial-${process.pid}`);
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(staging, { recursive: true });
-  let compiled = 0;
-  let lastReport = Date.now();
-  try {
-    await runGo(
-      AGENT_TOOLS_DIR,
-      // An explicit file name: for a module path ending in /v3, go would name it `agent`.
-      [
-        "build",
-        "-v",
-        "-trimpath",
-        "-ldflags",
-        "-s -w",
-        "-o",
-        join(staging, "buildkite-agent"),
-        AGENT_MODULE,
-      ],
-      goEnv,
-      (line) => {
-        if (line.startsWith("go: ")) return;
-        compiled += 1;
-        if (Date.now() - lastReport >= 15_000) {
-          lastReport = Date.now();
-          log(`  compiled ${compiled} of up to ${total} packages (${elapsed()})`);
-        }
-      },
-    );
-    await rm(join(dir, "bin"), { recursive: true, force: true });
-    await rename(staging, join(dir, "bin"));
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
   log(`buildkite-agent built in ${elapsed()}`);
 }

@@ -5,7 +5,7 @@ import { access, copyFile, mkdir, readFile, rename, rm } from "node:fs/promises"
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { Log } from "./binaries.js";
+import { goVersion, type Log } from "./binaries.js";
 import { withBuildLock } from "./build-lock.js";
 import { type Daemon, startDaemon } from "./daemon.js";
 import { RieToolchainMissingError } from "./errors.js";
@@ -49,15 +49,8 @@ const exists = (path: string) =>
     () => false,
   );
 
-async function goVersionForRie(env: NodeJS.ProcessEnv): Promise<string> {
-  try {
-    const { stdout } = await execFileAsync("go", ["version"], { timeout: 60_000, env });
-    return stdout.trim();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new RieToolchainMissingError(code === "ENOENT" ? "`go` is not on PATH" : String(error));
-  }
-}
+const goVersionForRie = (env: NodeJS.ProcessEnv) =>
+  goVersion(env, (detail) => new RieToolchainMissingError(detail));
 
 /**
  * Returns the emulator binary, building it first if this version is not cached yet.
