@@ -16,21 +16,29 @@ function api(): CoreV1Api {
 /** A Node as a kubelet would register it: labelled, Ready, with room for pods. */
 async function registerNode(core: CoreV1Api, name: string, labels: Record<string, string>) {
   await core.createNode({ body: { metadata: { name, labels } } });
-  const node = await core.readNodeStatus({ name });
-  node.status = {
-    conditions: [
-      {
-        type: "Ready",
-        status: "True",
-        reason: "KubeletReady",
-        lastHeartbeatTime: new Date(),
-        lastTransitionTime: new Date(),
-      },
-    ],
-    capacity: { cpu: "4", memory: "8Gi", pods: "110" },
-    allocatable: { cpu: "4", memory: "8Gi", pods: "110" },
-  };
-  await core.replaceNodeStatus({ name, body: node });
+  // The node controller updates a new Node too: on a conflict, read it again and retry.
+  for (let attempt = 1; ; attempt++) {
+    const node = await core.readNodeStatus({ name });
+    node.status = {
+      conditions: [
+        {
+          type: "Ready",
+          status: "True",
+          reason: "KubeletReady",
+          lastHeartbeatTime: new Date(),
+          lastTransitionTime: new Date(),
+        },
+      ],
+      capacity: { cpu: "4", memory: "8Gi", pods: "110" },
+      allocatable: { cpu: "4", memory: "8Gi", pods: "110" },
+    };
+    try {
+      await core.replaceNodeStatus({ name, body: node });
+      return;
+    } catch (error) {
+      if ((error as { code?: number }).code !== 409 || attempt >= 10) throw error;
+    }
+  }
 }
 
 function pod(name: string, nodeSelector: Record<string, string>): V1Pod {
