@@ -126,6 +126,10 @@ async function startOnce(options: StartOptions, binaries: Binaries): Promise<Con
         `--service-account-private-key-file=${pki.serviceAccountKey}`,
         `--root-ca-file=${pki.caCert}`,
         "--controllers=*",
+        // A node whose kubelet stops renewing its Lease is unreachable after 10 s, not 50 s,
+        // so tests of a lost node do not wait on the default.
+        "--node-monitor-grace-period=10s",
+        "--node-monitor-period=1s",
         // No HTTPS endpoint of its own: nothing scrapes it here.
         "--secure-port=0",
       ],

@@ -51,6 +51,10 @@ export {
   ToolchainMissingError,
 } from "./errors.js";
 export { jobScheduledDetail, jobScheduledEvent, type TestJob } from "./events.js";
+export { parseImage, pullFailure } from "./kubelet/images.js";
+export { startTestKubelet, type TestKubelet, type TestKubeletOptions } from "./kubelet/kubelet.js";
+export type { TestNode } from "./kubelet/nodes.js";
+export type { PodTimes } from "./kubelet/pod-runner.js";
 export {
   imageName,
   type Kustomization,
