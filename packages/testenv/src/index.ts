@@ -17,12 +17,32 @@ export {
   readToolVersions,
   type ToolVersions,
 } from "./binaries.js";
+export type {
+  EmulatedJobState,
+  JobSpec,
+  JobView,
+  TimelineEntry,
+} from "./buildkite/emulated-job.js";
 export {
   type BuildkiteEmulator,
   type BuildkiteEmulatorOptions,
   type EmulatorRequest,
   startBuildkiteEmulator,
 } from "./buildkite/emulator.js";
+export {
+  type DeliveryTarget,
+  type EventBridgeTarget,
+  signatureHeader,
+  type WebhookTarget,
+} from "./buildkite/event-delivery.js";
+export {
+  type EventBridgeOrigin,
+  eventBridgeEvent,
+  type JobScheduledEvent,
+  webhookBody,
+} from "./buildkite/job-events.js";
+export { matches as matchesAgentQueryRules, queueOf } from "./buildkite/matching.js";
+export type { StacksRateLimit } from "./buildkite/throttle.js";
 export {
   buildkiteAgentPath,
   type EnsureBuildkiteAgentOptions,

@@ -28,10 +28,16 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   }
 }
 
-/** Answers `status` with `body` as JSON. */
-export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+/** Answers `status` with `body` as JSON, with any extra `headers` (e.g. `retry-after`). */
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
+    ...headers,
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),
   });
