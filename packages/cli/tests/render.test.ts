@@ -198,6 +198,7 @@ describe("settings: flags over environment over config file over defaults", () =
           "activeDeadlineSeconds: 900",
           "queues: [deploy]",
           "defaultPodDefinition: elastic-ci-stack",
+          "agentEndpoint: http://buildkite-emulator.ci:8080/v3",
         ].join("\n"),
       }),
       "c.yaml",
@@ -219,6 +220,28 @@ describe("settings: flags over environment over config file over defaults", () =
     expect(job.spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef).toEqual({
       name: "agent-token",
       key: "value",
+    });
+    expect(job.spec.template.spec.containers[0].env[1]).toEqual({
+      name: "BUILDKITE_AGENT_ENDPOINT",
+      value: "http://buildkite-emulator.ci:8080/v3",
+    });
+  });
+
+  it("points the agent at --agent-endpoint, and sets no endpoint without it", async () => {
+    const envNames = async (argv: string[]) => {
+      const { stdout } = await cli(["render", "--event", SAMPLE_EVENT, "-o", "json", ...argv]);
+      const env: { name: string; value?: string }[] =
+        JSON.parse(stdout).spec.template.spec.containers[0].env;
+      return env.filter((e) => e.name.startsWith("BUILDKITE_AGENT_"));
+    };
+    expect((await envNames([])).map((e) => e.name)).toEqual([
+      "BUILDKITE_AGENT_TOKEN",
+      "BUILDKITE_AGENT_ACQUIRE_JOB",
+      "BUILDKITE_AGENT_TAGS",
+    ]);
+    expect(await envNames(["--agent-endpoint", "http://127.0.0.1:4321/v3"])).toContainEqual({
+      name: "BUILDKITE_AGENT_ENDPOINT",
+      value: "http://127.0.0.1:4321/v3",
     });
   });
 
@@ -253,6 +276,11 @@ describe("settings: flags over environment over config file over defaults", () =
       [],
       { ONDEMAND_EKS_QUEUES: "default, a=b" },
       "ONDEMAND_EKS_QUEUES: expected a queue name without spaces, commas or =",
+    ],
+    [
+      ["--agent-endpoint", "agent.buildkite.com/v3"],
+      {},
+      "--agent-endpoint: expected an absolute http:// or https:// URL without credentials, like https://agent.buildkite.com/v3",
     ],
     [
       ["--library-ttl", "tomorrow"],

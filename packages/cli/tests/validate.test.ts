@@ -75,6 +75,17 @@ describe("ondemand-eks render-deployment", () => {
     expect(deployment.spec.replicas).toBe(2);
   });
 
+  it("points the agents at ONDEMAND_EKS_AGENT_ENDPOINT", async () => {
+    const { status, stdout } = await cli(["render-deployment", "linux-pool", "-o", "json"], {
+      env: { ONDEMAND_EKS_AGENT_ENDPOINT: "https://agent-proxy.example.com/v3" },
+    });
+    expect(status).toBe(0);
+    const env: { name: string }[] = JSON.parse(stdout).spec.template.spec.containers[0].env;
+    expect(env.filter((e) => e.name === "BUILDKITE_AGENT_ENDPOINT")).toEqual([
+      { name: "BUILDKITE_AGENT_ENDPOINT", value: "https://agent-proxy.example.com/v3" },
+    ]);
+  });
+
   it("refuses a one-shot definition with one line", async () => {
     const { status, stderr } = await cli(["render-deployment", "default"]);
     expect(status).toBe(1);

@@ -19,6 +19,23 @@ const INT32_MAX = 2_147_483_647;
 /** A queue we may put in an agent's tags: no separators, no whitespace. */
 const QUEUE = /^[^\s,=]+$/;
 
+/** The agent's own API endpoint, used when {@link SchedulerSettings.agentEndpoint} is unset. */
+export const BUILDKITE_AGENT_DEFAULT_ENDPOINT = "https://agent.buildkite.com/v3";
+
+/**
+ * An absolute `http://` or `https://` URL: a host (name, IPv4 or bracketed IPv6), an
+ * optional port, then an optional path, query or fragment in printable ASCII. No
+ * credentials: the value is written in plain text into every agent's environment.
+ */
+const AGENT_ENDPOINT =
+  /^https?:\/\/(?:[A-Za-z0-9][A-Za-z0-9._-]*|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?(?:[/?#][!-~]*)?$/i;
+
+/** Whether `value` is an agent API endpoint the scheduler may hand to its agents. */
+function isAgentEndpoint(value: string): boolean {
+  const match = AGENT_ENDPOINT.exec(value);
+  return match !== null && (match[1] === undefined || Number(match[1]) <= 65_535);
+}
+
 export const SchedulerSettingsSchema = z.strictObject({
   /** Namespace the Jobs are created in. */
   namespace: z
@@ -67,6 +84,18 @@ export const SchedulerSettingsSchema = z.strictObject({
     .max(POD_DEFINITION_NAME_MAX)
     .regex(POD_DEFINITION_NAME, { error: "expected a pod definition name" })
     .default(DEFAULT_SETTINGS.defaultPodDefinition),
+  /**
+   * The agent API endpoint the agents connect to (their `BUILDKITE_AGENT_ENDPOINT`): a
+   * proxy, or a local Buildkite emulator. Unset: the agent's own default,
+   * {@link BUILDKITE_AGENT_DEFAULT_ENDPOINT}, and no variable is written.
+   */
+  agentEndpoint: z
+    .string()
+    .refine(isAgentEndpoint, {
+      // Never echoed: a mistyped URL may carry credentials.
+      error: `expected an absolute http:// or https:// URL without credentials, like ${BUILDKITE_AGENT_DEFAULT_ENDPOINT}`,
+    })
+    .optional(),
 });
 
 /** Settings with every default applied. */

@@ -1,4 +1,4 @@
-import { InvalidSettingsError, type Issue } from "@ondemand-eks/core";
+import { InvalidSettingsError, type Issue, resolveSettings } from "@ondemand-eks/core";
 import {
   boolean,
   httpUrl,
@@ -120,6 +120,35 @@ describe("settings properties", () => {
                   : ["the-default", undefined];
           expect(settings.get(name)).toBe(value);
           expect(settings.origin("name")).toBe(origin);
+        },
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it("agentEndpoint: any http(s) URL is taken as written; one with credentials is refused, unechoed", () => {
+    const url = (withUserInfo: boolean) =>
+      fc.webUrl({
+        authoritySettings: { withIPv4: true, withIPv6: true, withPort: true, withUserInfo },
+        withQueryParameters: true,
+        withFragments: true,
+      });
+    fc.assert(
+      fc.property(url(false), (agentEndpoint) => {
+        expect(resolveSettings({ agentEndpoint }).agentEndpoint).toBe(agentEndpoint);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+    fc.assert(
+      fc.property(
+        url(true).filter((value) => /^https?:\/\/[^/?#]*@/.test(value)),
+        (agentEndpoint) => {
+          expect(() => resolveSettings({ agentEndpoint })).toThrow(InvalidSettingsError);
+          try {
+            resolveSettings({ agentEndpoint });
+          } catch (error) {
+            expect(String(error)).not.toContain(agentEndpoint);
+          }
         },
       ),
       { numRuns: NUM_RUNS },

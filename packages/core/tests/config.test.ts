@@ -406,6 +406,10 @@ describe("schedulerSettingsFrom", () => {
   it("gives the documented defaults when nothing is set (or a variable is empty)", () => {
     expect(fromSources({})).toEqual(DEFAULT_SETTINGS);
     expect(fromSources({ env: { ONDEMAND_EKS_NAMESPACE: "" } })).toEqual(DEFAULT_SETTINGS);
+    // Unset, not an empty string: the Jobs get no BUILDKITE_AGENT_ENDPOINT at all.
+    expect(fromSources({ env: { ONDEMAND_EKS_AGENT_ENDPOINT: " " } })).not.toHaveProperty(
+      "agentEndpoint",
+    );
   });
 
   it("reads every variable into its setting", () => {
@@ -419,6 +423,7 @@ describe("schedulerSettingsFrom", () => {
           ONDEMAND_EKS_ACTIVE_DEADLINE_SECONDS: " 3600 ",
           ONDEMAND_EKS_QUEUES: "default, build ,",
           ONDEMAND_EKS_DEFAULT_POD: "elastic-ci-stack",
+          ONDEMAND_EKS_AGENT_ENDPOINT: " http://127.0.0.1:4321/v3 ",
         },
       }),
     ).toEqual({
@@ -428,7 +433,24 @@ describe("schedulerSettingsFrom", () => {
       activeDeadlineSeconds: 3600,
       queues: ["default", "build"],
       defaultPodDefinition: "elastic-ci-stack",
+      agentEndpoint: "http://127.0.0.1:4321/v3",
     });
+  });
+
+  it("reads the agent endpoint from a flag, over the variable and the config file", () => {
+    const endpoint = (sources: Omit<SettingSources, "scope">) => fromSources(sources).agentEndpoint;
+    const file = config({ agentEndpoint: "https://file.example.com/v3" });
+    expect(endpoint(file)).toBe("https://file.example.com/v3");
+    expect(
+      endpoint({ ...file, env: { ONDEMAND_EKS_AGENT_ENDPOINT: "https://env.example.com" } }),
+    ).toBe("https://env.example.com");
+    expect(
+      endpoint({
+        ...file,
+        env: { ONDEMAND_EKS_AGENT_ENDPOINT: "https://env.example.com" },
+        flags: { agentEndpoint: "http://emulator:8080/v3" },
+      }),
+    ).toBe("http://emulator:8080/v3");
   });
 
   it("reads a config file's camelCase keys, agentTokenSecret as a mapping and queues as a list", () => {
@@ -476,6 +498,12 @@ describe("schedulerSettingsFrom", () => {
     ["ONDEMAND_EKS_QUEUES", " , ", "expected at least one queue"],
     ["ONDEMAND_EKS_AGENT_TOKEN_SECRET_KEY", "a/b", "expected a Secret key"],
     ["ONDEMAND_EKS_DEFAULT_POD", "Not_A_Pod", "expected a pod definition name"],
+    [
+      "ONDEMAND_EKS_AGENT_ENDPOINT",
+      "agent.buildkite.com/v3",
+      "expected an absolute http:// or https:// URL without credentials",
+    ],
+    ["ONDEMAND_EKS_AGENT_ENDPOINT", "ftp://agent.example.com", "expected an absolute http://"],
   ])("an invalid %s (%j) is reported by its variable name", (variable, value, message) => {
     const problems = problemsOf({ env: { [variable]: value } });
     expect(problems).toHaveLength(1);
@@ -504,6 +532,23 @@ describe("schedulerSettingsFrom", () => {
       "config ci.yaml: agentTokenSecret.key",
       "config ci.yaml: defaultPodDefinition",
     ]);
+  });
+
+  it("names the agent endpoint's flag or config key, and never echoes it (it may carry credentials)", () => {
+    const bad = "https://user:s3cr3t@proxy.example.com/v3";
+    for (const [sources, path] of [
+      [{ flags: { agentEndpoint: bad } }, "--agent-endpoint"],
+      [config({ agentEndpoint: bad }), "config ci.yaml: agentEndpoint"],
+    ] as const) {
+      const problems = problemsOf(sources);
+      expect(problems).toEqual([
+        {
+          path,
+          message:
+            "expected an absolute http:// or https:// URL without credentials, like https://agent.buildkite.com/v3",
+        },
+      ]);
+    }
   });
 
   it("never echoes a value the schema rejects (a mistyped token stays out of logs)", () => {

@@ -32,13 +32,26 @@ const untrusted = fc.string({ maxLength: 80, unit: "binary" }).map((s) => `${MAR
 const anyText = fc.oneof(fc.string({ maxLength: 400, unit: "binary" }), untrusted);
 
 const servedQueues = ["default", "build", "gpu.large"];
+/** An agent API endpoint: any http(s) URL without credentials (a proxy, an emulator). */
+const agentEndpointArb = fc.webUrl({
+  authoritySettings: { withIPv4: true, withIPv6: true, withPort: true },
+  withQueryParameters: true,
+  withFragments: true,
+});
 const settingsArb: fc.Arbitrary<SchedulerSettings> = fc
   .record({
     namespace: fc.stringMatching(/^[a-z]([-a-z0-9]{0,20}[a-z0-9])?$/),
     ttlSecondsAfterFinished: fc.integer({ min: 0, max: 86_400 }),
     activeDeadlineSeconds: fc.integer({ min: 1, max: 86_400 }),
+    agentEndpoint: fc.option(agentEndpointArb, { nil: undefined }),
   })
-  .map((s) => resolveSettings({ ...s, queues: servedQueues }));
+  .map(({ agentEndpoint, ...s }) =>
+    resolveSettings({
+      ...s,
+      queues: servedQueues,
+      ...(agentEndpoint === undefined ? {} : { agentEndpoint }),
+    }),
+  );
 
 const definitionArb: fc.Arbitrary<PodDefinition> = fc
   .record({
@@ -199,6 +212,32 @@ describe("buildJob invariants", () => {
       const tags = (env.get("BUILDKITE_AGENT_TAGS")?.value ?? "").split(",");
       expect(tags).toContain(`queue=${askedQueue(job)}`);
       expect(tags).toContain(`pod=${definition.name}`);
+    });
+  });
+
+  it("endpoint: BUILDKITE_AGENT_ENDPOINT once, after the token, exactly when set; nothing else changes", () => {
+    check(({ job, queue, definition, settings }) => {
+      // Act
+      const { agentEndpoint, ...rest } = settings;
+      const without = buildJob({ job, queue, definition, settings: rest });
+      const manifest = buildJob({ job, queue, definition, settings });
+
+      // Assess
+      const env = manifest.spec.template.spec.containers[0]?.env ?? [];
+      const endpoints = env.filter((e) => e.name === "BUILDKITE_AGENT_ENDPOINT");
+      if (agentEndpoint === undefined) {
+        expect(endpoints).toEqual([]);
+        expect(manifest).toEqual(without);
+        return;
+      }
+      expect(endpoints).toEqual([{ name: "BUILDKITE_AGENT_ENDPOINT", value: agentEndpoint }]);
+      expect(env.map((e) => e.name).slice(0, 2)).toEqual([
+        "BUILDKITE_AGENT_TOKEN",
+        "BUILDKITE_AGENT_ENDPOINT",
+      ]);
+      const agent = manifest.spec.template.spec.containers[0];
+      if (agent) agent.env = env.filter((e) => e.name !== "BUILDKITE_AGENT_ENDPOINT");
+      expect(manifest).toEqual(without);
     });
   });
 

@@ -139,6 +139,41 @@ describe("buildJob", () => {
     });
   });
 
+  it("points the agent at the settings' endpoint, next to its token, only when one is set", () => {
+    // Prepare
+    const definition = withServices();
+    const build = (agentEndpoint?: string) =>
+      buildJob({
+        job: scheduledJob(),
+        queue: "default",
+        definition,
+        settings: settings(agentEndpoint === undefined ? {} : { agentEndpoint }),
+      });
+
+    // Act
+    const env = build("http://buildkite-emulator.ci:8080/v3").spec.template.spec.containers[0]?.env;
+    const unset = build().spec.template.spec.containers[0]?.env;
+
+    // Assess
+    expect(env?.map((e) => e.name)).toEqual([
+      "BUILDKITE_AGENT_TOKEN",
+      "BUILDKITE_AGENT_ENDPOINT",
+      "BUILDKITE_AGENT_ACQUIRE_JOB",
+      "BUILDKITE_AGENT_TAGS",
+      "BUILDKITE_GIT_CLEAN_FLAGS",
+    ]);
+    expect(env?.[1]).toEqual({
+      name: "BUILDKITE_AGENT_ENDPOINT",
+      value: "http://buildkite-emulator.ci:8080/v3",
+    });
+    expect(unset?.map((e) => e.name)).toEqual([
+      "BUILDKITE_AGENT_TOKEN",
+      "BUILDKITE_AGENT_ACQUIRE_JOB",
+      "BUILDKITE_AGENT_TAGS",
+      "BUILDKITE_GIT_CLEAN_FLAGS",
+    ]);
+  });
+
   it("keeps a definition's own command and omits the default args", () => {
     const definition = podDefinition({
       agent: { image: "example/agent:1", command: ["buildkite-agent", "start"] },
@@ -266,6 +301,24 @@ describe("buildDeployment", () => {
     expect(spec.initContainers).toEqual([
       { name: "dockerd", image: "docker:27-dind", restartPolicy: "Always" },
     ]);
+  });
+
+  it("points the agents at the settings' endpoint, next to their token, only when one is set", () => {
+    const definition = podDefinition({ mode: "long-polling", longPolling: { queue: "linux" } });
+    const envOf = (agentEndpoint?: string) =>
+      buildDeployment({
+        definition,
+        settings: settings(agentEndpoint === undefined ? {} : { agentEndpoint }),
+      }).spec.template.spec.containers[0]?.env ?? [];
+    expect(envOf("https://proxy.example.com/v3")).toEqual([
+      {
+        name: "BUILDKITE_AGENT_TOKEN",
+        valueFrom: { secretKeyRef: { name: "buildkite-agent-token", key: "token" } },
+      },
+      { name: "BUILDKITE_AGENT_ENDPOINT", value: "https://proxy.example.com/v3" },
+      { name: "BUILDKITE_AGENT_TAGS", value: "queue=linux,pod=default" },
+    ]);
+    expect(envOf().map((e) => e.name)).toEqual(["BUILDKITE_AGENT_TOKEN", "BUILDKITE_AGENT_TAGS"]);
   });
 
   it("defaults to one replica and refuses one-shot definitions", () => {

@@ -57,6 +57,19 @@ describe("definePodDefinition", () => {
     [
       {
         name: "x",
+        agent: {
+          ...agent,
+          env: [
+            { name: "A", value: "1" },
+            { name: "BUILDKITE_AGENT_ENDPOINT", value: "https://elsewhere.example.com/v3" },
+          ],
+        },
+      },
+      ["agent.env[1]: BUILDKITE_AGENT_ENDPOINT is set by the scheduler; remove it"],
+    ],
+    [
+      {
+        name: "x",
         agent,
         services: [{ name: "s", image: "i", env: [{ name: "BUILDKITE_AGENT_TOKEN", value: "t" }] }],
       },

@@ -50,6 +50,17 @@ describe("readConfig: the Lambda function (environment only)", () => {
     expect(settings.get(RUNTIME_SETTINGS.concurrency)).toBe(10);
   });
 
+  it("reads the agent endpoint the Jobs' agents connect to", async () => {
+    const { scheduler } = await lambda({
+      ONDEMAND_EKS_KUBECONFIG: "/k",
+      ONDEMAND_EKS_AGENT_ENDPOINT: "http://buildkite-emulator.ci:8080/v3",
+    });
+    expect(scheduler.settings).toEqual({
+      ...DEFAULT_SETTINGS,
+      agentEndpoint: "http://buildkite-emulator.ci:8080/v3",
+    });
+  });
+
   it("EKS with endpoint and CA given: no AWS call needed to find the cluster", async () => {
     const { scheduler } = await lambda({
       ONDEMAND_EKS_CLUSTER_NAME: "ci",
@@ -211,6 +222,10 @@ describe("readConfig: the Lambda function (environment only)", () => {
       { ONDEMAND_EKS_KUBECONFIG: "/k", ONDEMAND_EKS_NAMESPACE: "Not_A_Namespace" },
       "ONDEMAND_EKS_NAMESPACE: expected a Kubernetes namespace name",
     ],
+    [
+      { ONDEMAND_EKS_KUBECONFIG: "/k", ONDEMAND_EKS_AGENT_ENDPOINT: "agent.example.com/v3" },
+      "ONDEMAND_EKS_AGENT_ENDPOINT: expected an absolute http:// or https:// URL without credentials",
+    ],
   ])("%j is refused: %s", async (env, problem) => {
     const problems = await lambdaProblems(env as Env);
     expect(problems).toHaveLength(1);
@@ -353,6 +368,31 @@ describe("readConfig: the command (config file, environment and flags)", () => {
     expect(settings.origin("defaultPodDefinition")).toBe("ONDEMAND_EKS_DEFAULT_POD");
     expect(settings.origin("activeDeadlineSeconds")).toBe("config ci.yaml: activeDeadlineSeconds");
   });
+
+  it.each(["render", "render-deployment", "schedule", "serve-http", "consume-sqs"] as const)(
+    "%s reads the agent endpoint, and leaves it unset by default",
+    async (scope) => {
+      const endpointOf = async (sources: { env?: Env; flags?: Record<string, string> }) =>
+        (
+          await readConfig({
+            scope,
+            // consume-sqs needs a region; the others ignore it.
+            env: { AWS_REGION: "eu-west-1", ...sources.env },
+            ...(sources.flags ? { flags: sources.flags } : {}),
+          })
+        ).scheduler.settings.agentEndpoint;
+      expect(await endpointOf({})).toBeUndefined();
+      expect(
+        await endpointOf({ env: { ONDEMAND_EKS_AGENT_ENDPOINT: "https://proxy.example/v3" } }),
+      ).toBe("https://proxy.example/v3");
+      expect(
+        await endpointOf({
+          env: { ONDEMAND_EKS_AGENT_ENDPOINT: "https://proxy.example/v3" },
+          flags: { agentEndpoint: "http://127.0.0.1:4321/v3" },
+        }),
+      ).toBe("http://127.0.0.1:4321/v3");
+    },
+  );
 
   it("a switch: --dry-run and --in-cluster", async () => {
     const { scheduler } = await readConfig({

@@ -1,5 +1,6 @@
 import { InvalidSettingsError, type Issue } from "../errors.js";
 import {
+  BUILDKITE_AGENT_DEFAULT_ENDPOINT,
   DEFAULT_SETTINGS,
   resolveSettings,
   type SchedulerSettings,
@@ -44,6 +45,17 @@ export const SCHEDULER_SETTINGS = {
     description: "key of the agent token in that Secret",
     parse: text,
     default: DEFAULT_SETTINGS.agentTokenSecret.key,
+    scopes: EVERYWHERE,
+  }),
+  agentEndpoint: setting({
+    key: "agentEndpoint",
+    flag: "--agent-endpoint",
+    placeholder: "<url>",
+    env: ["ONDEMAND_EKS_AGENT_ENDPOINT"],
+    description: "agent API endpoint the agents connect to (the agent's BUILDKITE_AGENT_ENDPOINT)",
+    // Checked by the settings schema, which never echoes a value: a URL may carry credentials.
+    parse: text,
+    defaultText: `the agent's own, ${BUILDKITE_AGENT_DEFAULT_ENDPOINT}`,
     scopes: EVERYWHERE,
   }),
   ttlSecondsAfterFinished: setting({
@@ -107,6 +119,8 @@ export function schedulerSettingsFrom(loaded: LoadedSettings): SchedulerSettings
     queues: loaded.get(s.queues),
     defaultPodDefinition: loaded.get(s.defaultPodDefinition),
   };
+  const agentEndpoint = loaded.get(s.agentEndpoint);
+  if (agentEndpoint !== undefined) input.agentEndpoint = agentEndpoint;
   try {
     return resolveSettings(input);
   } catch (error) {

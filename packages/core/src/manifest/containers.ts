@@ -11,10 +11,20 @@ export function agentTags(queue: string, definition: PodDefinition): string {
   return [`queue=${queue}`, `pod=${definition.name}`, ...own].join(",");
 }
 
-/** The agent token, always by reference to a Secret: the builder has no way to write a literal. */
-export function agentTokenEnv(settings: SchedulerSettings): EnvVar {
+/**
+ * How the agent reaches Buildkite: its token, always by reference to a Secret (the
+ * builder has no way to write a literal), and the agent API endpoint only when the
+ * settings name one (otherwise the agent's own default, `https://agent.buildkite.com/v3`).
+ */
+export function agentConnectionEnv(settings: SchedulerSettings): EnvVar[] {
   const { name, key } = settings.agentTokenSecret;
-  return { name: "BUILDKITE_AGENT_TOKEN", valueFrom: { secretKeyRef: { name, key } } };
+  const env: EnvVar[] = [
+    { name: "BUILDKITE_AGENT_TOKEN", valueFrom: { secretKeyRef: { name, key } } },
+  ];
+  if (settings.agentEndpoint !== undefined) {
+    env.push({ name: "BUILDKITE_AGENT_ENDPOINT", value: settings.agentEndpoint });
+  }
+  return env;
 }
 
 /**

@@ -2,7 +2,7 @@ import { InvalidPodDefinitionError } from "../errors.js";
 import { deploymentName } from "../names.js";
 import type { PodDefinition } from "../pod-definition/schema.js";
 import type { SchedulerSettings } from "../settings.js";
-import { agentTags, agentTokenEnv, podSpec } from "./containers.js";
+import { agentConnectionEnv, agentTags, podSpec } from "./containers.js";
 import type { DeploymentManifest } from "./kubernetes.js";
 import { toLabelValue } from "./labels.js";
 import { LABELS, MANAGED_BY, mergeSorted } from "./metadata.js";
@@ -44,7 +44,7 @@ export function buildDeployment({
     [LABELS.queue]: toLabelValue(polling.queue),
   });
   const spec = podSpec(definition, "Always", [
-    agentTokenEnv(settings),
+    ...agentConnectionEnv(settings),
     { name: "BUILDKITE_AGENT_TAGS", value: agentTags(polling.queue, definition) },
   ]);
 

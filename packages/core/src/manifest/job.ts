@@ -3,7 +3,7 @@ import type { ScheduledJob } from "../events/types.js";
 import { jobName } from "../names.js";
 import type { PodDefinition } from "../pod-definition/schema.js";
 import type { SchedulerSettings } from "../settings.js";
-import { agentTags, agentTokenEnv, podSpec } from "./containers.js";
+import { agentConnectionEnv, agentTags, podSpec } from "./containers.js";
 import type { JobManifest } from "./kubernetes.js";
 import { ANNOTATIONS, jobAnnotations, jobLabels, mergeSorted } from "./metadata.js";
 
@@ -57,7 +57,7 @@ export function buildJob({ job, queue, definition, settings }: BuildJobOptions):
   const labels = mergeSorted(undefined, jobLabels(job, queue, definition));
   const context = mergeSorted(undefined, jobAnnotations(job, queue));
   const spec = podSpec(definition, "Never", [
-    agentTokenEnv(settings),
+    ...agentConnectionEnv(settings),
     { name: "BUILDKITE_AGENT_ACQUIRE_JOB", value: job.uuid },
     { name: "BUILDKITE_AGENT_TAGS", value: agentTags(queue, definition) },
   ]);

@@ -7,9 +7,14 @@ import {
   PodDefinitionSourceSchema,
 } from "./schema.js";
 
-/** Agent environment the scheduler owns; a definition setting them would be overridden or leak a token. */
+/**
+ * Agent environment the scheduler owns; a definition setting them would be overridden or
+ * leak a token. The endpoint too, set or not: it is where the agent sends its token, so
+ * only the scheduler's settings choose it, and the agent never gets the name twice.
+ */
 const RESERVED_AGENT_ENV = [
   "BUILDKITE_AGENT_TOKEN",
+  "BUILDKITE_AGENT_ENDPOINT",
   "BUILDKITE_AGENT_ACQUIRE_JOB",
   "BUILDKITE_AGENT_TAGS",
 ] as const;
