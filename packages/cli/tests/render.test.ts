@@ -237,6 +237,7 @@ describe("settings: flags over environment over config file over defaults", () =
     expect((await envNames([])).map((e) => e.name)).toEqual([
       "BUILDKITE_AGENT_TOKEN",
       "BUILDKITE_AGENT_ACQUIRE_JOB",
+      "BUILDKITE_AGENT_REFLECT_EXIT_STATUS",
       "BUILDKITE_AGENT_TAGS",
     ]);
     expect(await envNames(["--agent-endpoint", "http://127.0.0.1:4321/v3"])).toContainEqual({

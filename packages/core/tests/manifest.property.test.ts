@@ -206,6 +206,7 @@ describe("buildJob invariants", () => {
       expect(agent?.name).toBe("agent");
       const env = new Map((agent?.env ?? []).map((e) => [e.name, e]));
       expect(env.get("BUILDKITE_AGENT_ACQUIRE_JOB")?.value).toBe(job.uuid);
+      expect(env.get("BUILDKITE_AGENT_REFLECT_EXIT_STATUS")?.value).toBe("true");
       const token = env.get("BUILDKITE_AGENT_TOKEN");
       expect(token?.value).toBeUndefined();
       expect(token?.valueFrom).toEqual({ secretKeyRef: settings.agentTokenSecret });

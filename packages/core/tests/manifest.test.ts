@@ -96,6 +96,7 @@ describe("buildJob", () => {
             valueFrom: { secretKeyRef: { name: "buildkite-agent-token", key: "token" } },
           },
           { name: "BUILDKITE_AGENT_ACQUIRE_JOB", value: "0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70" },
+          { name: "BUILDKITE_AGENT_REFLECT_EXIT_STATUS", value: "true" },
           {
             name: "BUILDKITE_AGENT_TAGS",
             value: "queue=default,pod=node-postgres,docker=false,os=linux",
@@ -159,6 +160,7 @@ describe("buildJob", () => {
       "BUILDKITE_AGENT_TOKEN",
       "BUILDKITE_AGENT_ENDPOINT",
       "BUILDKITE_AGENT_ACQUIRE_JOB",
+      "BUILDKITE_AGENT_REFLECT_EXIT_STATUS",
       "BUILDKITE_AGENT_TAGS",
       "BUILDKITE_GIT_CLEAN_FLAGS",
     ]);
@@ -169,6 +171,7 @@ describe("buildJob", () => {
     expect(unset?.map((e) => e.name)).toEqual([
       "BUILDKITE_AGENT_TOKEN",
       "BUILDKITE_AGENT_ACQUIRE_JOB",
+      "BUILDKITE_AGENT_REFLECT_EXIT_STATUS",
       "BUILDKITE_AGENT_TAGS",
       "BUILDKITE_GIT_CLEAN_FLAGS",
     ]);

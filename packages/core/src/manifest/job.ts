@@ -59,6 +59,9 @@ export function buildJob({ job, queue, definition, settings }: BuildJobOptions):
   const spec = podSpec(definition, "Never", [
     ...agentConnectionEnv(settings),
     { name: "BUILDKITE_AGENT_ACQUIRE_JOB", value: job.uuid },
+    // The pod, and so the Job, fails when the Buildkite job fails: `kubectl get jobs`
+    // and the Job controller's metrics tell the truth (the agent exits 0 otherwise).
+    { name: "BUILDKITE_AGENT_REFLECT_EXIT_STATUS", value: "true" },
     { name: "BUILDKITE_AGENT_TAGS", value: agentTags(queue, definition) },
   ]);
 

@@ -16,6 +16,7 @@ const RESERVED_AGENT_ENV = [
   "BUILDKITE_AGENT_TOKEN",
   "BUILDKITE_AGENT_ENDPOINT",
   "BUILDKITE_AGENT_ACQUIRE_JOB",
+  "BUILDKITE_AGENT_REFLECT_EXIT_STATUS",
   "BUILDKITE_AGENT_TAGS",
 ] as const;
 /** Agent tags the scheduler sets from the job (and the definition's name). */
