@@ -91,6 +91,13 @@ export {
   rieBinaryPath,
   startLambda,
 } from "./lambda-rie.js";
+export {
+  AGENT_TOKEN_SECRET,
+  DEFAULT_NODES,
+  type LocalBuildkite,
+  type LocalBuildkiteOptions,
+  startLocalBuildkite,
+} from "./local-buildkite.js";
 export { ensureMoto, MOTO_VERSION, type Moto, startMoto } from "./moto.js";
 export { cacheRoot, REPO_ROOT } from "./paths.js";
 export { createPki, type Pki } from "./pki.js";

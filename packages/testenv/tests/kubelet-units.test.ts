@@ -52,18 +52,18 @@ describe("a container's view of paths and variables", () => {
   );
 
   it("maps a volume mount before the image's directory that holds it, and leaves host paths", () => {
-    expect(map("/buildkite/bin/buildkite-agent")).toBe("/pods/p/volumes/bin/buildkite-agent");
-    expect(map("/buildkite/builds")).toBe("/pods/p/containers/agent/buildkite/builds");
+    expect(map("/buildkite/bin/buildkite-agent")).toBe("/pods/p/v/bin/buildkite-agent");
+    expect(map("/buildkite/builds")).toBe("/pods/p/c/agent/buildkite/builds");
     expect(map("/usr/local/bin/buildkite-agent")).toBe("/host/agent");
     expect(map("/bin/sh")).toBe("/bin/sh");
   });
 
   it("maps paths inside scripts and PATH-like lists, and nothing else", () => {
     expect(mapPaths(["cp /usr/local/bin/buildkite-agent /buildkite/bin/"], map)).toEqual([
-      "cp /host/agent /pods/p/volumes/bin/",
+      "cp /host/agent /pods/p/v/bin/",
     ]);
     expect(mapPaths(["/buildkite/bin:/usr/bin", "x=1", "http://a/buildkite/bin"], map)).toEqual([
-      "/pods/p/volumes/bin:/usr/bin",
+      "/pods/p/v/bin:/usr/bin",
       "x=1",
       "http://a/buildkite/bin",
     ]);

@@ -21,11 +21,10 @@ import type { ImageDescription } from "./images.js";
 export type PathMap = (path: string) => string;
 
 /** The directory of a volume of the pod. */
-export const volumeDir = (podDir: string, name: string) => join(podDir, "volumes", name);
+export const volumeDir = (podDir: string, name: string) => join(podDir, "v", name);
 
 /** The private directory standing for a container's own file system. */
-export const rootfsDir = (podDir: string, container: string) =>
-  join(podDir, "containers", container);
+export const rootfsDir = (podDir: string, container: string) => join(podDir, "c", container);
 
 /**
  * Creates the pod's volumes: emptyDir as an empty directory, Secret and ConfigMap volumes
@@ -75,7 +74,7 @@ async function volumeData(
  *
  * @example
  * const map = pathMap("/tmp/pod", container, image); // container mounts "workspace" at /workspace
- * map("/workspace/builds"); // "/tmp/pod/volumes/workspace/builds"
+ * map("/workspace/builds"); // "/tmp/pod/v/workspace/builds"
  * map("/bin/sh"); // "/bin/sh"
  */
 export function pathMap(podDir: string, container: V1Container, image: ImageDescription): PathMap {
@@ -112,7 +111,7 @@ const EMBEDDED_PATH = /(^|[\s"'=:])(\/[^\s"':;|&<>()$`]*)/g;
  * a `PATH`-like list, so a command names its volumes' directories.
  *
  * @example
- * mapPaths(["echo x > /shared/note"], map); // ["echo x > /tmp/pod/volumes/shared/note"]
+ * mapPaths(["echo x > /shared/note"], map); // ["echo x > /tmp/pod/v/shared/note"]
  */
 export function mapPaths(values: readonly string[], map: PathMap): string[] {
   return values.map((value) =>

@@ -66,7 +66,7 @@ export async function startTestKubelet(options: TestKubeletOptions): Promise<Tes
   const core = config.makeApiClient(CoreV1Api);
   const coordination = config.makeApiClient(CoordinationV1Api);
   const log = options.log ?? (() => undefined);
-  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "testenv-kubelet-")));
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "kubelet-")));
   const live = new Set<string>();
   const runners = new Map<string, PodRunner>();
   const context = {

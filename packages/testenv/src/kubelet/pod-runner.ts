@@ -75,8 +75,8 @@ export class PodRunner {
     private pod: V1Pod,
     private readonly context: PodRunnerContext,
   ) {
-    const { namespace, name, uid } = pod.metadata ?? {};
-    this.podDir = join(context.dir, `${namespace}_${name}_${uid}`);
+    // Short: the agent's job API socket lives under HOME, and a socket path has 108 bytes.
+    this.podDir = join(context.dir, (pod.metadata?.uid ?? randomUUID()).slice(0, 8));
     const record = (c: V1Container, kind: ContainerKind): ContainerRecord => ({
       name: c.name,
       image: c.image ?? "",
@@ -225,7 +225,7 @@ export class PodRunner {
     if (!command) this.context.log(`${this.key}/${container.name}: stands in as an idle process`);
     const rootfs = rootfsDir(this.podDir, container.name);
     for (const dir of image.dirs ?? []) await mkdir(join(rootfs, dir), { recursive: true });
-    await mkdir(join(rootfs, "root"), { recursive: true });
+    await mkdir(rootfs, { recursive: true });
     const mapped = Object.fromEntries(
       Object.entries(env).map(([k, v]) => [k, mapPaths([v], map)[0] as string]),
     );
@@ -233,7 +233,7 @@ export class PodRunner {
       env: {
         PATH: globalThis.process.env.PATH ?? "",
         HOSTNAME: this.pod.metadata?.name ?? "",
-        HOME: join(rootfs, "root"),
+        HOME: rootfs,
         ...mapped,
       },
       cwd: container.workingDir ? map(container.workingDir) : rootfs,

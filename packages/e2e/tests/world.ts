@@ -1,0 +1,166 @@
+import { BatchV1Api, CoreV1Api, KubeConfig, type V1Job, type V1Pod } from "@kubernetes/client-node";
+import { type CliIo, processIo, run } from "@ondemand-eks/cli";
+import {
+  type LocalBuildkite,
+  type Prerequisite,
+  skipUnlessCi,
+  startLocalBuildkite,
+  startTestControlPlane,
+} from "@ondemand-eks/testenv";
+
+/**
+ * The world an end-to-end test runs in: a private control plane (with its scheduler), the
+ * Buildkite emulator, and the test kubelet running pods with the real agent. Tests create
+ * a job in the emulator, let it deliver "Job Scheduled" to an entry point, and wait for
+ * the job to finish in both Buildkite and Kubernetes.
+ */
+
+export interface World {
+  readonly kubeconfig: string;
+  readonly local: LocalBuildkite;
+  readonly batch: BatchV1Api;
+  readonly core: CoreV1Api;
+}
+
+/** Starts the world, or says why it cannot here (skipped; an error under CI=true). */
+export async function startWorld(
+  name: string,
+): Promise<{ info: Prerequisite<World>; close: () => Promise<void> }> {
+  const plane = await startTestControlPlane(name);
+  if (!plane.info.available) return { info: plane.info, close: plane.teardown };
+  const kubeconfig = plane.info.value.kubeconfig;
+  const local = await skipUnlessCi(() =>
+    startLocalBuildkite({ kubeconfig, log: (line) => process.stderr.write(`[${name}] ${line}\n`) }),
+  );
+  const close = async () => {
+    await local.value?.close();
+    await plane.teardown();
+  };
+  if (!local.available) return { info: local, close };
+  const config = new KubeConfig();
+  config.loadFromFile(kubeconfig);
+  return {
+    info: {
+      available: true,
+      value: {
+        kubeconfig,
+        local: local.value,
+        batch: config.makeApiClient(BatchV1Api),
+        core: config.makeApiClient(CoreV1Api),
+      },
+    },
+    close,
+  };
+}
+
+/** The scheduler settings every entry point gets here: the cluster, and the emulator. */
+export function schedulerFlags(world: World): string[] {
+  return ["--kubeconfig", world.kubeconfig, "--agent-endpoint", world.local.buildkite.url];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const ended = (job: V1Job) =>
+  job.status?.conditions?.find(
+    (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
+  )?.type;
+
+/** What the emulator and the kubelet saw of a job: for an assertion's message. */
+export async function story(world: World, id: string): Promise<string> {
+  const { buildkite, kubelet, namespace } = world.local;
+  const job = buildkite.job(id);
+  const pods = await world.core
+    .listNamespacedPod({ namespace, labelSelector: `buildkite.com/job-uuid=${id}` })
+    .catch(() => ({ items: [] as V1Pod[] }));
+  const podStory = await Promise.all(
+    pods.items.map(async (pod) => {
+      const name = pod.metadata?.name ?? "";
+      const logs = await Promise.all(
+        [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map(
+          async (c) => `--- ${c.name}\n${await kubelet.containerLog(namespace, name, c.name)}`,
+        ),
+      );
+      return `pod ${name} ${JSON.stringify(pod.status?.phase)} ${JSON.stringify(pod.status?.containerStatuses?.map((c) => c.state))}\n${logs.join("\n")}`;
+    }),
+  );
+  return [
+    `job ${id}: ${job.state}, exit ${job.exitStatus}`,
+    ...job.timeline.map((entry) => `  ${entry.at} ${entry.event} ${entry.detail ?? ""}`),
+    ...podStory,
+  ].join("\n");
+}
+
+/** The end of a job: as Buildkite saw it, and as Kubernetes did. */
+export interface Ended {
+  readonly state: string;
+  readonly exitStatus: number | undefined;
+  readonly log: string;
+  readonly kubernetes: string | undefined;
+  readonly story: string;
+}
+
+/**
+ * Waits (90 s at most) for the emulator's job to finish and its Kubernetes Job,
+ * `buildkite-<id>`, to end.
+ */
+export async function runToEnd(world: World, id: string): Promise<Ended> {
+  const { buildkite, namespace } = world.local;
+  const name = `buildkite-${id}`;
+  let condition: string | undefined;
+  for (let i = 0; i < 900; i++) {
+    const job = buildkite.job(id);
+    const k8s = await world.batch.readNamespacedJob({ name, namespace }).catch(() => undefined);
+    condition = k8s ? ended(k8s) : undefined;
+    if ((job.state === "finished" || job.state === "canceled") && condition) break;
+    await sleep(100);
+  }
+  const job = buildkite.job(id);
+  return {
+    state: job.state,
+    exitStatus: job.exitStatus,
+    log: job.log,
+    kubernetes: condition,
+    story: await story(world, id),
+  };
+}
+
+/** A long-running CLI command in this process, until `stop()`. */
+export interface RunningCli {
+  /** Resolves with the first match of `pattern` in its standard error. */
+  readonly announced: Promise<string>;
+  output(): string;
+  stop(): Promise<number>;
+}
+
+/** Runs `ondemand-eks <argv>` in-process with `env`, as its long-running commands run. */
+export function startCli(argv: string[], env: Record<string, string>, pattern: RegExp): RunningCli {
+  const controller = new AbortController();
+  let output = "";
+  let announce: (value: string) => void = () => {};
+  const announced = new Promise<string>((resolve) => {
+    announce = resolve;
+  });
+  const io: CliIo = {
+    stdout: (text) => {
+      output += text;
+    },
+    stderr: (text) => {
+      output += text;
+      const found = pattern.exec(text)?.[1];
+      if (found !== undefined) announce(found);
+    },
+    readStdin: async () => "",
+    readFile: processIo().readFile,
+    env,
+    shutdown: () => controller.signal,
+  };
+  const done = run(argv, io);
+  void done.then((status) => announce(`exited ${status}: ${output}`));
+  return {
+    announced,
+    output: () => output,
+    stop: () => {
+      controller.abort();
+      return done;
+    },
+  };
+}
