@@ -94,23 +94,29 @@ export interface Ended {
   readonly state: string;
   readonly exitStatus: number | undefined;
   readonly log: string;
+  /** The agent that ran it. */
+  readonly agent: string | undefined;
+  /** `Complete` or `Failed`: the Kubernetes Job's end (undefined for pool agents). */
   readonly kubernetes: string | undefined;
   readonly story: string;
 }
 
 /**
- * Waits (90 s at most) for the emulator's job to finish and its Kubernetes Job,
- * `buildkite-<id>`, to end.
+ * Waits (90 s at most) for the emulator's job to finish and, unless `withJob` is false,
+ * its Kubernetes Job, `buildkite-<id>`, to end.
  */
-export async function runToEnd(world: World, id: string): Promise<Ended> {
+async function waitForEnd(world: World, id: string, withJob: boolean): Promise<Ended> {
   const { buildkite, namespace } = world.local;
   const name = `buildkite-${id}`;
   let condition: string | undefined;
   for (let i = 0; i < 900; i++) {
     const job = buildkite.job(id);
-    const k8s = await world.batch.readNamespacedJob({ name, namespace }).catch(() => undefined);
-    condition = k8s ? ended(k8s) : undefined;
-    if ((job.state === "finished" || job.state === "canceled") && condition) break;
+    if (withJob) {
+      const k8s = await world.batch.readNamespacedJob({ name, namespace }).catch(() => undefined);
+      condition = k8s ? ended(k8s) : undefined;
+    }
+    const finished = job.state === "finished" || job.state === "canceled";
+    if (finished && (condition || !withJob)) break;
     await sleep(100);
   }
   const job = buildkite.job(id);
@@ -118,9 +124,35 @@ export async function runToEnd(world: World, id: string): Promise<Ended> {
     state: job.state,
     exitStatus: job.exitStatus,
     log: job.log,
+    agent: job.agent,
     kubernetes: condition,
     story: await story(world, id),
   };
+}
+
+/** Waits for the job to finish in the emulator and its Kubernetes Job to end. */
+export const runToEnd = (world: World, id: string) => waitForEnd(world, id, true);
+
+/** Waits for the job to finish in the emulator (a pool agent ran it: no Job of its own). */
+export const runToFinish = (world: World, id: string) => waitForEnd(world, id, false);
+
+/** The standard output of a short CLI command run in-process; throws unless it exits 0. */
+export async function cliOutput(argv: string[]): Promise<string> {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    ...processIo(),
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env: {},
+  };
+  const status = await run(argv, io);
+  if (status !== 0) throw new Error(`ondemand-eks ${argv.join(" ")} exited ${status}: ${stderr}`);
+  return stdout;
 }
 
 /** A long-running CLI command in this process, until `stop()`. */
