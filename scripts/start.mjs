@@ -1,23 +1,38 @@
-// `npm start`: bring up the local control plane (building it the first time), then run
-// the webhook adapter against it and print how to send it the bundled sample event.
-import { createHmac, randomBytes } from "node:crypto";
+// `npm start`: the whole story on this machine. It brings up the local control plane
+// (building it the first time), the Buildkite emulator and the test kubelet, runs the
+// webhook adapter, creates a sample job in the emulator, which sends "Job Scheduled" to
+// the adapter as Buildkite would, and shows the Job, its Pod and the job's log until the
+// job has finished. Then it keeps serving, with the recipe to run more.
+import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { stripVTControlCharacters } from "node:util";
 import { BatchV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { processIo, run } from "@ondemand-eks/cli";
-import { SHARED_KUBECONFIG, upShared } from "@ondemand-eks/testenv";
+import { SHARED_KUBECONFIG, startLocalBuildkite, upShared } from "@ondemand-eks/testenv";
 
-const EVENT = "examples/job-scheduled.json";
+// The agent marks each log line's time with an escape sequence: ESC _bk;t=<ms> BEL.
+const TIMESTAMPS = new RegExp(`${String.fromCharCode(27)}_bk;t=\\d+${String.fromCharCode(7)}`, "g");
 const say = (line = "") => process.stdout.write(`${line}\n`);
+const progress = (line) => process.stderr.write(`testenv: ${line}\n`);
+const SAMPLE = {
+  command: 'echo "hello from $BUILDKITE_PIPELINE_SLUG, build $BUILDKITE_BUILD_NUMBER"',
+  label: ":node: test",
+  stepKey: "test",
+  agentQueryRules: ["queue=default", "pod=node-postgres"],
+  pipelineSlug: "my-pipeline",
+};
 
 let state;
+let local;
 try {
-  state = await upShared((line) => process.stderr.write(`testenv: ${line}\n`));
+  state = await upShared(progress);
+  local = await startLocalBuildkite({ kubeconfig: SHARED_KUBECONFIG, log: progress });
 } catch (error) {
-  process.stderr.write(`npm start: the local control plane did not start: ${error.message}\n`);
+  process.stderr.write(`npm start: the local environment did not start: ${error.message}\n`);
   process.stderr.write(
-    "Without a cluster, `node packages/cli/dist/bin.js render --event examples/job-scheduled.json` shows the Job.\n",
+    "Without it, `node packages/cli/dist/bin.js render --event examples/job-scheduled.json` shows the Job.\n",
   );
   process.exit(1);
 }
@@ -32,108 +47,120 @@ const token = (
   })
 ).trim();
 const kubeconfig = `./${relative(process.cwd(), SHARED_KUBECONFIG)}`;
+const config = new KubeConfig();
+config.loadFromFile(SHARED_KUBECONFIG);
 const io = processIo();
 const status = await run(
   [
     "serve",
     "http",
-    "--port",
-    process.env.PORT ?? "8080",
-    "--host",
-    "127.0.0.1",
-    "--kubeconfig",
-    SHARED_KUBECONFIG,
-    "--webhook-token-file",
-    tokenFile,
+    ...["--port", process.env.PORT ?? "8080", "--host", "127.0.0.1"],
+    ...["--kubeconfig", SHARED_KUBECONFIG, "--webhook-token-file", tokenFile],
+    ...["--agent-endpoint", local.buildkite.url],
   ],
   {
     ...io,
     stderr: (text) => {
       io.stderr(text);
       const url = /listening on (\S+)/.exec(text)?.[1];
-      if (url) scheduleSample(url).then(() => instructions(url), fail);
+      if (url) runSample(url).then(() => instructions(url), fail);
     },
   },
 );
+await local.close();
 process.exit(status);
 
 function fail(error) {
   process.stderr.write(`npm start: ${error.message}\n`);
-  process.exit(1);
+  local.close().finally(() => process.exit(1));
 }
 
-/** Sends the sample event to the adapter, signed like Buildkite, and shows the Job it made. */
-async function scheduleSample(url) {
-  const body = (await readFile(EVENT, "utf8")).trimEnd();
-  const timestamp = Math.floor(Date.now() / 1000);
-  const signature = createHmac("sha256", token).update(`${timestamp}.${body}`).digest("hex");
-  const response = await fetch(`${url}/webhook`, {
-    method: "POST",
-    body,
-    headers: {
-      "content-type": "application/json",
-      "x-buildkite-event": "job.scheduled",
-      "x-buildkite-signature": `timestamp=${timestamp},signature=${signature}`,
-    },
-  });
-  const outcome = await response.json();
+/** Creates the sample job in the emulator, and follows it to the end. */
+async function runSample(url) {
+  local.buildkite.deliverTo({ kind: "webhook", url: `${url}/webhook`, token, signed: true });
+  const id = local.buildkite.createJob(SAMPLE);
   say();
-  say(`Scheduled the sample event ${EVENT} through the webhook: HTTP ${response.status}`);
-  say(
-    `  ${outcome.outcome}: Job ${outcome.namespace}/${outcome.name} (pod definition ${outcome.podDefinition})`,
-  );
-  if (response.status !== 202)
-    throw new Error(`the sample event was not scheduled: ${JSON.stringify(outcome)}`);
-  const config = new KubeConfig();
-  config.loadFromFile(SHARED_KUBECONFIG);
-  const job = await config
-    .makeApiClient(BatchV1Api)
-    .readNamespacedJob({ name: outcome.name, namespace: outcome.namespace });
-  let pods = [];
-  // A control plane that just started needs a few seconds before its Job controller acts.
-  for (let i = 0; i < 300 && pods.length === 0; i++) {
-    pods = (
-      await config.makeApiClient(CoreV1Api).listNamespacedPod({
-        namespace: outcome.namespace,
-        labelSelector: `batch.kubernetes.io/job-name=${outcome.name}`,
-      })
-    ).items;
-    if (pods.length === 0) await sleep(100);
+  say(`Created job ${id} in the Buildkite emulator (${SAMPLE.agentQueryRules.join(", ")}).`);
+  say(`The emulator sent "Job Scheduled" to ${url}/webhook, signed as Buildkite signs it.`);
+  let job = local.buildkite.job(id);
+  for (let i = 0; i < 1200 && job.state !== "finished"; i++) {
+    await sleep(100);
+    job = local.buildkite.job(id);
   }
-  say(`  created ${job.metadata?.creationTimestamp?.toISOString()}, uid ${job.metadata?.uid}`);
-  for (const pod of pods) {
-    const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-    say(
-      `  pod ${pod.metadata?.name}: ${pod.status?.phase} (containers: ${containers.map((c) => c.name).join(", ")})`,
+  const refused = job.timeline.find((entry) => entry.event === "event delivery failed");
+  if (refused) throw new Error(`the webhook did not take the event: ${refused.detail}`);
+  await showKubernetes(id);
+  say("  The job's log, as the emulator received it from the agent:");
+  for (const line of logLines(job.log)) say(`    | ${line}`);
+  if (job.state !== "finished") throw new Error(`job ${id} did not finish within 2 minutes`);
+  say(`job ${id} finished: exit ${job.exitStatus}`);
+}
+
+/** The Job and its Pod as the API server has them now. */
+async function showKubernetes(id) {
+  const namespace = local.namespace;
+  const name = `buildkite-${id}`;
+  let jobObject;
+  for (let i = 0; i < 100; i++) {
+    jobObject = await config
+      .makeApiClient(BatchV1Api)
+      .readNamespacedJob({ name, namespace })
+      .catch(() => undefined);
+    const done = jobObject?.status?.conditions?.some(
+      (c) => ["Complete", "Failed"].includes(c.type) && c.status === "True",
     );
+    if (done) break;
+    await sleep(100);
   }
-  if (pods.length === 0) say("  no Pod yet: the Job controller has not acted within 30 s");
-  say("  No kubelet runs here, so the pod stays Pending; on a real cluster it runs the agent.");
+  const conditions = (jobObject?.status?.conditions ?? [])
+    .filter((c) => c.status === "True")
+    .map((c) => c.type);
+  say(`  Job ${namespace}/${name}: ${conditions.join(", ") || "running"}`);
+  const pods = await config.makeApiClient(CoreV1Api).listNamespacedPod({
+    namespace,
+    labelSelector: `batch.kubernetes.io/job-name=${name}`,
+  });
+  for (const pod of pods.items) {
+    const statuses = [
+      ...(pod.status?.initContainerStatuses ?? []),
+      ...(pod.status?.containerStatuses ?? []),
+    ].map((c) => `${c.name} ${describeState(c.state)}`);
+    say(`  Pod ${pod.metadata?.name} on ${pod.spec?.nodeName}: ${pod.status?.phase}`);
+    say(`    containers: ${statuses.join("; ")}`);
+  }
+}
+
+function describeState(state) {
+  if (state?.terminated) return `exited ${state.terminated.exitCode} (${state.terminated.reason})`;
+  if (state?.running) return "running";
+  return state?.waiting?.reason ?? "waiting";
+}
+
+/** The log's lines without the agent's colours and timestamp markers. */
+function logLines(log) {
+  return stripVTControlCharacters(log.replace(TIMESTAMPS, ""))
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== "");
 }
 
 function instructions(url) {
+  const control = local.buildkite.controlUrl;
   say();
   say(`Local Kubernetes API server: ${state.server} (admin kubeconfig: ${kubeconfig})`);
   say(`Webhook adapter: ${url}/webhook (token in ${relative(process.cwd(), tokenFile)})`);
-  say();
+  say(`Buildkite emulator: agent API ${local.buildkite.url}, control API ${control}`);
   say(
-    "Send it the sample event yourself, signed as Buildkite signs webhooks (paste into another shell):",
+    `Nodes (the test kubelet runs their pods as local processes): ${local.kubelet.nodes.join(", ")}`,
   );
   say();
-  say(`  TOKEN=$(cat ${relative(process.cwd(), tokenFile)}) BODY=$(cat ${EVENT}) TS=$(date +%s)`);
-  say(
-    `  SIG=$(printf '%s.%s' "$TS" "$BODY" | openssl dgst -sha256 -hmac "$TOKEN" -r | cut -d' ' -f1)`,
-  );
-  say(`  curl -sS -X POST ${url}/webhook -H 'Content-Type: application/json' \\`);
-  say(
-    `    -H 'X-Buildkite-Event: job.scheduled' -H "X-Buildkite-Signature: timestamp=$TS,signature=$SIG" \\`,
-  );
-  say(`    --data-binary "$BODY"`);
+  say("Run another job: create it in the emulator, which sends the webhook (paste into a shell):");
   say();
-  say(
-    "It answers 202 with the outcome (now `exists`: one Buildkite job never makes two Jobs). See the Job and its Pod with:",
-  );
-  say(`  kubectl --kubeconfig ${kubeconfig} -n buildkite get jobs,pods`);
+  say(`  curl -sS -X POST ${control}/jobs -H 'Content-Type: application/json' \\`);
+  say(`    -d '{"command": "echo hi; uname -a", "agentQueryRules": ["queue=default"]}'`);
+  say(`  curl -sS ${control}/jobs/<id from the answer>   # state, exitStatus, log, timeline`);
+  say();
+  say("See its Job and Pod with:");
+  say(`  kubectl --kubeconfig ${kubeconfig} -n ${local.namespace} get jobs,pods`);
   say("Stop with Ctrl-C; `npm run testenv:down` stops the control plane and deletes its data.");
   say();
 }

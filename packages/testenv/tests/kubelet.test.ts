@@ -196,7 +196,7 @@ describeWith([run.info, agent], "the test kubelet on the local control plane", (
     const finished = await until(pod(name), phaseIs("Succeeded"));
     expect(terminated(finished, "prepare")).toMatchObject({ exitCode: 0, reason: "Completed" });
     expect(terminated(finished, "main")).toMatchObject({ exitCode: 0, reason: "Completed" });
-    expect(terminated(finished, "postgres")).toBeDefined();
+    expect(terminated(finished, "postgres")).toMatchObject({ exitCode: 0, reason: "Completed" });
     expect(await kubelet.containerLog(NAMESPACE, name, "main")).toBe(
       `hello world from ${name} on ec2-node: prepared\n`,
     );

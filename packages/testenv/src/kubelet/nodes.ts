@@ -39,9 +39,17 @@ export async function registerNode(core: CoreV1Api, node: TestNode): Promise<voi
     "kubernetes.io/arch": "amd64",
     ...node.labels,
   };
-  await core.createNode({
-    body: { metadata: { name: node.name, labels }, spec: { taints: [...(node.taints ?? [])] } },
-  });
+  const taints = [...(node.taints ?? [])];
+  try {
+    await core.createNode({ body: { metadata: { name: node.name, labels }, spec: { taints } } });
+  } catch (error) {
+    // Left by a kubelet that did not close (npm start stopped hard): take it over.
+    if ((error as { code?: number }).code !== 409) throw error;
+    await core.patchNode(
+      { name: node.name, body: { metadata: { labels }, spec: { taints, unschedulable: false } } },
+      mergePatch,
+    );
+  }
   const capacity = { cpu: "8", memory: "32Gi", pods: "110", ...node.capacity };
   const now = new Date().toISOString();
   const healthy = (type: string, reason: string) => ({

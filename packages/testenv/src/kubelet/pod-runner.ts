@@ -56,6 +56,8 @@ export interface PodTimes {
 }
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+/** A service whose image cannot run here: idles, and stops cleanly on SIGTERM as servers do. */
+const IDLE_STAND_IN = ["sh", "-c", "trap 'exit 0' TERM; sleep infinity & wait"];
 /** The longest a stop waits before SIGKILL, whatever the pod's grace period says. */
 const MAX_GRACE_MS = 10_000;
 
@@ -221,7 +223,7 @@ export class PodRunner {
     const map = pathMap(this.podDir, container, image);
     const command = container.command ?? image.entrypoint;
     const args = container.args ?? (container.command ? [] : (image.cmd ?? []));
-    const argv = command ? [...command, ...args].map((a) => expand(a, env)) : ["sleep", "infinity"];
+    const argv = command ? [...command, ...args].map((a) => expand(a, env)) : IDLE_STAND_IN;
     if (!command) this.context.log(`${this.key}/${container.name}: stands in as an idle process`);
     const rootfs = rootfsDir(this.podDir, container.name);
     for (const dir of image.dirs ?? []) await mkdir(join(rootfs, dir), { recursive: true });
