@@ -31,10 +31,21 @@ beforeAll(() => {
   }
 });
 
-/** Creates `echo hello` (or `command`) in the emulator and waits for its end. */
-async function runJob(command = "echo hello") {
-  const id = w().local.buildkite.createJob({ command });
+/** Creates `command` (for `pod`, or the default definition) in the emulator; waits for its end. */
+async function runJob(command = "echo hello", pod?: string) {
+  const rules = pod ? ["queue=default", `pod=${pod}`] : undefined;
+  const id = w().local.buildkite.createJob({ command, agentQueryRules: rules });
   return runToEnd(w(), id);
+}
+
+/** `echo hello` in a pod of each bundled one-shot definition runs to a Complete Job. */
+async function expectHelloInEachDefinition() {
+  for (const pod of [undefined, "node-postgres"]) {
+    const ended = await runJob("echo hello", pod);
+    expect(ended.exitStatus, ended.story).toBe(0);
+    expect(ended.log).toContain("hello");
+    expect(ended.kubernetes, ended.story).toBe("Complete");
+  }
 }
 
 describeWith(world.info, "end to end: ondemand-eks schedule, given the EventBridge event", () => {
@@ -52,15 +63,15 @@ describeWith(world.info, "end to end: ondemand-eks schedule, given the EventBrid
     };
   });
 
-  it("runs the job: exit 0, its log, the Job Complete; a failing one fails in both", async () => {
+  it("runs the job in default and node-postgres pods: exit 0, its log, the Job Complete", async () => {
+    await expectHelloInEachDefinition();
+  });
+
+  it("fails a failing job in both", async () => {
     // Act
-    const passed = await runJob();
     const failed = await runJob("exit 5");
 
     // Assess
-    expect(passed.exitStatus, passed.story).toBe(0);
-    expect(passed.log).toContain("hello");
-    expect(passed.kubernetes, passed.story).toBe("Complete");
     expect(failed.exitStatus, failed.story).toBe(5);
     expect(failed.kubernetes, failed.story).toBe("Failed");
   });
@@ -104,11 +115,8 @@ describeWith([world.info, aws], "end to end: the SQS consumer (consume sqs)", ()
     expect(await consumer?.stop()).toBe(0);
   });
 
-  it("runs the job: exit 0, its log, the Job Complete", async () => {
-    const ended = await runJob();
-    expect(ended.exitStatus, ended.story).toBe(0);
-    expect(ended.log).toContain("hello");
-    expect(ended.kubernetes, ended.story).toBe("Complete");
+  it("runs the job in default and node-postgres pods: exit 0, its log, the Job Complete", async () => {
+    await expectHelloInEachDefinition();
   });
 });
 
@@ -150,11 +158,8 @@ describe.each(invocations)("end to end: the Lambda function (%s)", (handler, wra
     });
     afterAll(() => lambda?.stop());
 
-    it("runs the job: exit 0, its log, the Job Complete", async () => {
-      const ended = await runJob();
-      expect(ended.exitStatus, ended.story).toBe(0);
-      expect(ended.log).toContain("hello");
-      expect(ended.kubernetes, ended.story).toBe("Complete");
+    it("runs the job in default and node-postgres pods: exit 0, its log, the Job Complete", async () => {
+      await expectHelloInEachDefinition();
     });
   });
 });

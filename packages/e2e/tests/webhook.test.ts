@@ -58,6 +58,8 @@ describeWith(world.info, "end to end through the webhook (serve http)", () => {
     expect(ended.exitStatus, ended.story).toBe(0);
     expect(ended.log).toContain("hello, database at postgres://postgres@127.0.0.1:5432/postgres");
     expect(ended.kubernetes, ended.story).toBe("Complete");
+    // The agent registered with the tags the Job gave it: queue, definition, its own.
+    expect(ended.story).toContain("with tags [queue=default, pod=node-postgres, node=22]");
   });
 
   it("fails a failing command in both: Buildkite gets its exit status, the Job is Failed", async () => {
