@@ -2,7 +2,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { table, targets } from "./report.js";
+import { runE2e } from "./e2e.js";
+import { e2eTargets } from "./e2e-stats.js";
+import { e2eTable, table, targets } from "./report.js";
 import {
   ADAPTERS,
   FULL,
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     out: { type: "string" },
     "burst-only": { type: "string" },
     paths: { type: "string" },
+    "e2e-only": { type: "boolean", default: false },
   },
 });
 
@@ -40,6 +43,19 @@ if (values.paths) {
     throw new Error(`--paths: unknown ${unknown.join(", ")}; use ${ADAPTERS.join(", ")}`);
   const scale = values.smoke ? SMOKE : FULL;
   process.stdout.write(`${JSON.stringify(await runPathsOnly(scale, names, log), null, 2)}\n`);
+  process.exit(0);
+}
+if (values["e2e-only"]) {
+  // Development aid: only the e2e section, its table on stderr and its JSON on stdout (and
+  // in --out when given).
+  const e2e = await runE2e(values.smoke ? SMOKE : FULL, log);
+  const json = `${JSON.stringify({ e2e, targets: e2eTargets(e2e) }, null, 2)}\n`;
+  if (values.out) {
+    await mkdir(dirname(values.out), { recursive: true });
+    await writeFile(values.out, json);
+  }
+  process.stderr.write(e2eTable(e2e));
+  process.stdout.write(json);
   process.exit(0);
 }
 const results = await runBench(values.smoke ? SMOKE : FULL, log);

@@ -1,3 +1,4 @@
+import { E2E_PATHS, type E2eResults, e2eTargets, SPLITS } from "./e2e-stats.js";
 import type { BenchResults } from "./run.js";
 import type { Figure } from "./stats.js";
 
@@ -37,6 +38,7 @@ export function targets(r: BenchResults): Target[] {
     atMost("sqs.rss_mb", r.sqs.rss_mb.median, 150),
     atMost("burst.lost", r.burst.lost.max, 0),
     atMost("burst.duplicates", r.burst.duplicates.max, 0),
+    ...e2eTargets(r.e2e),
   ];
 }
 
@@ -49,6 +51,32 @@ const number = (value: number) =>
 
 const cell = (f: Figure) =>
   f.runs > 1 ? `${number(f.median)} (${number(f.min)}-${number(f.max)})` : number(f.median);
+
+/**
+ * The `e2e` section as plain text: each path's splits (p50 and p99, median and spread
+ * over rounds), then each path's lead over the poller.
+ *
+ * @example
+ * process.stderr.write(e2eTable(results.e2e));
+ */
+export function e2eTable(e2e: E2eResults): string {
+  const rows: [string, string][] = [];
+  for (const path of [...E2E_PATHS, "poller"] as const) {
+    for (const split of SPLITS) {
+      const f = e2e.paths[path][split];
+      rows.push([`e2e.${path}.${split}_ms`, `p50 ${cell(f.p50_ms)}   p99 ${cell(f.p99_ms)}`]);
+    }
+  }
+  for (const path of E2E_PATHS) {
+    rows.push([`e2e.lead_over_poller.${path}`, cell(e2e.lead_over_poller[path])]);
+  }
+  const width = Math.max(...rows.map(([key]) => key.length));
+  return `${[
+    `e2e: one job at a time, ${e2e.jobs_per_round} per path in each of ${e2e.rounds} rounds; milliseconds; per-round p50 and p99, median (min-max) over rounds`,
+    "lead_over_poller: the poller's event-to-acquire p50 / the path's, per round",
+    ...rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`),
+  ].join("\n")}\n`;
+}
 
 /** The results as a plain-text table: every figure, then the targets. */
 export function table(r: BenchResults): string {
@@ -97,7 +125,10 @@ export function table(r: BenchResults): string {
       .filter(([, ms]) => ms > 0)
       .map(([process, ms]) => `${process} ${number(ms)}`)
       .join(", ");
-  const width = Math.max(...rows.map(([key]) => key.length));
+  const width = Math.max(
+    ...rows.map(([key]) => key.length),
+    ...targets(r).map((t) => t.key.length),
+  );
   const lines = [
     `${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, ${r.date}`,
     "figure: median (min-max) over runs; ratios are adapter / direct, measured in the same round",
@@ -108,6 +139,7 @@ export function table(r: BenchResults): string {
     cpu("direct", r.direct.cpu_ms_per_job),
     ...paths.map(([name, a]) => cpu(name, a.cpu_ms_per_job)),
     "",
+    e2eTable(r.e2e),
     "targets:",
     ...targets(r).map(
       (t) =>

@@ -2,6 +2,8 @@ import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { burst } from "./burst.js";
 import { bundleBytes, coldStarts } from "./cold-start.js";
+import { runE2e } from "./e2e.js";
+import type { E2eResults } from "./e2e-stats.js";
 import type { Path } from "./paths.js";
 import { libraryLoadMs, renderPerSecond } from "./pure.js";
 import { ADAPTERS, measurePaths, type PathName, startPaths } from "./rounds.js";
@@ -26,6 +28,9 @@ export interface BenchScale {
   readonly burstRuns: number;
   readonly coldRuns: number;
   readonly warmupEvents: number;
+  /** End to end: jobs per path in a round, one at a time, and rounds. */
+  readonly e2eJobs: number;
+  readonly e2eRounds: number;
 }
 
 export const FULL: BenchScale = {
@@ -43,6 +48,8 @@ export const FULL: BenchScale = {
   burstRuns: 3,
   coldRuns: 5,
   warmupEvents: 100,
+  e2eJobs: 20,
+  e2eRounds: 3,
 };
 
 export const SMOKE: BenchScale = {
@@ -60,6 +67,8 @@ export const SMOKE: BenchScale = {
   burstRuns: 1,
   coldRuns: 1,
   warmupEvents: 2,
+  e2eJobs: 2,
+  e2eRounds: 1,
 };
 
 export { ADAPTERS, type PathName } from "./rounds.js";
@@ -102,6 +111,8 @@ export interface BenchResults {
     lost: Figure;
     duplicates: Figure;
   };
+  /** From the emulator's event to the agent's acquire call and to the job finished (e2e.ts). */
+  readonly e2e: E2eResults;
 }
 
 /** CPU milliseconds per Job by process in the saturated runs (medians). */
@@ -205,84 +216,91 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
   log(`library: loading ${scale.libraryCount} definitions`);
   const library = await repeat(scale.libraryRuns, () => libraryLoadMs(scale.libraryCount));
 
-  return withServers(async ({ servers, jobs, state, moto }) => {
-    const paths: Path[] = [];
-    try {
-      const { latency, throughput, ratios, cpu } = await measurePaths(
-        await startPaths(paths, servers, ADAPTERS, scale),
-        servers,
-        jobs,
-        scale,
-        log,
-      );
-      const rss = (name: string) => {
-        const path = paths.find((p) => p.name === name);
-        return figure([path?.peakRssMb?.() ?? Number.NaN]);
-      };
-      const httpRss = rss("http");
-      const sqsRss = rss("sqs");
-      for (const path of paths.splice(0)) await path.stop();
+  const measured = await withServers(
+    async ({ servers, jobs, state, moto }): Promise<Omit<BenchResults, "e2e">> => {
+      const paths: Path[] = [];
+      try {
+        const { latency, throughput, ratios, cpu } = await measurePaths(
+          await startPaths(paths, servers, ADAPTERS, scale),
+          servers,
+          jobs,
+          scale,
+          log,
+        );
+        const rss = (name: string) => {
+          const path = paths.find((p) => p.name === name);
+          return figure([path?.peakRssMb?.() ?? Number.NaN]);
+        };
+        const httpRss = rss("http");
+        const sqsRss = rss("sqs");
+        for (const path of paths.splice(0)) await path.stop();
 
-      log(`burst: ${scale.burstEvents} events through the SQS consumer`);
-      const bursts = [];
-      for (let run = 0; run < scale.burstRuns; run++) {
-        bursts.push(await burst(servers, jobs, scale.burstEvents, scale.concurrency, 240_000, log));
+        log(`burst: ${scale.burstEvents} events through the SQS consumer`);
+        const bursts = [];
+        for (let run = 0; run < scale.burstRuns; run++) {
+          bursts.push(
+            await burst(servers, jobs, scale.burstEvents, scale.concurrency, 240_000, log),
+          );
+        }
+
+        log("Lambda cold starts under the Runtime Interface Emulator");
+        const cold = await coldStarts(scale.coldRuns, {
+          kubeconfig: servers.kubeconfig,
+          endpoint: state.server,
+          caPem: await readFile(state.pki.caCert, "utf8"),
+          motoEndpoint: moto.endpoint,
+        });
+
+        const adapter = (name: PathName): AdapterFigures => ({
+          p50_ms: figure(latency.get(name)?.p50 ?? []),
+          p99_ms: figure(latency.get(name)?.p99 ?? []),
+          throughput_per_sec: figure(throughput.get(name) ?? []),
+          overhead_p50: figure(ratios.get(name)?.p50 ?? []),
+          overhead_p99: figure(ratios.get(name)?.p99 ?? []),
+          throughput_ratio: figure(ratios.get(name)?.throughput ?? []),
+          ...(name === "http" || name === "sqs"
+            ? { beyond_floor_p50: figure(ratios.get(name)?.beyondFloor ?? []) }
+            : {}),
+          cpu_ms_per_job: cpu.get(name) ?? {},
+        });
+        return {
+          machine,
+          date: new Date().toISOString(),
+          scale,
+          adapter_auth: servers.inCluster ? "in-cluster" : "kubeconfig",
+          render: { per_sec: figure(render) },
+          library: { load_1000_ms: figure(library), definitions: scale.libraryCount },
+          direct: {
+            p50_ms: figure(latency.get("direct")?.p50 ?? []),
+            p99_ms: figure(latency.get("direct")?.p99 ?? []),
+            throughput_per_sec: figure(throughput.get("direct") ?? []),
+            cpu_ms_per_job: cpu.get("direct") ?? {},
+          },
+          http: { ...adapter("http"), rss_mb: httpRss },
+          sqs: { ...adapter("sqs"), rss_mb: sqsRss },
+          floors: { http: adapter("http-floor"), sqs: adapter("sqs-floor") },
+          lambda: {
+            ...adapter("lambda"),
+            cold_init_ms: figure(cold.eks),
+            cold_init_kubeconfig_ms: figure(cold.kubeconfig),
+            cold_init_describe_ms: figure(cold.describe),
+            cold_init_empty_ms: figure(cold.empty),
+            bundle_bytes: await bundleBytes(),
+          },
+          burst: {
+            events: scale.burstEvents,
+            seconds: figure(bursts.map((b) => b.seconds)),
+            jobs: figure(bursts.map((b) => b.jobs)),
+            lost: figure(bursts.map((b) => b.lost)),
+            duplicates: figure(bursts.map((b) => b.duplicates)),
+          },
+        };
+      } finally {
+        for (const path of paths) await path.stop().catch(() => {});
       }
-
-      log("Lambda cold starts under the Runtime Interface Emulator");
-      const cold = await coldStarts(scale.coldRuns, {
-        kubeconfig: servers.kubeconfig,
-        endpoint: state.server,
-        caPem: await readFile(state.pki.caCert, "utf8"),
-        motoEndpoint: moto.endpoint,
-      });
-
-      const adapter = (name: PathName): AdapterFigures => ({
-        p50_ms: figure(latency.get(name)?.p50 ?? []),
-        p99_ms: figure(latency.get(name)?.p99 ?? []),
-        throughput_per_sec: figure(throughput.get(name) ?? []),
-        overhead_p50: figure(ratios.get(name)?.p50 ?? []),
-        overhead_p99: figure(ratios.get(name)?.p99 ?? []),
-        throughput_ratio: figure(ratios.get(name)?.throughput ?? []),
-        ...(name === "http" || name === "sqs"
-          ? { beyond_floor_p50: figure(ratios.get(name)?.beyondFloor ?? []) }
-          : {}),
-        cpu_ms_per_job: cpu.get(name) ?? {},
-      });
-      return {
-        machine,
-        date: new Date().toISOString(),
-        scale,
-        adapter_auth: servers.inCluster ? "in-cluster" : "kubeconfig",
-        render: { per_sec: figure(render) },
-        library: { load_1000_ms: figure(library), definitions: scale.libraryCount },
-        direct: {
-          p50_ms: figure(latency.get("direct")?.p50 ?? []),
-          p99_ms: figure(latency.get("direct")?.p99 ?? []),
-          throughput_per_sec: figure(throughput.get("direct") ?? []),
-          cpu_ms_per_job: cpu.get("direct") ?? {},
-        },
-        http: { ...adapter("http"), rss_mb: httpRss },
-        sqs: { ...adapter("sqs"), rss_mb: sqsRss },
-        floors: { http: adapter("http-floor"), sqs: adapter("sqs-floor") },
-        lambda: {
-          ...adapter("lambda"),
-          cold_init_ms: figure(cold.eks),
-          cold_init_kubeconfig_ms: figure(cold.kubeconfig),
-          cold_init_describe_ms: figure(cold.describe),
-          cold_init_empty_ms: figure(cold.empty),
-          bundle_bytes: await bundleBytes(),
-        },
-        burst: {
-          events: scale.burstEvents,
-          seconds: figure(bursts.map((b) => b.seconds)),
-          jobs: figure(bursts.map((b) => b.jobs)),
-          lost: figure(bursts.map((b) => b.lost)),
-          duplicates: figure(bursts.map((b) => b.duplicates)),
-        },
-      };
-    } finally {
-      for (const path of paths) await path.stop().catch(() => {});
-    }
-  });
+    },
+  );
+  // On a control plane of its own, with the scheduler, the controller manager and nodes.
+  log(`e2e: ${scale.e2eRounds} rounds of ${scale.e2eJobs} jobs per path`);
+  return { ...measured, e2e: await runE2e(scale, log) };
 }

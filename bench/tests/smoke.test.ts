@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
+import { SPLITS } from "../src/e2e-stats.js";
 
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const figure = {
@@ -60,7 +61,21 @@ it("npm run bench --smoke writes every figure the issue asks for", async () => {
         bundle_bytes: expect.any(Number),
       },
       burst: { seconds: figure, jobs: figure, lost: figure, duplicates: figure },
+      e2e: {
+        jobs_per_round: results.scale.e2eJobs,
+        rounds: results.scale.e2eRounds,
+        lead_over_poller: { webhook: figure, sqs: figure, lambda: figure },
+      },
     });
+    // Every split of every path and of the poller, each a p50 and a p99 over rounds.
+    for (const path of ["webhook", "sqs", "lambda", "poller"]) {
+      for (const split of SPLITS) {
+        expect(results.e2e.paths[path][split], `${path} ${split}`).toEqual({
+          p50_ms: figure,
+          p99_ms: figure,
+        });
+      }
+    }
     expect(["in-cluster", "kubeconfig"]).toContain(results.adapter_auth);
     // Nothing lost or doubled even at smoke scale: a bench that loses jobs is broken.
     expect(results.burst.lost.max).toBe(0);
@@ -70,6 +85,9 @@ it("npm run bench --smoke writes every figure the issue asks for", async () => {
       expect(value).not.toBe("null");
     }
     expect(results.targets.map((t: { key: string }) => t.key)).toContain("render.per_sec");
+    expect(results.targets.map((t: { key: string }) => t.key)).toContain(
+      "e2e.paths.sqs.receipt_to_job.p50_ms",
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

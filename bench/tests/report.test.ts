@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { type E2eResults, SPLITS } from "../src/e2e-stats.js";
+import { e2eTable } from "../src/report.js";
+import { figure } from "../src/stats.js";
+
+const splits = (p50: number) =>
+  Object.fromEntries(
+    SPLITS.map((split) => [split, { p50_ms: figure([p50, p50 + 2]), p99_ms: figure([p50 * 3]) }]),
+  ) as E2eResults["paths"]["webhook"];
+
+const e2e: E2eResults = {
+  jobs_per_round: 20,
+  rounds: 2,
+  paths: { webhook: splits(8), sqs: splits(30), lambda: splits(9), poller: splits(500) },
+  lead_over_poller: { webhook: figure([5, 6]), sqs: figure([3]), lambda: figure([5]) },
+};
+
+describe("e2eTable", () => {
+  it("prints every split of every path and the poller, then each path's lead", () => {
+    // Act
+    const lines = e2eTable(e2e).trimEnd().split("\n");
+
+    // Assess
+    expect(lines).toHaveLength(2 + 4 * SPLITS.length + 3);
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^e2e\.webhook\.event_to_job_ms +p50 9\.00 \(8\.00-10\.0\) +p99 24\.0$/,
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^e2e\.poller\.event_to_finished_ms +p50 501/),
+    );
+    expect(lines.at(-3)).toMatch(/^e2e\.lead_over_poller\.webhook +5\.50 \(5\.00-6\.00\)$/);
+  });
+});
