@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import {
   type BuildkiteEmulator,
   ensureBuildkiteAgent,
@@ -11,8 +9,8 @@ import {
 } from "@ondemand-eks/testenv";
 import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { story as agentStory, runAgent } from "./agent-runner.js";
 
-const execFileAsync = promisify(execFile);
 const AGENT_TOKEN = "emulated-agent-token";
 
 // Built (or found in the cache) here, so that without Go the tests are reported as skipped.
@@ -32,35 +30,15 @@ describeWith(agent, "the real buildkite-agent against the Buildkite emulator", (
   });
 
   /** Runs `buildkite-agent start --acquire-job <id>` to the end; never throws. */
-  const acquire = async (jobId: string) => {
-    const args = [
-      "start",
-      ...["--acquire-job", jobId, "--endpoint", buildkite.url, "--token", AGENT_TOKEN],
-      ...["--build-path", join(dir, "builds"), "--hooks-path", join(dir, "hooks")],
-      ...["--plugins-path", join(dir, "plugins"), "--sockets-path", join(dir, "sockets")],
-      ...["--name", "emulated-%spawn", "--ping-mode", "poll-only", "--no-color"],
-      ...["--disconnect-after-job", "--no-git-submodules", "--no-ssh-keyscan", "--no-plugins"],
-      "--no-feature-reporting",
-    ];
-    const env = { PATH: process.env.PATH, HOME: dir };
-    try {
-      const { stdout, stderr } = await execFileAsync(agent.value as string, args, {
-        env,
-        timeout: 60_000,
-      });
-      return { code: 0, output: stdout + stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: failed.code ?? -1, output: `${failed.stdout}${failed.stderr}` };
-    }
-  };
+  const acquire = (jobId: string) =>
+    runAgent(agent.value as string, buildkite, {
+      token: AGENT_TOKEN,
+      dir,
+      flags: ["--acquire-job", jobId, "--name", "emulated-%spawn", "--ping-mode", "poll-only"],
+      timeoutMs: 60_000,
+    });
 
-  /** What to print when an assertion fails: the agent's output and every request. */
-  const story = (output: string) =>
-    `${output}\n--- requests ---\n${buildkite
-      .requests()
-      .map((r) => `${r.status} ${r.event}`)
-      .join("\n")}`;
+  const story = (output: string) => agentStory(buildkite, output);
 
   it("runs `echo hello`: the job finishes with exit status 0 and its log", async () => {
     // Prepare

@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import {
   type BuildkiteEmulator,
   ensureBuildkiteAgent,
@@ -11,8 +9,8 @@ import {
 } from "@ondemand-eks/testenv";
 import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { story as agentStory, runAgent } from "./agent-runner.js";
 
-const execFileAsync = promisify(execFile);
 const AGENT_TOKEN = "emulated-agent-token";
 
 // Built (or found in the cache) here, so that without Go the tests are reported as skipped.
@@ -35,34 +33,14 @@ describeWith(agent, "a long-polling buildkite-agent against the Buildkite emulat
    * Runs `buildkite-agent start --disconnect-after-job` (no `--acquire-job`) with `flags`
    * until it exits; never throws.
    */
-  const poll = async (name: string, flags: readonly string[]) => {
-    const args = [
-      "start",
-      ...["--endpoint", buildkite.url, "--token", AGENT_TOKEN, "--name", name],
-      ...["--build-path", join(dir, "builds"), "--hooks-path", join(dir, "hooks")],
-      ...["--plugins-path", join(dir, "plugins"), "--sockets-path", join(dir, "sockets")],
-      ...["--disconnect-after-job", "--no-color", "--no-git-submodules", "--no-ssh-keyscan"],
-      ...["--no-plugins", "--no-feature-reporting", ...flags],
-    ];
-    const env = { PATH: process.env.PATH, HOME: dir };
-    try {
-      const { stdout, stderr } = await execFileAsync(agent.value as string, args, {
-        env,
-        timeout: 90_000,
-      });
-      return { code: 0, output: stdout + stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: failed.code ?? -1, output: `${failed.stdout}${failed.stderr}` };
-    }
-  };
+  const poll = (name: string, flags: readonly string[]) =>
+    runAgent(agent.value as string, buildkite, {
+      token: AGENT_TOKEN,
+      dir,
+      flags: ["--name", name, "--disconnect-after-job", ...flags],
+    });
 
-  /** What to print when an assertion fails: the agent's output and every request. */
-  const story = (output: string) =>
-    `${output}\n--- requests ---\n${buildkite
-      .requests()
-      .map((r) => `${r.status} ${r.event}`)
-      .join("\n")}`;
+  const story = (output: string) => agentStory(buildkite, output);
 
   /** Waits (without a deadline of its own: the test's timeout is one) until `done()`. */
   const until = async (done: () => boolean) => {
