@@ -46,6 +46,16 @@ const token = (
     return fresh;
   })
 ).trim();
+// Containers run in process groups of their own, which the terminal's signals do not
+// reach: whatever way this process ends, they end with it. A closed terminal (SIGHUP)
+// stops it as Ctrl-C does.
+process.on("exit", () => local.kubelet.killAll());
+process.once("SIGHUP", () => process.kill(process.pid, "SIGTERM"));
+let closing;
+const closeLocal = () => {
+  closing ??= local.close();
+  return closing;
+};
 const kubeconfig = `./${relative(process.cwd(), SHARED_KUBECONFIG)}`;
 const config = new KubeConfig();
 config.loadFromFile(SHARED_KUBECONFIG);
@@ -67,12 +77,12 @@ const status = await run(
     },
   },
 );
-await local.close();
+await closeLocal();
 process.exit(status);
 
 function fail(error) {
   process.stderr.write(`npm start: ${error.message}\n`);
-  local.close().finally(() => process.exit(1));
+  closeLocal().finally(() => process.exit(1));
 }
 
 /** Creates the sample job in the emulator, and follows it to the end. */

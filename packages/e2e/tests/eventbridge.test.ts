@@ -5,19 +5,23 @@ import { type CliIo, processIo, run } from "@ondemand-eks/cli";
 import { type EmulatedLambda, skipUnlessCi, startLambda, startMoto } from "@ondemand-eks/testenv";
 import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningCli, runToEnd, schedulerFlags, startCli, startWorld } from "./world.js";
+import { HELLO, type RunningCli, runToEnd, schedulerFlags, startCli, startWorld } from "./world.js";
 
 // The emulator's "Job Scheduled" as Amazon EventBridge carries it, to each consumer of
 // it: `schedule` given the event, the SQS consumer (an EventBridge rule's SQS target, on
 // moto), and the Lambda function (an EventBridge rule's Lambda target, under the Lambda
 // Runtime Interface Emulator). One delivery target routes each event to the consumer
 // under test.
-const world = await startWorld("e2e-eventbridge");
-const aws = await skipUnlessCi(() => startMoto("e2e-eventbridge"));
+// What to stop, last started first; registered before anything starts, so a failure to
+// start moto still stops the world.
+const cleanup: (() => Promise<void>)[] = [];
 afterAll(async () => {
-  await aws.value?.stop();
-  await world.close();
+  for (const stop of cleanup.reverse()) await stop();
 });
+const world = await startWorld("e2e-eventbridge");
+cleanup.push(world.close);
+const aws = await skipUnlessCi(() => startMoto("e2e-eventbridge"));
+cleanup.push(async () => aws.value?.stop());
 
 type Send = (event: unknown) => Promise<void>;
 let route: Send = async () => {
@@ -32,7 +36,7 @@ beforeAll(() => {
 });
 
 /** Creates `command` (for `pod`, or the default definition) in the emulator; waits for its end. */
-async function runJob(command = "echo hello", pod?: string) {
+async function runJob(command = HELLO, pod?: string) {
   const rules = pod ? ["queue=default", `pod=${pod}`] : undefined;
   const id = w().local.buildkite.createJob({ command, agentQueryRules: rules });
   return runToEnd(w(), id);
@@ -41,7 +45,7 @@ async function runJob(command = "echo hello", pod?: string) {
 /** `echo hello` in a pod of each bundled one-shot definition runs to a Complete Job. */
 async function expectHelloInEachDefinition() {
   for (const pod of [undefined, "node-postgres"]) {
-    const ended = await runJob("echo hello", pod);
+    const ended = await runJob(HELLO, pod);
     expect(ended.exitStatus, ended.story).toBe(0);
     expect(ended.log).toContain("hello");
     expect(ended.kubernetes, ended.story).toBe("Complete");

@@ -33,7 +33,8 @@ describeWith(world.info, "end to end: long-polling linux-pool agents from a Depl
     // Act
     const { buildkite } = w().local;
     const ids = [1, 2, 3].map((n) =>
-      buildkite.createJob({ command: `echo pooled ${n}`, agentQueryRules: ["queue=linux"] }),
+      // Quoted apart, so only the command's output (not its echo in the log) says "pooled n".
+      buildkite.createJob({ command: `echo pool""ed ${n}`, agentQueryRules: ["queue=linux"] }),
     );
     const elsewhere = buildkite.createJob({ command: "true", agentQueryRules: ["queue=gpu"] });
     const ended = await Promise.all(ids.map((id) => runToFinish(w(), id)));

@@ -2,7 +2,15 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type RunningCli, runToEnd, schedulerFlags, startCli, startWorld } from "./world.js";
+import {
+  HELLO,
+  podOf,
+  type RunningCli,
+  runToEnd,
+  schedulerFlags,
+  startCli,
+  startWorld,
+} from "./world.js";
 
 // From the emulator's signed "Job Scheduled" webhook to a finished job: `serve http`
 // creates the Job, the kubelet runs its pod, and the real agent runs the command.
@@ -36,7 +44,7 @@ describeWith(world.info, "end to end through the webhook (serve http)", () => {
 
   it("runs `echo hello` in a pod of the default definition: exit 0, its log, the Job Complete", async () => {
     // Act
-    const id = w().local.buildkite.createJob({ command: "echo hello" });
+    const id = w().local.buildkite.createJob({ command: HELLO });
     const ended = await runToEnd(w(), id);
 
     // Assess
@@ -60,6 +68,20 @@ describeWith(world.info, "end to end through the webhook (serve http)", () => {
     expect(ended.kubernetes, ended.story).toBe("Complete");
     // The agent registered with the tags the Job gave it: queue, definition, its own.
     expect(ended.story).toContain("with tags [queue=default, pod=node-postgres, node=22]");
+    // The agent binary was copied in first; the services ran beside the agent, and
+    // stopped after it.
+    const pod = await podOf(w(), id);
+    const ends = Object.fromEntries(
+      [
+        ...(pod?.status?.initContainerStatuses ?? []),
+        ...(pod?.status?.containerStatuses ?? []),
+      ].map((c) => [c.name, c.state?.terminated]),
+    );
+    for (const name of ["copy-agent", "postgres", "redis", "agent"]) {
+      expect(ends[name], ended.story).toMatchObject({ exitCode: 0 });
+    }
+    const finishedAt = (name: string) => ends[name]?.finishedAt?.getTime() ?? 0;
+    expect(finishedAt("postgres")).toBeGreaterThanOrEqual(finishedAt("agent"));
   });
 
   it("fails a failing command in both: Buildkite gets its exit status, the Job is Failed", async () => {

@@ -29,9 +29,18 @@ export async function startWorld(
   const plane = await startTestControlPlane(name);
   if (!plane.info.available) return { info: plane.info, close: plane.teardown };
   const kubeconfig = plane.info.value.kubeconfig;
-  const local = await skipUnlessCi(() =>
-    startLocalBuildkite({ kubeconfig, log: (line) => process.stderr.write(`[${name}] ${line}\n`) }),
-  );
+  let local: Prerequisite<LocalBuildkite>;
+  try {
+    local = await skipUnlessCi(() =>
+      startLocalBuildkite({
+        kubeconfig,
+        log: (line) => process.stderr.write(`[${name}] ${line}\n`),
+      }),
+    );
+  } catch (error) {
+    await plane.teardown();
+    throw error;
+  }
   const close = async () => {
     await local.value?.close();
     await plane.teardown();
@@ -53,6 +62,12 @@ export async function startWorld(
   };
 }
 
+/**
+ * `echo hello` written so that only its output says `hello`: the agent's log repeats the
+ * command, and a test must not pass on that echo.
+ */
+export const HELLO = 'echo hel""lo';
+
 /** The scheduler settings every entry point gets here: the cluster, and the emulator. */
 export function schedulerFlags(world: World): string[] {
   return ["--kubeconfig", world.kubeconfig, "--agent-endpoint", world.local.buildkite.url];
@@ -63,6 +78,15 @@ const ended = (job: V1Job) =>
   job.status?.conditions?.find(
     (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
   )?.type;
+
+/** The pod of the job's Kubernetes Job, as the API server has it now. */
+export async function podOf(world: World, id: string): Promise<V1Pod | undefined> {
+  const pods = await world.core.listNamespacedPod({
+    namespace: world.local.namespace,
+    labelSelector: `buildkite.com/job-uuid=${id}`,
+  });
+  return pods.items[0];
+}
 
 /** What the emulator and the kubelet saw of a job: for an assertion's message. */
 export async function story(world: World, id: string): Promise<string> {
@@ -102,14 +126,14 @@ export interface Ended {
 }
 
 /**
- * Waits (90 s at most) for the emulator's job to finish and, unless `withJob` is false,
+ * Waits (50 s at most: two fit in a test's time) for the emulator's job to finish and, unless `withJob` is false,
  * its Kubernetes Job, `buildkite-<id>`, to end.
  */
 async function waitForEnd(world: World, id: string, withJob: boolean): Promise<Ended> {
   const { buildkite, namespace } = world.local;
   const name = `buildkite-${id}`;
   let condition: string | undefined;
-  for (let i = 0; i < 900; i++) {
+  for (let i = 0; i < 500; i++) {
     const job = buildkite.job(id);
     if (withJob) {
       const k8s = await world.batch.readNamespacedJob({ name, namespace }).catch(() => undefined);

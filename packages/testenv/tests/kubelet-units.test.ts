@@ -67,6 +67,9 @@ describe("a container's view of paths and variables", () => {
       "x=1",
       "http://a/buildkite/bin",
     ]);
+    expect(mapPaths(["unix:///buildkite/bin/docker.sock"], map)).toEqual([
+      "unix:///pods/p/v/bin/docker.sock",
+    ]);
   });
 
   it("expands $(NAME) from variables defined before, keeps unknown ones, and unescapes $$", () => {
@@ -75,6 +78,7 @@ describe("a container's view of paths and variables", () => {
         expect(expand(`<$(${name})>`, { [name]: value })).toBe(`<${value}>`);
         expect(expand(`$$(${name})`, { [name]: value })).toBe(`$(${name})`);
         expect(expand(`$(${name})`, {})).toBe(`$(${name})`);
+        expect(expand(`$$ $$${name}`, { [name]: value })).toBe(`$ $${name}`);
       }),
     );
   });

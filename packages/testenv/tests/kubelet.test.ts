@@ -266,8 +266,17 @@ describeWith([run.info, agent], "the test kubelet on the local control plane", (
       body: { metadata: { name: "late" }, stringData: { token: "late" } },
     });
 
+    const unmounted = await createJob("needs-secret-volume", {
+      volumes: [{ name: "token", secret: { secretName: "never-created" } }],
+      containers: [
+        shell("main", "true", { volumeMounts: [{ name: "token", mountPath: "/token" }] }),
+      ],
+    });
+
     // Assess
     expect(waiting(held, "main")).toBe("CreateContainerConfigError");
+    // A volume it cannot mount holds the pod in ContainerCreating instead.
+    await until(pod(unmounted), (found) => waiting(found, "main") === "ContainerCreating");
     expect(held.status?.containerStatuses?.[0]?.state?.waiting?.message).toBe(
       'secret "late" not found',
     );

@@ -19,7 +19,7 @@ export interface ProcessExit {
 export interface ContainerProcess {
   readonly pid: number | undefined;
   readonly exited: Promise<ProcessExit>;
-  /** Signals the whole process group; no-op once it has exited. */
+  /** Signals the whole process group (what is left of it, once the first process ended). */
   signal(signal: NodeJS.Signals): void;
 }
 
@@ -37,27 +37,21 @@ export function startProcess(
     stdio: ["ignore", out, out],
   });
   closeSync(out);
-  let done = false;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // The group is already gone.
+    }
+  };
   const exited = new Promise<ProcessExit>((resolve) => {
-    child.once("error", (error) => {
-      done = true;
-      resolve({ code: 128, signal: null, startError: error.message });
-    });
+    child.once("error", (error) => resolve({ code: 128, signal: null, startError: error.message }));
     child.once("exit", (code, signal) => {
-      done = true;
+      // A container's end takes what it started with it, as its cgroup would.
+      signalGroup("SIGKILL");
       resolve({ code, signal });
     });
   });
-  return {
-    pid: child.pid,
-    exited,
-    signal(signal) {
-      if (done || child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // The group is already gone.
-      }
-    },
-  };
+  return { pid: child.pid, exited, signal: signalGroup };
 }

@@ -1,9 +1,9 @@
 import type { CoreV1Api, V1Container, V1EnvVar, V1Pod } from "@kubernetes/client-node";
 
 /**
- * A container's environment, resolved as a kubelet resolves it: the image's variables,
- * then `envFrom`, then `env` in order, where a value may use `$(NAME)` of a variable
- * defined before it, and `valueFrom` reads a Secret, a ConfigMap or a field of the pod.
+ * A container's environment, resolved as a kubelet resolves it: `envFrom`, then `env` in
+ * order, where a value may use `$(NAME)` of a variable defined before it (never one the
+ * image sets: the kubelet does not know those; the runtime adds them underneath), and `valueFrom` reads a Secret, a ConfigMap or a field of the pod.
  * A Secret or ConfigMap that does not exist (or lacks the key) is the kubelet's
  * `CreateContainerConfigError`, unless the reference is optional.
  *
@@ -49,12 +49,14 @@ export function apiConfigSource(core: CoreV1Api): ConfigSource {
   };
 }
 
-/** Expands `$(NAME)` from `defined`; `$$(NAME)` is a literal `$(NAME)`, unknown names stay. */
+/**
+ * Expands `$(NAME)` from `defined`, as Kubernetes does: `$$` is a literal `$` (so
+ * `$$(NAME)` stays `$(NAME)`), and a name not defined is left as written.
+ */
 export function expand(value: string, defined: Readonly<Record<string, string>>): string {
-  return value.replace(/\$(\$)?\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (whole, escaped, name) => {
-    if (escaped) return whole.slice(1);
-    return defined[name] ?? whole;
-  });
+  return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (whole, name?: string) =>
+    name === undefined ? "$" : (defined[name] ?? whole),
+  );
 }
 
 /** The value of a `fieldRef` path on `pod`, for the paths the downward API allows. */
@@ -80,15 +82,14 @@ export function fieldValue(pod: V1Pod, path: string): string {
   return fields[path] ?? "";
 }
 
-/** The resolved environment of `container` in `pod`, over the image's `base` variables. */
+/** The environment `container` in `pod` declares, resolved (the image's is not in it). */
 export async function resolveEnvironment(
   pod: V1Pod,
   container: V1Container,
-  base: Readonly<Record<string, string>>,
   source: ConfigSource,
 ): Promise<Record<string, string>> {
   const namespace = pod.metadata?.namespace ?? "default";
-  const env: Record<string, string> = { ...base };
+  const env: Record<string, string> = {};
   for (const from of container.envFrom ?? []) {
     const ref = from.secretRef ?? from.configMapRef;
     if (!ref?.name) continue;

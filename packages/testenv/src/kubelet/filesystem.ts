@@ -115,6 +115,10 @@ const EMBEDDED_PATH = /(^|[\s"'=:])(\/[^\s"':;|&<>()$`]*)/g;
  */
 export function mapPaths(values: readonly string[], map: PathMap): string[] {
   return values.map((value) =>
-    value.replace(EMBEDDED_PATH, (_whole, before: string, path: string) => `${before}${map(path)}`),
+    value.replace(EMBEDDED_PATH, (_whole, before: string, path: string) => {
+      // `unix:///var/run/docker.sock`: the path is what follows the extra slashes.
+      const extra = /^\/+/.exec(path)?.[0].slice(1) ?? "";
+      return `${before}${extra}${map(path.slice(extra.length))}`;
+    }),
   );
 }

@@ -48,6 +48,8 @@ export interface TestKubelet {
   containerLog(namespace: string, pod: string, container: string): Promise<string>;
   /** Stops every pod's processes, and removes the Nodes and the pods' directories. */
   close(): Promise<void>;
+  /** SIGKILL to every pod's processes at once, for a process about to exit (sync). */
+  killAll(): void;
 }
 
 const HEARTBEAT_MS = 2000;
@@ -95,6 +97,8 @@ export async function startTestKubelet(options: TestKubeletOptions): Promise<Tes
     if (!mine(pod)) return;
     const runner = runners.get(keyOf(pod));
     if (runner && runner.uid === pod.metadata?.uid) return runner.update(pod);
+    // A pod re-created under the same name (a missed delete): the old one's end.
+    if (runner) void runner.abandon();
     const phase = pod.status?.phase;
     if (phase === "Succeeded" || phase === "Failed") return;
     if (pod.metadata?.deletionTimestamp) {
@@ -117,13 +121,16 @@ export async function startTestKubelet(options: TestKubeletOptions): Promise<Tes
     core.listPodForAllNamespaces(),
   );
   let closing = false;
+  let restart: NodeJS.Timeout | undefined;
   informer.on("add", seen);
   informer.on("update", seen);
   informer.on("delete", gone);
   informer.on("error", (error) => {
     if (closing) return;
     log(`pod watch: ${String(error)}; restarting`);
-    setTimeout(() => void informer.start().catch(() => undefined), 1000);
+    restart = setTimeout(() => {
+      if (!closing) void informer.start().catch(() => undefined);
+    }, 1000);
   });
   await informer.start();
 
@@ -139,9 +146,14 @@ export async function startTestKubelet(options: TestKubeletOptions): Promise<Tes
     podTimes: (namespace, pod) => runners.get(`${namespace}/${pod}`)?.times,
     containerLog: async (namespace, pod, container) =>
       (await runners.get(`${namespace}/${pod}`)?.logOf(container)) ?? "",
+    killAll() {
+      for (const runner of runners.values()) runner.killNow();
+    },
     async close() {
       closing = true;
+      clearTimeout(restart);
       clearInterval(heartbeat);
+      live.clear();
       await informer.stop();
       await Promise.all([...runners.values()].map((runner) => runner.abandon()));
       for (const node of options.nodes) {

@@ -117,12 +117,21 @@ export class PodRunner {
     if (pod.metadata?.deletionTimestamp) void this.terminate();
   }
 
-  /** Runs the pod to its end (or until stopped). Never throws. */
+  /**
+   * Runs the pod to its end (or until stopped). Never throws: an error the kubelet cannot
+   * get past stops the pod's processes and fails it, rather than leaving it running.
+   */
   async run(): Promise<void> {
     try {
       await this.lifecycle();
     } catch (error) {
-      if (!this.stop.signal.aborted) this.context.log(`${this.key}: ${String(error)}`);
+      if (this.stop.signal.aborted) return;
+      this.context.log(`${this.key}: ${String(error)}`);
+      this.sidecarsStopping = true;
+      this.stop.abort();
+      await this.signalAll([...this.processes.keys()].reverse(), 0);
+      this.record.message = String(error);
+      await this.finish("Failed");
     }
   }
 
@@ -137,10 +146,16 @@ export class PodRunner {
 
   /** Stops everything at once and writes nothing more (the node is gone, or the kubelet). */
   async abandon(): Promise<void> {
+    this.killNow();
+    await Promise.all([...this.processes.values()].map((p) => p.exited));
+  }
+
+  /** SIGKILL to every process at once, for a process about to exit; writes nothing more. */
+  killNow(): void {
     this.silenced = true;
+    this.sidecarsStopping = true;
     this.stop.abort();
     for (const process of this.processes.values()) process.signal("SIGKILL");
-    await Promise.all([...this.processes.values()].map((p) => p.exited));
   }
 
   /** The output of `container` so far. */
@@ -152,22 +167,33 @@ export class PodRunner {
     const spec = this.pod.spec;
     await mkdir(join(this.podDir, "logs"), { recursive: true });
     await this.write();
-    await this.untilConfigured(this.mains()[0], () =>
-      prepareVolumes(this.pod, this.podDir, this.context.source),
+    // A volume whose Secret or ConfigMap is missing holds the pod in ContainerCreating
+    // (a real node says why in a FailedMount event).
+    const volumes = await this.untilConfigured(
+      this.record.containers,
+      () => prepareVolumes(this.pod, this.podDir, this.context.source).then(() => true),
+      "ContainerCreating",
     );
+    if (!volumes) return;
     this.record.sandboxReady = true;
     for (const container of spec?.initContainers ?? []) {
       const record = this.recordOf(container.name);
       if (record.kind === "sidecar") {
         const started = await this.start(container, record);
         if (!started) return;
-        void this.keepRunning(container, record, started.ending);
+        this.keepRunning(container, record, started.ending).catch((error) =>
+          this.context.log(`${this.key}/${container.name}: ${String(error)}`),
+        );
         continue;
       }
       const exit = await this.runToEnd(container, record);
       if (exit === undefined) return;
-      if (exit !== 0) return this.finish("Failed");
+      if (exit !== 0) {
+        await this.stopSidecars();
+        return this.finish("Failed");
+      }
     }
+    this.record.initialized = true;
     const mains = spec?.containers ?? [];
     const exits = await Promise.all(mains.map((c) => this.runToEnd(c, this.recordOf(c.name))));
     if (exits.some((exit) => exit === undefined) || this.stop.signal.aborted) return;
@@ -186,14 +212,16 @@ export class PodRunner {
       if (this.sidecarsStopping || this.stop.signal.aborted) return;
       record.lastState = record.state;
       record.restartCount++;
-      if (!(await this.pause(1000))) return;
+      if (!(await this.pause(1000)) || this.sidecarsStopping) return;
       current = (await this.start(container, record))?.ending;
     }
   }
 
   /** Starts a container and waits for its end; restarts it as the restart policy says. */
   private async runToEnd(container: V1Container, record: ContainerRecord) {
-    const policy = record.kind === "main" ? (this.pod.spec?.restartPolicy ?? "Always") : "Never";
+    // Init containers are retried on failure unless the pod never restarts anything.
+    const podPolicy = this.pod.spec?.restartPolicy ?? "Always";
+    const policy = record.kind === "main" || podPolicy === "Never" ? podPolicy : "OnFailure";
     for (;;) {
       const started = await this.start(container, record);
       if (!started) return undefined;
@@ -216,8 +244,10 @@ export class PodRunner {
   ): Promise<{ ending: Promise<number> } | undefined> {
     if (!(await this.pulled(container, record))) return undefined;
     const image = describeImage(container.image ?? "", this.context.agentPath);
-    const env = await this.untilConfigured(record, () =>
-      resolveEnvironment(this.pod, container, image.env ?? {}, this.context.source),
+    const env = await this.untilConfigured(
+      [record],
+      () => resolveEnvironment(this.pod, container, this.context.source),
+      "CreateContainerConfigError",
     );
     if (env === undefined) return undefined;
     const map = pathMap(this.podDir, container, image);
@@ -229,8 +259,14 @@ export class PodRunner {
     for (const dir of image.dirs ?? []) await mkdir(join(rootfs, dir), { recursive: true });
     await mkdir(rootfs, { recursive: true });
     const mapped = Object.fromEntries(
-      Object.entries(env).map(([k, v]) => [k, mapPaths([v], map)[0] as string]),
+      Object.entries({ ...image.env, ...env }).map(([k, v]) => [
+        k,
+        mapPaths([v], map)[0] as string,
+      ]),
     );
+    // Stopped while it was being prepared: a stopped pod starts nothing.
+    const sidecarLate = record.kind === "sidecar" && this.sidecarsStopping;
+    if (this.stop.signal.aborted || sidecarLate) return undefined;
     const process = startProcess(mapPaths(argv, map), {
       env: {
         PATH: globalThis.process.env.PATH ?? "",
@@ -283,21 +319,27 @@ export class PodRunner {
     }
   }
 
-  /** Retries `step` each second while the configuration it needs is missing. */
+  /**
+   * Retries `step` each second while the configuration it needs is missing (`records`
+   * then wait with `reason`) or the API server cannot be read; undefined once stopped.
+   */
   private async untilConfigured<T>(
-    record: ContainerRecord | undefined,
+    records: readonly ContainerRecord[],
     step: () => Promise<T>,
+    reason: string,
   ): Promise<T | undefined> {
     for (;;) {
+      if (this.stop.signal.aborted) return undefined;
       try {
         return await step();
       } catch (error) {
-        if (!(error instanceof ContainerConfigError)) throw error;
-        if (record)
-          record.state = {
-            waiting: { reason: "CreateContainerConfigError", message: error.message },
-          };
-        await this.write();
+        const message = error instanceof Error ? error.message : String(error);
+        if (error instanceof ContainerConfigError) {
+          for (const record of records) record.state = { waiting: { reason, message } };
+          await this.write();
+        } else {
+          this.context.log(`${this.key}: ${message}; trying again`);
+        }
         if (!(await this.pause(1000))) return undefined;
       }
     }
@@ -307,7 +349,11 @@ export class PodRunner {
   private async terminate(): Promise<void> {
     if (this.stop.signal.aborted) return;
     this.stop.abort();
-    const grace = (this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+    const seconds =
+      this.pod.metadata?.deletionGracePeriodSeconds ??
+      this.pod.spec?.terminationGracePeriodSeconds ??
+      30;
+    const grace = seconds * 1000;
     await this.signalAll([...this.processes.keys()].reverse(), Math.min(grace, MAX_GRACE_MS));
     const terminal = this.record.phase === "Succeeded" || this.record.phase === "Failed";
     const succeeded = this.mains().every(
@@ -317,8 +363,13 @@ export class PodRunner {
     await this.writes;
     const { name = "", namespace = "" } = this.pod.metadata ?? {};
     await this.context.core
-      .deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 })
-      .catch(() => undefined);
+      .deleteNamespacedPod({
+        name,
+        namespace,
+        // In the body: the API server reads the query's options only when there is none.
+        body: { gracePeriodSeconds: 0, preconditions: { uid: this.pod.metadata?.uid } },
+      })
+      .catch((error) => this.context.log(`${this.key}: deletion not confirmed: ${String(error)}`));
   }
 
   private async stopSidecars(): Promise<void> {
@@ -374,11 +425,20 @@ export class PodRunner {
       if (this.silenced) return;
       try {
         await this.context.core.patchNamespacedPodStatus(
-          { name, namespace, body: { status: statusOf(this.pod, this.record) } },
+          {
+            name,
+            namespace,
+            // The uid makes the patch fail on a pod re-created under the same name.
+            body: {
+              metadata: { uid: this.pod.metadata?.uid },
+              status: statusOf(this.pod, this.record),
+            },
+          },
           mergePatch,
         );
       } catch (error) {
-        if ((error as { code?: number }).code === 404) void this.abandon();
+        const code = (error as { code?: number }).code;
+        if (code === 404 || code === 409) void this.abandon();
         else this.context.log(`${this.key}: status not written: ${String(error)}`);
       }
     });

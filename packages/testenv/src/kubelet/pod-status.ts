@@ -1,3 +1,4 @@
+import { constants } from "node:os";
 import type { V1ContainerStatus, V1Pod, V1PodCondition } from "@kubernetes/client-node";
 
 /**
@@ -44,6 +45,8 @@ export interface PodRecord {
   readonly startTime: Date;
   /** The pod's sandbox (its volumes) exists. */
   sandboxReady: boolean;
+  /** Init containers have all completed once: `Initialized` stays true after. */
+  initialized?: boolean;
   readonly containers: ContainerRecord[];
   reason?: string;
   message?: string;
@@ -59,12 +62,24 @@ export function initialized(record: PodRecord): boolean {
   );
 }
 
-function condition(type: string, ok: boolean, reason?: string, message?: string): V1PodCondition {
-  return {
-    type,
-    status: ok ? "True" : "False",
-    lastTransitionTime: new Date(),
-    ...(ok ? {} : { reason, message }),
+/** The condition types a kubelet owns; others (PodScheduled, DisruptionTarget...) are kept. */
+const KUBELET_CONDITIONS = new Set([
+  "PodReadyToStartContainers",
+  "Initialized",
+  "Ready",
+  "ContainersReady",
+]);
+
+/** A condition, keeping its last transition time while its status stays the same. */
+function conditionOf(pod: V1Pod) {
+  return (type: string, ok: boolean, reason?: string, message?: string): V1PodCondition => {
+    const status = ok ? "True" : "False";
+    const before = pod.status?.conditions?.find((c) => c.type === type);
+    const lastTransitionTime =
+      before?.status === status && before.lastTransitionTime
+        ? before.lastTransitionTime
+        : new Date();
+    return { type, status, lastTransitionTime, ...(ok ? {} : { reason, message }) };
   };
 }
 
@@ -101,7 +116,8 @@ export function statusOf(pod: V1Pod, record: PodRecord): Record<string, unknown>
   const notReadyMessage = terminal
     ? undefined
     : `containers with unready status: ${names(unready)}`;
-  const scheduled = pod.status?.conditions?.filter((c) => c.type === "PodScheduled") ?? [];
+  const others = pod.status?.conditions?.filter((c) => !KUBELET_CONDITIONS.has(c.type)) ?? [];
+  const condition = conditionOf(pod);
   return {
     phase: record.phase,
     reason: record.reason,
@@ -116,13 +132,13 @@ export function statusOf(pod: V1Pod, record: PodRecord): Record<string, unknown>
       condition("PodReadyToStartContainers", record.sandboxReady && !terminal),
       condition(
         "Initialized",
-        incomplete.length === 0,
+        record.initialized === true || incomplete.length === 0,
         "ContainersNotInitialized",
         `containers with incomplete status: ${names(incomplete)}`,
       ),
       condition("Ready", unready.length === 0, notReady, notReadyMessage),
       condition("ContainersReady", unready.length === 0, notReady, notReadyMessage),
-      ...scheduled,
+      ...others,
     ],
     initContainerStatuses: record.containers
       .filter((c) => c.kind !== "main")
@@ -138,7 +154,6 @@ export function exitOf(
   oomKilled: boolean,
 ): { exitCode: number; reason: string } {
   if (oomKilled) return { exitCode: 137, reason: "OOMKilled" };
-  const signals: Partial<Record<NodeJS.Signals, number>> = { SIGTERM: 15, SIGKILL: 9, SIGINT: 2 };
-  const exitCode = code ?? 128 + (signal ? (signals[signal] ?? 1) : 1);
+  const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 1) : 1);
   return { exitCode, reason: exitCode === 0 ? "Completed" : "Error" };
 }
