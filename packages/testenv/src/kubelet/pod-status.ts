@@ -55,13 +55,6 @@ export interface PodRecord {
 const isRunning = (c: ContainerRecord) => "running" in c.state;
 const isDone = (c: ContainerRecord) => "terminated" in c.state && c.state.terminated.exitCode === 0;
 
-/** Init containers have all completed and every sidecar has started. */
-export function initialized(record: PodRecord): boolean {
-  return record.containers.every(
-    (c) => c.kind === "main" || (c.kind === "init" ? isDone(c) : isRunning(c) || isDone(c)),
-  );
-}
-
 /** The condition types a kubelet owns; others (PodScheduled, DisruptionTarget...) are kept. */
 const KUBELET_CONDITIONS = new Set([
   "PodReadyToStartContainers",
