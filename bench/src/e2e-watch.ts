@@ -19,6 +19,8 @@ export interface JobWatch {
   createdAt(uuid: string, timeoutMs: number): Promise<number>;
   /** The name of a pod of the job's Job, once one exists. */
   podName(uuid: string): Promise<string | undefined>;
+  /** The pod's node, phase and container states, for an error message. */
+  podStatus(uuid: string): Promise<string>;
   /** Deletes every Job (and, in the background, their pods). */
   clear(): Promise<void>;
   stop(): Promise<void>;
@@ -79,6 +81,15 @@ export async function watchJobs(kubeconfig: string, namespace: string): Promise<
         labelSelector: `${LABELS.jobUuid}=${uuid}`,
       });
       return pods.items[0]?.metadata?.name;
+    },
+    async podStatus(uuid) {
+      const pods = await core.listNamespacedPod({
+        namespace,
+        labelSelector: `${LABELS.jobUuid}=${uuid}`,
+      });
+      return pods.items
+        .map((pod) => JSON.stringify({ node: pod.spec?.nodeName, status: pod.status }))
+        .join("\n");
     },
     async clear() {
       await batch.deleteCollectionNamespacedJob({ namespace, propagationPolicy: "Background" });

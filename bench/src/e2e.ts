@@ -67,13 +67,15 @@ async function measureJob(path: E2ePath, watch: JobWatch, local: LocalBuildkite)
   const id = path.buildkite.createJob({ command: "echo hello" });
   const jobCreated = await watch.createdAt(id, 60_000);
   const view = await finished(path.buildkite, id, 120_000);
+  const pod = await watch.podName(id);
   if (view.exitStatus !== 0) {
     const story = view.timeline.map((e) => `  ${e.at} ${e.event} ${e.detail ?? ""}`).join("\n");
+    const agentLog = pod ? await local.kubelet.containerLog(local.namespace, pod, "agent") : "";
     throw new Error(
-      `${path.name}: job ${id} ended ${view.state}, exit ${view.exitStatus}:\n${story}`,
+      `${path.name}: job ${id} ended ${view.state}, exit ${view.exitStatus}:\n${story}\n` +
+        `pod: ${pod ?? "none"}; ${await watch.podStatus(id)}\nagent log:\n${agentLog.slice(-3_000)}`,
     );
   }
-  const pod = await watch.podName(id);
   const times = pod ? local.kubelet.podTimes(local.namespace, pod) : undefined;
   const agentStarted = times?.started.agent;
   if (!times || agentStarted === undefined) {

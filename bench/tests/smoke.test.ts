@@ -91,4 +91,5 @@ it("npm run bench --smoke writes every figure the issue asks for", async () => {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-});
+  // The whole bench at smoke scale, its e2e section included: minutes on a busy machine.
+}, 600_000);

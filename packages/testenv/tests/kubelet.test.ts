@@ -441,4 +441,29 @@ describeWith([run.info, agent], "the test kubelet on the local control plane", (
     const stranded = await until(pod("on-doomed-node"), (found) => ready(found) === "False");
     expect(stranded.status?.phase).toBe("Running");
   });
+
+  it("posts its node Ready again after the node controller marked it unknown (a late heartbeat)", async () => {
+    // Prepare: what the node controller writes when a heartbeat is late
+    const node = await core.readNodeStatus({ name: "ec2-node" });
+    const conditions = (node.status?.conditions ?? []).map((c) =>
+      c.type === "Ready" ? { ...c, status: "Unknown", reason: "NodeStatusUnknown" } : c,
+    );
+
+    // Act
+    await core.replaceNodeStatus({
+      name: "ec2-node",
+      body: { ...node, status: { ...node.status, conditions } },
+    });
+
+    // Assess
+    const ready = (found: typeof node) =>
+      found.status?.conditions?.find((c) => c.type === "Ready")?.status;
+    const recovered = await until(
+      () => core.readNode({ name: "ec2-node" }),
+      (found) => ready(found) === "True" && found.status?.conditions !== undefined,
+    );
+    expect(recovered.status?.conditions?.find((c) => c.type === "Ready")?.reason).toBe(
+      "KubeletReady",
+    );
+  });
 });

@@ -10,7 +10,7 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import { apiConfigSource } from "./environment.js";
-import { registerNode, removeNode, renewLease, type TestNode } from "./nodes.js";
+import { registerNode, removeNode, renewLease, reportNodeStatus, type TestNode } from "./nodes.js";
 import { PodRunner, type PodTimes } from "./pod-runner.js";
 
 /**
@@ -53,6 +53,8 @@ export interface TestKubelet {
 }
 
 const HEARTBEAT_MS = 2000;
+/** The node's status is posted every 5 heartbeats (10 s, a real kubelet's default). */
+const STATUS_EVERY_BEATS = 5;
 
 /**
  * Registers the nodes and starts running the pods bound to them.
@@ -85,9 +87,16 @@ export async function startTestKubelet(options: TestKubeletOptions): Promise<Tes
     await renewLease(coordination, node.name);
     live.add(node.name);
   }
+  let beats = 0;
   const heartbeat = setInterval(() => {
-    for (const name of live) {
+    beats++;
+    for (const node of options.nodes) {
+      if (!live.has(node.name)) continue;
+      const name = node.name;
       renewLease(coordination, name).catch((error) => log(`lease ${name}: ${String(error)}`));
+      if (beats % STATUS_EVERY_BEATS === 0) {
+        reportNodeStatus(core, node).catch((error) => log(`status ${name}: ${String(error)}`));
+      }
     }
   }, HEARTBEAT_MS);
 

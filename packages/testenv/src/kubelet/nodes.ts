@@ -31,7 +31,7 @@ const LEASE_SECONDS = 40;
 /** A Lease's MicroTime: RFC 3339 with six fractional digits, as the API server expects. */
 const microTime = (date = new Date()) => date.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 
-/** Registers `node` and reports it Ready. */
+/** Registers `node` and reports it Ready (reportNodeStatus). */
 export async function registerNode(core: CoreV1Api, node: TestNode): Promise<void> {
   const labels = {
     "kubernetes.io/hostname": node.name,
@@ -50,6 +50,16 @@ export async function registerNode(core: CoreV1Api, node: TestNode): Promise<voi
       mergePatch,
     );
   }
+  await reportNodeStatus(core, node);
+}
+
+/**
+ * Posts the node's status: Ready, with room for pods. The kubelet posts it again every
+ * few seconds, as a real one does, so a node the node controller marked unreachable
+ * after a late heartbeat (a busy machine) becomes Ready again; the controller itself
+ * never sets Ready back.
+ */
+export async function reportNodeStatus(core: CoreV1Api, node: TestNode): Promise<void> {
   const capacity = { cpu: "8", memory: "32Gi", pods: "110", ...node.capacity };
   const now = new Date().toISOString();
   const healthy = (type: string, reason: string) => ({
