@@ -137,10 +137,17 @@ describeWith(kubectl, "render(), against kubectl's own kustomize", () => {
 });
 
 describe("the base, deploy/kubernetes", () => {
-  it("holds only the namespace and RBAC, which the test control planes apply", () => {
+  it("holds only the namespace, RBAC and the admission policy, which the test control planes apply", () => {
     expect(baseNamespace).toBe("buildkite");
     expect(new Set(base.map((object) => object.kind))).toEqual(
-      new Set(["Namespace", "ServiceAccount", "Role", "RoleBinding"]),
+      new Set([
+        "Namespace",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+      ]),
     );
   });
 });

@@ -11,6 +11,8 @@ const PLURALS: Record<string, string> = {
   RoleBinding: "rolebindings",
   Service: "services",
   ServiceAccount: "serviceaccounts",
+  ValidatingAdmissionPolicy: "validatingadmissionpolicies",
+  ValidatingAdmissionPolicyBinding: "validatingadmissionpolicybindings",
 };
 
 /**

@@ -1,0 +1,186 @@
+import { randomUUID } from "node:crypto";
+import {
+  ApiException,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+  type V1Job,
+} from "@kubernetes/client-node";
+import { beforeAll, expect, it } from "vitest";
+import { describeWithCluster, kubeconfigPath } from "./cluster.js";
+import { cli, sample, tempDir } from "./helpers.js";
+
+// deploy/kubernetes/scheduler-admission-policy.yaml, applied with the base by the test
+// control plane: Jobs sent with the scheduler's own ServiceAccount token.
+
+const PRIVILEGED = `privileged-jobs-${randomUUID().slice(0, 8)}`;
+
+/** An API client that is the scheduler's ServiceAccount (a token from the TokenRequest API). */
+async function asScheduler(admin: KubeConfig): Promise<BatchV1Api> {
+  const core = admin.makeApiClient(CoreV1Api);
+  const { status } = await core.createNamespacedServiceAccountToken({
+    name: "ondemand-eks-scheduler",
+    namespace: "buildkite",
+    body: { spec: { audiences: [], expirationSeconds: 600 } },
+  });
+  const cluster = admin.getCurrentCluster();
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [cluster ?? { name: "c", server: "" }],
+    users: [{ name: "scheduler", token: status?.token }],
+    contexts: [{ name: "scheduler", cluster: cluster?.name ?? "c", user: "scheduler" }],
+    currentContext: "scheduler",
+  });
+  return config.makeApiClient(BatchV1Api);
+}
+
+/** The Job `render` makes for the sample event with `pod`, in `namespace`. */
+async function rendered(pod: string, namespace = "buildkite"): Promise<V1Job> {
+  const event = sample();
+  const detail = event.detail as { job: { uuid: string; agent_query_rules: string[] } };
+  detail.job.uuid = randomUUID();
+  detail.job.agent_query_rules = ["queue=default", `pod=${pod}`];
+  const dir = tempDir({ "event.json": JSON.stringify(event) });
+  const { stdout, stderr } = await cli(
+    ["render", "--event", `${dir}/event.json`, "-o", "json", "--namespace", namespace],
+    { env: {} },
+  );
+  if (!stdout) throw new Error(stderr);
+  return JSON.parse(stdout) as V1Job;
+}
+
+/** A dry-run create as the scheduler: undefined when admitted, else status and message. */
+async function send(batch: BatchV1Api, job: V1Job) {
+  try {
+    await batch.createNamespacedJob({
+      namespace: job.metadata?.namespace ?? "buildkite",
+      body: job,
+      dryRun: "All",
+    });
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof ApiException)) throw error;
+    const body = typeof error.body === "string" ? error.body : JSON.stringify(error.body);
+    return { code: error.code, message: (JSON.parse(body) as { message?: string }).message ?? "" };
+  }
+}
+
+describeWithCluster("the admission policy on the scheduler's Jobs", () => {
+  let scheduler: BatchV1Api;
+
+  beforeAll(async () => {
+    const admin = new KubeConfig();
+    admin.loadFromFile(kubeconfigPath());
+    scheduler = await asScheduler(admin);
+    // A namespace for privileged jobs, where the scheduler may create Jobs too.
+    await admin.makeApiClient(CoreV1Api).createNamespace({
+      body: {
+        metadata: {
+          name: PRIVILEGED,
+          labels: { "pod-security.kubernetes.io/enforce": "privileged" },
+        },
+      },
+    });
+    await admin.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
+      namespace: PRIVILEGED,
+      body: {
+        metadata: { name: "ondemand-eks-scheduler" },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+        subjects: [
+          { kind: "ServiceAccount", name: "ondemand-eks-scheduler", namespace: "buildkite" },
+        ],
+      },
+    });
+    // A new policy takes a moment to be enforced: wait until a crafted Job is refused.
+    const crafted = await rendered("default");
+    crafted.spec?.template.spec?.containers.forEach((c) => {
+      c.securityContext = { privileged: true };
+    });
+    for (let i = 0; i < 100 && (await send(scheduler, crafted)) === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
+
+  it("admits the Job of every bundled one-shot definition, elastic-ci-stack in a privileged namespace", async () => {
+    expect(await send(scheduler, await rendered("default"))).toBeUndefined();
+    expect(await send(scheduler, await rendered("node-postgres"))).toBeUndefined();
+    expect(await send(scheduler, await rendered("elastic-ci-stack", PRIVILEGED))).toBeUndefined();
+  });
+
+  it("refuses elastic-ci-stack's privileged dockerd outside a privileged namespace", async () => {
+    const refused = await send(scheduler, await rendered("elastic-ci-stack"));
+    expect(refused?.code).toBe(403);
+    expect(refused?.message).toContain("privileged features");
+    expect(refused?.message).toContain("not in buildkite");
+  });
+
+  it.each([
+    [
+      "a privileged container",
+      (job: V1Job) => {
+        const agent = job.spec?.template.spec?.containers[0];
+        if (agent) agent.securityContext = { privileged: true };
+      },
+      "privileged features",
+    ],
+    [
+      "a hostPath volume",
+      (job: V1Job) => {
+        const spec = job.spec?.template.spec;
+        if (spec) spec.volumes = [{ name: "root", hostPath: { path: "/" } }];
+      },
+      "privileged features",
+    ],
+    [
+      "added capabilities",
+      (job: V1Job) => {
+        const agent = job.spec?.template.spec?.containers[0];
+        if (agent) agent.securityContext = { capabilities: { add: ["SYS_ADMIN"] } };
+      },
+      "privileged features",
+    ],
+    [
+      "another Secret",
+      (job: V1Job) => {
+        job.spec?.template.spec?.containers[0]?.env?.push({
+          name: "STOLEN",
+          valueFrom: { secretKeyRef: { name: "ondemand-eks-webhook-token", key: "token" } },
+        });
+      },
+      "no Secret but the agent token",
+    ],
+    [
+      "a Secret volume",
+      (job: V1Job) => {
+        const spec = job.spec?.template.spec;
+        if (spec) spec.volumes = [{ name: "s", secret: { secretName: "anything" } }];
+      },
+      "no Secret but the agent token",
+    ],
+    [
+      "no managed-by label",
+      (job: V1Job) => {
+        delete job.metadata?.labels?.["app.kubernetes.io/managed-by"];
+      },
+      "labelled app.kubernetes.io/managed-by=ondemand-eks",
+    ],
+  ])("refuses a crafted Job with %s", async (_name, craft, expected) => {
+    // Prepare
+    const job = await rendered("default");
+    craft(job);
+
+    // Act
+    const refused = await send(scheduler, job);
+
+    // Assess
+    expect(refused?.code).toBe(403);
+    expect(refused?.message).toContain(expected);
+  });
+
+  it("lets RBAC refuse a Job in another namespace", async () => {
+    const refused = await send(scheduler, await rendered("default", "default"));
+    expect(refused?.code).toBe(403);
+    expect(refused?.message).toContain('cannot create resource "jobs"');
+  });
+});
