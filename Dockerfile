@@ -3,10 +3,18 @@
 #   docker build -t <registry>/ondemand-eks:<tag> .
 # Two stages: the first builds the workspace and assembles /app (the built packages and
 # only the CLI's production dependencies); the second is Node.js and /app, run as
-# 65532 (no root, nothing writable but /tmp in the cluster). Pin the base images by
-# digest for releases.
+# 65532 (no root, nothing writable but /tmp in the cluster).
+#
+# The base is pinned by digest, so a rebuild gets the same bytes and a moved tag cannot
+# slip anything in. To update it, look up the tag's current digest (the multi-platform
+# index, not one platform's manifest):
+#   docker buildx imagetools inspect node:22-slim --format '{{json .Manifest.Digest}}'
+# put it below, build, and run the tests against the image; or let Renovate or Dependabot
+# pin and bump it. (This digest was taken from a public build log of node:22-slim; no
+# image can be built where this project's tests run.)
+ARG NODE_IMAGE=node:22-slim@sha256:83f487e0a63425e5b4d146fb5e5be574bcbe1b7b843d3ebafdd95eaf7767a7e5
 
-FROM node:22-slim AS build
+FROM ${NODE_IMAGE} AS build
 ENV TURBO_TELEMETRY_DISABLED=1
 WORKDIR /src
 COPY . .
@@ -29,7 +37,7 @@ RUN --mount=type=cache,target=/root/.npm \
  && node packages/cli/dist/bin.js --help > /dev/null \
  && node packages/cli/dist/bin.js validate > /dev/null
 
-FROM node:22-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 # A user for 65532 (the Deployments' runAsUser), so the process has a name and a home
 # directory (which does not exist: nothing writes there). npm and corepack are not
