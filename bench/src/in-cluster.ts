@@ -70,7 +70,7 @@ export async function inCluster(
   config.loadFromFile(kubeconfig);
   const answer = await config.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
     name: "ondemand-eks-scheduler",
-    namespace: "buildkite",
+    namespace: "ondemand-eks",
     body: { spec: { audiences: [], expirationSeconds: 3_600 } },
   });
   const token = answer.status?.token;

@@ -4,7 +4,6 @@ import {
   BatchV1Api,
   CoreV1Api,
   KubeConfig,
-  RbacAuthorizationV1Api,
   type V1Job,
 } from "@kubernetes/client-node";
 import { beforeAll, expect, it } from "vitest";
@@ -14,14 +13,15 @@ import { cli, sample, tempDir } from "./helpers.js";
 // deploy/kubernetes/scheduler-admission-policy.yaml, applied with the base by the test
 // control plane: Jobs sent with the scheduler's own ServiceAccount token.
 
-const PRIVILEGED = `privileged-jobs-${randomUUID().slice(0, 8)}`;
+/** The base's namespace for privileged definitions' jobs (the Role is granted there too). */
+const PRIVILEGED = "buildkite-privileged";
 
 /** An API client that is the scheduler's ServiceAccount (a token from the TokenRequest API). */
 async function asScheduler(admin: KubeConfig): Promise<BatchV1Api> {
   const core = admin.makeApiClient(CoreV1Api);
   const { status } = await core.createNamespacedServiceAccountToken({
     name: "ondemand-eks-scheduler",
-    namespace: "buildkite",
+    namespace: "ondemand-eks",
     body: { spec: { audiences: [], expirationSeconds: 600 } },
   });
   const cluster = admin.getCurrentCluster();
@@ -73,25 +73,6 @@ describeWithCluster("the admission policy on the scheduler's Jobs", () => {
     const admin = new KubeConfig();
     admin.loadFromFile(kubeconfigPath());
     scheduler = await asScheduler(admin);
-    // A namespace for privileged jobs, where the scheduler may create Jobs too.
-    await admin.makeApiClient(CoreV1Api).createNamespace({
-      body: {
-        metadata: {
-          name: PRIVILEGED,
-          labels: { "pod-security.kubernetes.io/enforce": "privileged" },
-        },
-      },
-    });
-    await admin.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
-      namespace: PRIVILEGED,
-      body: {
-        metadata: { name: "ondemand-eks-scheduler" },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
-        subjects: [
-          { kind: "ServiceAccount", name: "ondemand-eks-scheduler", namespace: "buildkite" },
-        ],
-      },
-    });
     // A new policy takes a moment to be enforced: wait until a crafted Job is refused.
     const crafted = await rendered("default");
     crafted.spec?.template.spec?.containers.forEach((c) => {

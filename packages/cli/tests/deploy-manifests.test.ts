@@ -58,12 +58,14 @@ const OVERLAYS: Overlay[] = [
     component: "sqs-consumer",
     command: ["consume", "sqs"],
     account: "ondemand-eks-sqs-consumer",
-    kinds: ["ServiceAccount", "RoleBinding", "ConfigMap", "Deployment", "PodDisruptionBudget"],
+    kinds: ["ServiceAccount", "ConfigMap", "Deployment", "PodDisruptionBudget"],
   },
 ];
 
 const base = render(BASE);
-const baseNamespace = base.find((object) => object.kind === "Namespace")?.metadata?.name;
+const namespaces = base.filter((object) => object.kind === "Namespace");
+/** Where the scheduler's own pods, accounts and Secrets go. */
+const SCHEDULER_NAMESPACE = "ondemand-eks";
 
 function deploymentOf(objects: KubernetesObject[]): V1Deployment {
   const deployments = objects.filter((object) => object.kind === "Deployment");
@@ -127,7 +129,8 @@ const kubectl = await skipUnlessCi(kubectlVersion);
 
 describeWith(kubectl, "render(), against kubectl's own kustomize", () => {
   it.each(["", "webhook", "sqs-consumer"])("gives what `kubectl kustomize` gives for %s", (dir) => {
-    const key = (object: KubernetesObject) => `${object.kind}/${object.metadata?.name}`;
+    const key = (object: KubernetesObject) =>
+      `${object.kind}/${object.metadata?.namespace}/${object.metadata?.name}`;
     const sorted = (objects: KubernetesObject[]) =>
       [...objects].sort((a, b) => key(a).localeCompare(key(b)));
     const built = execFileSync("kubectl", ["kustomize", join(BASE, dir)], { encoding: "utf8" });
@@ -137,8 +140,33 @@ describeWith(kubectl, "render(), against kubectl's own kustomize", () => {
 });
 
 describe("the base, deploy/kubernetes", () => {
-  it("holds only the namespace, RBAC and the admission policy, which the test control planes apply", () => {
-    expect(baseNamespace).toBe("buildkite");
+  it("separates the scheduler from job pods, each namespace at the Pod Security level it needs", () => {
+    const level = (name: string) =>
+      namespaces.find((object) => object.metadata?.name === name)?.metadata?.labels?.[
+        "pod-security.kubernetes.io/enforce"
+      ];
+    expect(namespaces.map((object) => object.metadata?.name)).toEqual([
+      SCHEDULER_NAMESPACE,
+      "buildkite",
+      "buildkite-privileged",
+    ]);
+    expect(level(SCHEDULER_NAMESPACE)).toBe("restricted");
+    expect(level("buildkite")).toBe("baseline");
+    expect(level("buildkite-privileged")).toBe("privileged");
+    // The scheduler may create Jobs only in the job namespaces, never beside its Secrets.
+    const roles = base.filter((object) => object.kind === "Role");
+    expect(roles.map((object) => object.metadata?.namespace)).toEqual([
+      "buildkite",
+      "buildkite-privileged",
+    ]);
+    const accounts = base.filter((object) => object.kind === "ServiceAccount");
+    expect(
+      accounts.find((object) => object.metadata?.name === "ondemand-eks-scheduler")?.metadata
+        ?.namespace,
+    ).toBe(SCHEDULER_NAMESPACE);
+  });
+
+  it("holds only the namespaces, RBAC and the admission policy, which the test control planes apply", () => {
     expect(new Set(base.map((object) => object.kind))).toEqual(
       new Set([
         "Namespace",
@@ -159,11 +187,11 @@ describe.each(OVERLAYS)("deploy/kubernetes/$dir", (overlay) => {
   const [container] = containersOf(deployment);
   const args = container?.args ?? [];
 
-  it("renders its objects into the base's namespace, labelled as its component", () => {
+  it("renders its objects into the scheduler's namespace, labelled as its component", () => {
     expect(objects.map((object) => object.kind)).toEqual(overlay.kinds);
     for (const object of objects) {
       expect(object.metadata?.namespace, `${object.kind} ${object.metadata?.name}`).toBe(
-        baseNamespace,
+        SCHEDULER_NAMESPACE,
       );
       expect(object.metadata?.labels).toMatchObject({
         "app.kubernetes.io/name": "ondemand-eks",
@@ -280,7 +308,9 @@ describe.each(OVERLAYS)("deploy/kubernetes/$dir", (overlay) => {
     // settings, the token and the pod library were accepted before it (a usage error
     // would exit 2).
     if (!container) throw new Error("no container");
-    const env = containerEnv(container, objects, baseNamespace ?? "");
+    const env = containerEnv(container, objects, SCHEDULER_NAMESPACE);
+    // Its Jobs go to the job namespace, not to its own.
+    expect(env.ONDEMAND_EKS_NAMESPACE).toBe("buildkite");
     const argv = args.map((arg) => expand(arg, env));
     expect(argv.slice(0, 2)).toEqual(overlay.command);
     expect(argv).toContain("--in-cluster");

@@ -19,7 +19,13 @@ export interface Kustomization {
 
 /** The kustomization fields the renderer below implements; any other fails the test. */
 const UNDERSTOOD = new Set(["apiVersion", "kind", "namespace", "resources", "images"]);
-const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding"]);
+const CLUSTER_SCOPED = new Set([
+  "Namespace",
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "ValidatingAdmissionPolicy",
+  "ValidatingAdmissionPolicyBinding",
+]);
 
 /** The name of an image reference without its tag or digest. */
 export function imageName(image: string): string {
