@@ -8,6 +8,7 @@ import {
 import type { LibraryProblem } from "./errors.js";
 import { mergeDefinitions } from "./merge.js";
 import type { DefinitionFile } from "./read-definitions.js";
+import { withoutContent } from "./without-content.js";
 
 /**
  * A validated set of pod definitions, every `extends` resolved. Lookups are in memory:
@@ -147,6 +148,11 @@ export function buildPodLibrary(files: readonly DefinitionFile[]): {
     else for (const issue of checked.error.issues) problems.push({ file: entry.file, ...issue });
   }
 
-  problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return problems.length > 0 ? { problems } : { library: new PodLibrary(definitions), problems };
+  if (problems.length > 0) {
+    // Messages quote field and object names from the files: only name-like ones are kept.
+    const shown = problems.map(withoutContent);
+    shown.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    return { problems: shown };
+  }
+  return { library: new PodLibrary(definitions), problems };
 }

@@ -1,7 +1,9 @@
-import { readdir, readFile, stat } from "node:fs/promises";
-import { basename, extname, join } from "node:path";
+import { readdir, realpath } from "node:fs/promises";
+import { basename, extname } from "node:path";
 import { parseDocument } from "yaml";
+import { readContainedFile } from "./contained-file.js";
 import type { LibraryProblem } from "./errors.js";
+import { conversionMessage, yamlProblem } from "./without-content.js";
 
 /** One definition file's parsed content, not yet validated. */
 export interface DefinitionFile {
@@ -19,48 +21,40 @@ const MAX_ALIASES = 100;
 
 const EXTENSIONS = new Set([".yaml", ".yml"]);
 
-/** Parses one YAML text; problems carry the line and column YAML reports. */
+/**
+ * Parses one YAML text; problems carry the line and column YAML reports, and never the
+ * text itself (see without-content.ts).
+ */
 export function parseDefinitionText(
   file: string,
   text: string,
 ): { content?: unknown; problems: LibraryProblem[] } {
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (document.errors.length > 0) {
-    return {
-      problems: document.errors.map((error) => {
-        const at = error.linePos?.[0];
-        const where = at ? `line ${at.line}, column ${at.col}` : "";
-        // The first line of yaml's message, without the position it appends (we give it as the path).
-        const message = (error.message.split("\n")[0] ?? error.message).replace(
-          / at line \d+, column \d+:?$/,
-          "",
-        );
-        return { file, path: where, message };
-      }),
-    };
+    return { problems: document.errors.map((error) => yamlProblem(file, error)) };
   }
   try {
     return { content: document.toJS({ maxAliasCount: MAX_ALIASES }), problems: [] };
   } catch (error) {
-    return {
-      problems: [
-        { file, path: "", message: error instanceof Error ? error.message : String(error) },
-      ],
-    };
+    return { problems: [{ file, path: "", message: conversionMessage(error) }] };
   }
 }
 
 /**
  * Reads every `*.yaml` / `*.yml` file directly inside `directory` (sub-directories and
  * other files are skipped), in name order so results do not depend on the filesystem.
+ * Nothing outside `directory` is read: a symbolic link that resolves outside it is a
+ * problem, one that stays inside (a ConfigMap volume's) is followed.
  */
 export async function readDefinitionFiles(
   directory: string,
 ): Promise<{ files: DefinitionFile[]; problems: LibraryProblem[] }> {
   const problems: LibraryProblem[] = [];
   let entries: string[];
+  let root: string;
   try {
-    entries = (await readdir(directory)).sort();
+    root = await realpath(directory);
+    entries = (await readdir(root)).sort();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "";
     const reason =
@@ -78,27 +72,15 @@ export async function readDefinitionFiles(
   for (const entry of entries) {
     const extension = extname(entry);
     if (!EXTENSIONS.has(extension)) continue;
-    const path = join(directory, entry);
-    let text: string;
-    try {
-      const info = await stat(path);
-      if (!info.isFile()) continue;
-      if (info.size > MAX_DEFINITION_BYTES) {
-        problems.push({
-          file: entry,
-          path: "",
-          message: `file is ${info.size} bytes; at most ${MAX_DEFINITION_BYTES} allowed`,
-        });
-        continue;
-      }
-      text = await readFile(path, "utf8");
-    } catch (error) {
-      // One unreadable file (a dangling symlink, no permission) is one problem, not the end.
-      const code = (error as NodeJS.ErrnoException).code ?? String(error);
-      problems.push({ file: entry, path: "", message: `cannot read the file (${code})` });
+    // One unreadable or refused file (a dangling symlink, no permission, a link out of
+    // the directory) is one problem, not the end.
+    const read = await readContainedFile(root, entry, MAX_DEFINITION_BYTES);
+    if (read.kind === "skipped") continue;
+    if (read.kind === "refused") {
+      problems.push({ file: entry, path: "", message: read.message });
       continue;
     }
-    const parsed = parseDefinitionText(entry, text);
+    const parsed = parseDefinitionText(entry, read.text);
     problems.push(...parsed.problems);
     if (parsed.problems.length === 0)
       files.push({ file: entry, stem: basename(entry, extension), content: parsed.content });

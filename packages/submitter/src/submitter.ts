@@ -20,6 +20,12 @@ export interface SubmitterOptions {
   /** Longest wait for one request. Default 10 s (never past the deadline). */
   attemptTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  /**
+   * Most create requests for one `submit`, retries included: the bound that holds even
+   * when the backoff's jitter draws no wait. Default 20 (the 30 s deadline normally ends
+   * a run of failures first).
+   */
+  maxAttempts?: number;
   /** Most connections held open to the API server. Default 64. */
   maxSockets?: number;
   /** Recorded as the manager of the fields we set. Default "ondemand-eks". */
@@ -39,6 +45,9 @@ export interface SubmitOptions {
 }
 
 const USER_AGENT = "ondemand-eks-submitter/0.1.0";
+const DEFAULT_MAX_ATTEMPTS = 20;
+/** The managed-by label value of our objects, when a manifest does not carry one. */
+const MANAGED_BY = "ondemand-eks";
 
 /**
  * Submits Kubernetes Jobs to one API server. Job names are derived from the Buildkite
@@ -56,6 +65,7 @@ export class Submitter {
   readonly #policy: RetryPolicy;
   readonly #timeoutMs: number;
   readonly #attemptTimeoutMs: number;
+  readonly #maxAttempts: number;
   readonly #fieldManager: string;
   readonly #random: () => number;
   readonly #now: () => number;
@@ -65,6 +75,12 @@ export class Submitter {
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.#timeoutMs = positive("timeoutMs", options.timeoutMs ?? 30_000);
     this.#attemptTimeoutMs = positive("attemptTimeoutMs", options.attemptTimeoutMs ?? 10_000);
+    this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(this.#maxAttempts) || this.#maxAttempts < 1) {
+      throw new RangeError(
+        `maxAttempts: expected a whole number >= 1, received ${this.#maxAttempts}`,
+      );
+    }
     positive("retry.initialDelayMs", this.#policy.initialDelayMs);
     positive("retry.maxDelayMs", this.#policy.maxDelayMs);
     if (!(this.#policy.multiplier >= 1) || !Number.isFinite(this.#policy.multiplier)) {
@@ -109,6 +125,11 @@ export class Submitter {
       outcome: "unavailable",
       message: `cancelled by the caller (${lastProblem})`,
     });
+    const spent = (): SubmitOutcome => ({
+      ...common(),
+      outcome: "unavailable",
+      message: `no success in ${attempts} attempts: ${lastProblem}`,
+    });
 
     for (;;) {
       if (options.signal?.aborted) return cancelled();
@@ -120,6 +141,7 @@ export class Submitter {
           message: `no success within ${timeoutMs} ms: ${lastProblem}`,
         };
       }
+      if (attempts >= this.#maxAttempts) return spent();
       attempts += 1;
       // An attempt cut short by the deadline (not by its own timeout) that times out
       // says less than the failure before it, which is then the one reported.
@@ -154,8 +176,6 @@ export class Submitter {
       if (isAlreadyExists(failure)) {
         const checked = await this.#checkExisting(manifest, namespace, signal);
         if (checked.kind === "ours") return { ...common(), outcome: "exists", ...checked.uid };
-        // The name was freed between our create and our read: create again.
-        if (checked.kind === "gone") continue;
         if (checked.kind === "theirs") {
           return {
             ...common(),
@@ -188,6 +208,7 @@ export class Submitter {
         case "transient": {
           failures += 1;
           if (!(shortened && failures > 1 && failure.timedOut)) lastProblem = failure.message;
+          if (attempts >= this.#maxAttempts) return spent();
           const delay = backoffDelay(failures, this.#policy, this.#random, failure.retryAfterMs);
           if (this.#now() + delay >= deadline) {
             return {
@@ -242,9 +263,13 @@ export class Submitter {
   }
 
   /**
-   * After AlreadyExists: is the Job under that name this Buildkite job's? Names come from
-   * job UUIDs, so it normally is; a Job someone else made under the name is reported,
-   * not silently taken for ours.
+   * After AlreadyExists: is the Job under that name this Buildkite job's, made by us? Names
+   * come from job UUIDs, so it normally is; a Job someone else made under the name
+   * (another scheduler using the same name and job label, such as Buildkite's
+   * agent-stack-k8s, or a squatter) is reported, not silently taken for ours. A 404 (the
+   * name was freed between our create and our read; or a webhook or proxy answering
+   * create and read inconsistently) is a transient failure: the create is tried again
+   * after a backoff, within the same attempt budget.
    */
   async #checkExisting(
     manifest: JobManifest | DeploymentManifest,
@@ -253,7 +278,6 @@ export class Submitter {
   ): Promise<
     | { kind: "ours"; uid: { uid?: string } }
     | { kind: "theirs"; message: string }
-    | { kind: "gone" }
     | { kind: "failed"; failure: Failure }
   > {
     let existing: ApiObject | undefined;
@@ -262,7 +286,16 @@ export class Submitter {
       existing = await abortable(this.#call("GET", path, signal), signal);
     } catch (error) {
       const failure = classify(error, this.#now());
-      if (failure.kind === "rejected" && failure.status === 404) return { kind: "gone" };
+      if (failure.kind === "rejected" && failure.status === 404) {
+        return {
+          kind: "failed",
+          failure: {
+            kind: "transient",
+            message: `the create of ${manifest.metadata.name} answered 409 AlreadyExists, then reading it answered 404 NotFound (deleted in between, or an admission webhook or proxy answering inconsistently)`,
+            timedOut: false,
+          },
+        };
+      }
       if (failure.kind === "rejected" && failure.status === 403) {
         // Without get we cannot tell our Job from someone else's: say so, never guess.
         return {
@@ -275,13 +308,27 @@ export class Submitter {
       }
       return { kind: "failed", failure };
     }
+    const found = `a ${manifest.kind} named ${manifest.metadata.name} already exists in ${namespace}`;
+    const labels = existing?.metadata?.labels;
+    const ourManager = manifest.metadata.labels?.[LABELS.managedBy] ?? MANAGED_BY;
+    const manager = labels?.[LABELS.managedBy];
+    if (manager !== ourManager) {
+      return {
+        kind: "theirs",
+        message: `${found} ${
+          manager === undefined
+            ? `with no ${LABELS.managedBy} label`
+            : `managed by ${shown(manager)}`
+        }, not by ${ourManager}: it is not this scheduler's, and is left alone`,
+      };
+    }
     const want = manifest.metadata.labels?.[LABELS.jobUuid];
-    const have = existing?.metadata?.labels?.[LABELS.jobUuid];
+    const have = labels?.[LABELS.jobUuid];
     if (want === undefined || want === have) return { kind: "ours", uid: uid(existing) };
     return {
       kind: "theirs",
-      message: `a ${manifest.kind} named ${manifest.metadata.name} already exists in ${namespace} and belongs to ${
-        have === undefined ? "no Buildkite job" : `Buildkite job ${have}`
+      message: `${found} and belongs to ${
+        have === undefined ? "no Buildkite job" : `Buildkite job ${shown(have)}`
       }, not ${want}`,
     };
   }
@@ -337,6 +384,15 @@ function collection(kind: "Job" | "Deployment", namespace: string): string {
   const group = kind === "Job" ? "batch" : "apps";
   const resource = kind === "Job" ? "jobs" : "deployments";
   return `/apis/${group}/v1/namespaces/${encodeURIComponent(namespace)}/${resource}`;
+}
+
+/**
+ * A label value read from the server, for a message: a real API server's are at most 63
+ * plain characters, but whatever answered may not be one.
+ */
+function shown(value: unknown): string {
+  const text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
+  return JSON.stringify(text.length > 63 ? `${text.slice(0, 63)}...` : text);
 }
 
 function positive(field: string, value: number): number {

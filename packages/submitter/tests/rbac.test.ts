@@ -15,6 +15,8 @@ import {
 } from "./helpers/cluster.js";
 
 const NAMESPACE = "buildkite";
+/** The scheduler's account lives in its own namespace, apart from the job pods. */
+const ACCOUNT_NAMESPACE = "ondemand-eks";
 const SCHEDULER = "ondemand-eks-scheduler";
 
 /** A token for the scheduler's ServiceAccount from the TokenRequest API. */
@@ -22,7 +24,7 @@ async function schedulerToken(): Promise<string> {
   const { core } = adminApis();
   const request = await core.createNamespacedServiceAccountToken({
     name: SCHEDULER,
-    namespace: NAMESPACE,
+    namespace: ACCOUNT_NAMESPACE,
     body: { spec: { audiences: [], expirationSeconds: 3600 } },
   });
   const token = request.status?.token;

@@ -30,6 +30,8 @@ let pki: Pki;
 let dir: string;
 let server: Server;
 let script: Scripted[] = [];
+/** When set, answers every request instead of the script (for "forever" answers). */
+let respond: ((method: string) => Scripted) | undefined;
 let requests: { method: string; url: string; authorization?: string }[] = [];
 let connections = 0;
 /**
@@ -74,7 +76,8 @@ beforeAll(async () => {
         ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
       });
       // Past the script: keep failing, the same way as its last entry would.
-      const next = script.shift() ?? { status: 503, reason: "ServiceUnavailable" };
+      const next = respond?.(request.method ?? "") ??
+        script.shift() ?? { status: 503, reason: "ServiceUnavailable" };
       if (next.cutAfter !== undefined) {
         response.writeHead(next.status, { "content-length": String(next.cutAfter * 2) });
         response.write("x".repeat(next.cutAfter), () => response.socket?.destroy());
@@ -105,6 +108,7 @@ afterAll(async () => {
 afterEach(() => {
   testRun += 1;
   script = [];
+  respond = undefined;
   requests = [];
   connections = 0;
 });
@@ -194,7 +198,8 @@ describe("retries", () => {
     script = [];
     // Waits at their cap (10, 20, 40, 50, 50... ms), so the loop is not a busy one.
     const s = await submitter({
-      timeoutMs: 5_000,
+      timeoutMs: 1_000,
+      maxAttempts: 1_000,
       random: () => 1,
       retry: { initialDelayMs: 10, maxDelayMs: 50 },
     });
@@ -203,7 +208,9 @@ describe("retries", () => {
     expect(result.outcome).toBe("unavailable");
     expect(result.attempts).toBeGreaterThan(1);
     if (result.outcome === "unavailable") {
-      expect(result.message).toContain("HTTP 503 ServiceUnavailable: scripted 503");
+      expect(result.message).toBe(
+        "no success within 1000 ms: HTTP 503 ServiceUnavailable: scripted 503",
+      );
     }
   });
 
@@ -277,7 +284,10 @@ describe("after AlreadyExists", () => {
     metadata: {
       name: `buildkite-${uuid}`,
       uid: "uid-9",
-      labels: { "buildkite.com/job-uuid": jobUuid },
+      labels: {
+        "app.kubernetes.io/managed-by": "ondemand-eks",
+        "buildkite.com/job-uuid": jobUuid,
+      },
     },
   });
 
@@ -305,6 +315,78 @@ describe("after AlreadyExists", () => {
     s.close();
     expect(result).toMatchObject({ outcome: "created", attempts: 2 });
     expect(requests.map((request) => request.method)).toEqual(["POST", "GET", "POST"]);
+  });
+
+  it("backs off and gives up within the attempt budget when every read answers 404", async () => {
+    // Prepare: a webhook or proxy that answers every create 409 and every read 404. Each
+    // wait is at its cap (10 ms, then 20 ms), so 19 waits take at least 370 ms.
+    respond = (method) =>
+      method === "POST"
+        ? { status: 409, reason: "AlreadyExists" }
+        : { status: 404, reason: "NotFound" };
+    const s = await submitter({
+      timeoutMs: 5_000,
+      random: () => 1,
+      retry: { initialDelayMs: 10, maxDelayMs: 20 },
+    });
+    const started = Date.now();
+
+    // Act
+    const result = await s.submit(await manifest());
+    const elapsed = Date.now() - started;
+    s.close();
+
+    // Assess: 20 creates (the default budget), each followed by its read, then a
+    // retryable failure that says what happened; never a busy loop until the deadline.
+    expect(result).toMatchObject({ outcome: "unavailable", attempts: 20 });
+    expect(requests).toHaveLength(40);
+    expect(requests.map((request) => request.method)).toEqual(
+      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? "POST" : "GET")),
+    );
+    expect(elapsed).toBeGreaterThanOrEqual(370);
+    expect(elapsed).toBeLessThan(5_000);
+    if (result.outcome === "unavailable") {
+      expect(result.message).toContain("no success in 20 attempts");
+      expect(result.message).toContain("404 NotFound");
+    }
+  });
+
+  it("keeps answering 5xx: unavailable once the attempt budget is spent, before the deadline", async () => {
+    const s = await submitter({ timeoutMs: 5_000, maxAttempts: 4 });
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({
+      outcome: "unavailable",
+      attempts: 4,
+      message: "no success in 4 attempts: HTTP 503 ServiceUnavailable: scripted 503",
+    });
+    expect(requests).toHaveLength(4);
+  });
+
+  it("counts the creates after a 404 read against maxAttempts, even with no wait drawn", async () => {
+    respond = (method) =>
+      method === "POST"
+        ? { status: 409, reason: "AlreadyExists" }
+        : { status: 404, reason: "NotFound" };
+    const s = await submitter({ timeoutMs: 5_000, maxAttempts: 3 });
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "unavailable", attempts: 3 });
+    expect(requests).toHaveLength(6);
+  });
+
+  it("is rejected, naming the other manager, when the Job is not managed by ondemand-eks", async () => {
+    const theirs = stored(uuid);
+    theirs.metadata.labels["app.kubernetes.io/managed-by"] = "agent-stack-k8s";
+    script = [
+      { status: 409, reason: "AlreadyExists" },
+      { status: 200, body: theirs },
+    ];
+    const s = await submitter();
+    const result = await s.submit(await manifest());
+    s.close();
+    expect(result).toMatchObject({ outcome: "rejected", status: 409, reason: "AlreadyExists" });
+    if (result.outcome === "rejected") expect(result.message).toContain('"agent-stack-k8s"');
   });
 
   it("is rejected, not taken for ours, when it may not read the Job (403)", async () => {
@@ -438,6 +520,7 @@ describe("what the submitter never does", () => {
       "retry.initialDelayMs",
     );
     await expect(submitter({ retry: { multiplier: 0.5 } })).rejects.toThrow("retry.multiplier");
+    await expect(submitter({ maxAttempts: 0 })).rejects.toThrow("maxAttempts");
     const s = await submitter();
     await expect(s.submit(await manifest(), { timeoutMs: -1 })).rejects.toThrow(RangeError);
     s.close();

@@ -99,6 +99,52 @@ describeWithCluster("submit against a real API server", () => {
     expect(result).toMatchObject({ outcome: "rejected", status: 409, reason: "AlreadyExists" });
   });
 
+  it.each([
+    ["no managed-by label", undefined, "with no app.kubernetes.io/managed-by label"],
+    ["another manager's label", "agent-stack-k8s", 'managed by "agent-stack-k8s"'],
+  ])(
+    "does not take a Job with %s for its own, even with this job's UUID",
+    async (_, manager, said) => {
+      // Prepare: a Job under our name with this job's UUID (as Buildkite's agent-stack-k8s
+      // names and labels its Jobs, or a squatter copying both), made by someone else.
+      const uuid = randomUUID();
+      const manifest = await manifestFor(uuid);
+      const squatted = structuredClone(manifest);
+      const { [LABELS.managedBy]: _ours, ...labels } = squatted.metadata.labels ?? {};
+      squatted.metadata.labels =
+        manager === undefined ? labels : { ...labels, [LABELS.managedBy]: manager };
+      squatted.spec.template.spec.containers[0]!.image = "attacker.example/agent:latest";
+      await adminApis().batch.createNamespacedJob({ namespace: "buildkite", body: squatted });
+
+      // Act
+      const result = await submitter.submit(manifest);
+
+      // Assess
+      expect(result).toMatchObject({
+        outcome: "rejected",
+        status: 409,
+        reason: "AlreadyExists",
+        attempts: 1,
+      });
+      if (result.outcome === "rejected") {
+        expect(result.message).toContain(said);
+        expect(result.message).toContain("not by ondemand-eks");
+      }
+    },
+  );
+
+  it("reports exists for a Job made elsewhere with our managed-by label and this job's UUID", async () => {
+    const uuid = randomUUID();
+    const manifest = await manifestFor(uuid);
+    expect(manifest.metadata.labels?.[LABELS.managedBy]).toBe("ondemand-eks");
+    const made = await adminApis().batch.createNamespacedJob({
+      namespace: "buildkite",
+      body: structuredClone(manifest),
+    });
+    const result = await submitter.submit(manifest);
+    expect(result).toMatchObject({ outcome: "exists", uid: made.metadata?.uid, attempts: 1 });
+  });
+
   it("rejects a namespace that does not exist, without retrying", async () => {
     const manifest = await manifestFor(randomUUID());
     manifest.metadata.namespace = "no-such-namespace";
