@@ -29,6 +29,15 @@ describe("ondemand-eks render", () => {
     expect(job.metadata.labels["ondemand-eks/pod-definition"]).toBe("node-postgres");
   });
 
+  it("gives the Job's pod restrictive defaults: no API token, no service links, RuntimeDefault seccomp", async () => {
+    const { stdout } = await cli(["render", "--event", SAMPLE_EVENT, "-o", "json"]);
+    expect(JSON.parse(stdout).spec.template.spec).toMatchObject({
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+    });
+  });
+
   it("quotes every string, so kubectl (YAML 1.1, Go numbers) reads none as a boolean or number", async () => {
     // Prepare: values that YAML 1.1 or Go's number syntax would take for something else.
     const event = sample();

@@ -2,12 +2,70 @@ import { describe, expect, it } from "vitest";
 import { cli, tempDir } from "./helpers.js";
 
 describe("ondemand-eks validate", () => {
-  it("passes the bundled library", async () => {
+  it("passes the bundled library, and shows the privilege elastic-ci-stack needs and that nobody may use it yet", async () => {
     const { status, stdout, stderr } = await cli(["validate"]);
     expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
     expect(stdout).toMatch(
-      /: 4 pod definitions, no problems \(default, elastic-ci-stack, linux-pool, node-postgres\)\n$/,
+      /: 4 pod definitions, no problems \(default, elastic-ci-stack, linux-pool, node-postgres\)\n/,
     );
+    expect(stdout.split("\n").slice(1)).toEqual([
+      "elastic-ci-stack: needs privilege: privileged at services[0].securityContext.privileged, service-account at pod.serviceAccountName",
+      "elastic-ci-stack: usable by jobs matching pipelines (none)",
+      "",
+    ]);
+  });
+
+  it("names each privileged feature a definition uses without acknowledging it, and where", async () => {
+    // Prepare
+    const library = tempDir({
+      "default.yaml": "name: default\nagent: { image: buildkite/agent:3 }\n",
+      "dind.yaml": [
+        "name: dind",
+        "agent: { image: buildkite/agent:3 }",
+        "pod:",
+        "  hostNetwork: true",
+        "  volumes: [{ name: sock, hostPath: { path: /var/run/docker.sock } }]",
+        "services:",
+        "  - { name: dockerd, image: docker:27-dind, securityContext: { privileged: true } }",
+        "",
+      ].join("\n"),
+    });
+
+    // Act
+    const { status, stderr } = await cli(["validate", "--library", library]);
+
+    // Assess
+    expect(status).toBe(1);
+    expect(stderr).toBe(
+      [
+        'dind.yaml: services[0].securityContext.privileged: needs privilege "privileged" (a privileged container, with full access to the node): add it to privilege',
+        'dind.yaml: pod.hostNetwork: needs privilege "host-network" (the node\'s network namespace): add it to privilege',
+        'dind.yaml: pod.volumes[0].hostPath: needs privilege "host-path" (a path on the node\'s filesystem): add it to privilege',
+        `ondemand-eks: 3 problems in ${library}`,
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("shows who may use an acknowledged privileged definition", async () => {
+    const library = tempDir({
+      "default.yaml": "name: default\nagent: { image: buildkite/agent:3 }\n",
+      "deployer.yaml": [
+        "name: deployer",
+        "agent: { image: buildkite/agent:3 }",
+        "pod: { serviceAccountName: deployer }",
+        "privilege: [service-account]",
+        'access: { pipelines: ["acme/deploy-*"], branches: [main] }',
+        "",
+      ].join("\n"),
+    });
+    const { status, stdout } = await cli(["validate", "--library", library]);
+    expect(status).toBe(0);
+    expect(stdout.split("\n").slice(1)).toEqual([
+      "deployer: needs privilege: service-account at pod.serviceAccountName",
+      "deployer: usable by jobs matching pipelines acme/deploy-*; branches main",
+      "",
+    ]);
   });
 
   it("lists every problem, one per line, and exits 1", async () => {

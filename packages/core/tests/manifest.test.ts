@@ -24,6 +24,9 @@ const withServices = () =>
       volumes: [{ name: "work", emptyDir: {} }],
       initContainers: [{ name: "prepare", image: "busybox:1.36", command: ["true"] }],
     },
+    // A named service account may carry a cloud role: privilege, acknowledged.
+    privilege: ["service-account"],
+    access: { organizations: ["acme"] },
     metadata: { labels: { team: "ci" }, annotations: { "example.com/owner": "platform" } },
     services: [
       {

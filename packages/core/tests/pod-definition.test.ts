@@ -28,6 +28,8 @@ describe("definePodDefinition", () => {
       metadata: {},
       services: [],
       longPolling: undefined,
+      access: undefined,
+      privilege: [],
     });
   });
 

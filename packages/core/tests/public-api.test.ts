@@ -176,12 +176,26 @@ const API: Record<Entry, { values: string[]; types: string[] }> = {
   },
   "@ondemand-eks/core/pod-definition": {
     values: [
+      "PRIVILEGE_FEATURES",
       "PodDefinitionSourceSchema",
+      "checkAccess",
       "checkPodDefinition",
       "definePodDefinition",
+      "privilegeUses",
       "safeParsePodDefinitionSource",
     ],
-    types: ["PodDefinition", "PodDefinitionSource", "ServiceContainer"],
+    types: [
+      "AccessDecision",
+      "AccessRequest",
+      "AccessRule",
+      "PodAccess",
+      "PodDefinition",
+      "PodDefinitionSource",
+      "PrivilegeFeature",
+      "PrivilegeSubject",
+      "PrivilegeUse",
+      "ServiceContainer",
+    ],
   },
   "@ondemand-eks/core/config": {
     values: [

@@ -269,3 +269,52 @@ describe("dispositionOf: the one decision of what an outcome means", () => {
     expect(dispositionOf(ignored)).toBe("acknowledge");
   });
 });
+
+describe("schedule: who may use a definition", () => {
+  /** The fixture event is pipeline acme/my-pipeline on branch main. */
+  const restricted = (access: Record<string, unknown>) => {
+    const h = harness();
+    const guarded = podDefinition({ name: "elastic-ci-stack", access });
+    const lookup = h.dependencies.lookup;
+    return {
+      ...h,
+      dependencies: {
+        ...h.dependencies,
+        lookup: (name: string) => (name === guarded.name ? guarded : lookup(name)),
+      },
+    };
+  };
+
+  it("invalid: a definition the job's pipeline may not use, with which rule and how to get access; nothing submitted", async () => {
+    // Prepare
+    const h = restricted({ pipelines: ["acme/infra-*"] });
+
+    // Act
+    const outcome = await schedule(
+      event(["queue=default", "pod=elastic-ci-stack"]),
+      h.dependencies,
+    );
+
+    // Assess
+    expect(outcome).toEqual({
+      outcome: "invalid",
+      reason:
+        'pod definition "elastic-ci-stack" is not available to pipeline "acme/my-pipeline" (its access allows pipelines: acme/infra-*); ask your platform team to add this pipeline to its access rules',
+      job: JOB,
+      durationMs: 0,
+    });
+    expect(dispositionOf(outcome)).toBe("dead-letter");
+    expect(h.submitted).toHaveLength(0);
+    expect(h.logged).toEqual([outcome]);
+  });
+
+  it("created: a job its access rules allow", async () => {
+    const h = restricted({ pipelines: ["acme/my-*"], branches: ["main"] });
+    const outcome = await schedule(
+      event(["queue=default", "pod=elastic-ci-stack"]),
+      h.dependencies,
+    );
+    expect(outcome).toMatchObject({ outcome: "created", podDefinition: "elastic-ci-stack" });
+    expect(h.submitted).toHaveLength(1);
+  });
+});

@@ -127,6 +127,12 @@ export function mergeValues(parent: Json, child: Json, key?: string): Json {
 /**
  * A child definition over the one it extends. `name`, `description` and `extends` are the
  * child's own; a child that changes `mode` does not inherit `longPolling`.
+ *
+ * `access` merges rule by rule like any mapping: a child that says nothing keeps every
+ * rule its parent has, a rule it gives replaces the parent's (patterns are not added
+ * together), and `null` clears a rule or the whole section. A rule the child does not
+ * mention stays, so a child cannot loosen access by accident. `privilege` is a plain list:
+ * the child's replaces the parent's, and must still name exactly what the merged pod uses.
  */
 export function mergeDefinitions(
   parent: PodDefinitionSource,

@@ -1,4 +1,5 @@
-import { type SchedulerSettings, sampleManifest } from "@ondemand-eks/core";
+import { type PodDefinition, type SchedulerSettings, sampleManifest } from "@ondemand-eks/core";
+import { privilegeUses } from "@ondemand-eks/core/pod-definition";
 import {
   bundledLibraryDir,
   checkPodLibrary,
@@ -19,7 +20,10 @@ export interface ValidateFlags extends CommandFlags {
 
 /**
  * `ondemand-eks validate`: every problem in the library, one per line on stderr, and a
- * non-zero exit if there is any. Also checks the default pod definition exists. With
+ * non-zero exit if there is any (a privileged feature the definition does not
+ * acknowledge is one, named with where it is). Also checks the default pod definition
+ * exists. A library without problems gets, for each definition that needs privilege or
+ * restricts access, the features with where and who may use it. With
  * `--server`, the API server dry-runs what each definition becomes (a Job for a made-up
  * job, or a long-polling definition's Deployment), with admission and strict field checks.
  */
@@ -43,6 +47,9 @@ export async function validate(flags: ValidateFlags, io: CliIo): Promise<number>
       io.stdout(
         `${directory}: ${pods.size} pod definitions, no problems (${pods.names().join(", ")})\n`,
       );
+      for (const definition of pods.definitions()) {
+        for (const line of trustLines(definition)) io.stdout(`${line}\n`);
+      }
       return flags.server ? validateOnServer(pods, config, io) : EXIT.done;
     }
   }
@@ -51,6 +58,30 @@ export async function validate(flags: ValidateFlags, io: CliIo): Promise<number>
     `ondemand-eks: ${problems.length} problem${problems.length === 1 ? "" : "s"} in ${directory}\n`,
   );
   return EXIT.invalid;
+}
+
+/**
+ * What a platform team reviews in a definition: the privilege its pod uses, each feature
+ * with where, and who may use it. Nothing for a definition with neither.
+ */
+function trustLines(definition: PodDefinition): string[] {
+  const lines: string[] = [];
+  const uses = privilegeUses(definition);
+  if (uses.length > 0) {
+    const where = uses.map((use) => `${use.feature} at ${use.path}`).join(", ");
+    lines.push(`${definition.name}: needs privilege: ${where}`);
+  }
+  if (definition.access !== undefined) {
+    const rules = Object.entries(definition.access).map(
+      ([rule, patterns]) => `${rule} ${patterns.length > 0 ? patterns.join(", ") : "(none)"}`,
+    );
+    const users = rules.length > 0 ? `jobs matching ${rules.join("; ")}` : "every job";
+    lines.push(`${definition.name}: usable by ${users}`);
+  } else if (uses.length > 0 && definition.longPolling) {
+    // A long-polling pool takes no access rules: its queue is who may use it.
+    lines.push(`${definition.name}: usable by every job on queue ${definition.longPolling.queue}`);
+  }
+  return lines;
 }
 
 async function validateOnServer(

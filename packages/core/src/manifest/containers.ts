@@ -67,9 +67,31 @@ function initContainers(definition: PodDefinition): Container[] {
 }
 
 /**
- * The pod spec both builders share: the definition's PodSpec fields, then the scheduler's
- * restart policy, the definition's volumes, init containers and services as sidecars,
- * and the one agent container with `schedulerEnv` in front of the definition's env.
+ * Restrictive defaults for every pod, each kept only where the definition's pod does not
+ * set that field itself: no Kubernetes API token mounted (IRSA and EKS Pod Identity
+ * project their own), no Service environment variables, and the container runtime's
+ * default seccomp profile (privileged containers run unconfined whatever it says).
+ */
+function restrictiveDefaults(spec: PodSpec): void {
+  if (!Object.hasOwn(spec, "automountServiceAccountToken"))
+    spec.automountServiceAccountToken = false;
+  if (!Object.hasOwn(spec, "enableServiceLinks")) spec.enableServiceLinks = false;
+  const context = Object.hasOwn(spec, "securityContext") ? spec.securityContext : {};
+  if (
+    typeof context === "object" &&
+    context !== null &&
+    !Array.isArray(context) &&
+    !Object.hasOwn(context, "seccompProfile")
+  ) {
+    spec.securityContext = { ...context, seccompProfile: { type: "RuntimeDefault" } };
+  }
+}
+
+/**
+ * The pod spec both builders share: the definition's PodSpec fields, the restrictive
+ * defaults it does not override, then the scheduler's restart policy, the definition's
+ * volumes, init containers and services as sidecars, and the one agent container with
+ * `schedulerEnv` in front of the definition's env.
  */
 export function podSpec(
   definition: PodDefinition,
@@ -78,6 +100,7 @@ export function podSpec(
 ): PodSpec {
   const { initContainers: _init, volumes, ...rest } = cloneJson(definition.pod);
   const spec = assignOwn({} as PodSpec, rest);
+  restrictiveDefaults(spec);
   spec.restartPolicy = restartPolicy;
   if (volumes) spec.volumes = volumes;
   const init = initContainers(definition);

@@ -23,6 +23,12 @@ export interface Container {
 
 export interface PodSpec {
   restartPolicy: "Never" | "Always";
+  /** false unless the definition sets it. */
+  automountServiceAccountToken?: boolean;
+  /** false unless the definition sets it. */
+  enableServiceLinks?: boolean;
+  /** The definition's, with `seccompProfile: { type: RuntimeDefault }` unless it sets one. */
+  securityContext?: Record<string, unknown>;
   initContainers?: Container[];
   containers: Container[];
   [field: string]: unknown;

@@ -1,7 +1,9 @@
 import { InvalidPodDefinitionError, type Issue } from "../errors.js";
 import type { Result } from "../result.js";
 import { fromZodIssues, zodErrorMap } from "../zod-issues.js";
+import { privilegeIssues } from "./privilege.js";
 import {
+  type PodAccess,
   type PodDefinition,
   type PodDefinitionSource,
   PodDefinitionSourceSchema,
@@ -53,6 +55,16 @@ function containersOf(source: PodDefinitionSource): NamedContainer[] {
   return list;
 }
 
+/** The access rules a source gives, without the `null`s that clear a parent's (none: undefined). */
+function accessOf(source: PodDefinitionSource): PodAccess | undefined {
+  if (source.access == null) return undefined;
+  const rules: Record<string, readonly string[]> = {};
+  for (const [rule, patterns] of Object.entries(source.access)) {
+    if (patterns != null) rules[rule] = patterns;
+  }
+  return rules;
+}
+
 /**
  * Everything wrong with a definition whose `extends` is already resolved: missing
  * required fields, and the rules Kubernetes (or the scheduler) would enforce later.
@@ -71,6 +83,12 @@ function podDefinitionIssues(source: PodDefinitionSource): Issue[] {
     add("longPolling", 'required for mode "long-polling" (at least a queue)');
   if (mode === "one-shot" && source.longPolling)
     add("longPolling", 'applies only to mode "long-polling"');
+  if (mode === "long-polling" && source.access != null) {
+    add(
+      "access",
+      `cannot be enforced for mode "long-polling": its agents take every job on queue ${JSON.stringify(source.longPolling?.queue ?? "")}; restrict who may target that queue in Buildkite instead`,
+    );
+  }
   if (mode === "long-polling" && source.pod?.activeDeadlineSeconds != null) {
     add(
       "pod.activeDeadlineSeconds",
@@ -150,6 +168,14 @@ function podDefinitionIssues(source: PodDefinitionSource): Issue[] {
       }
     });
   }
+  issues.push(
+    ...privilegeIssues({
+      ...source,
+      mode,
+      access: accessOf(source),
+      privilege: source.privilege ?? undefined,
+    }),
+  );
   return issues;
 }
 
@@ -211,6 +237,8 @@ export function checkPodDefinition(
       longPolling: source.longPolling
         ? { queue: source.longPolling.queue, replicas: source.longPolling.replicas ?? 1 }
         : undefined,
+      access: accessOf(source),
+      privilege: source.privilege ?? [],
     },
   };
 }

@@ -1,16 +1,31 @@
 /**
  * `@ondemand-eks/core/pod-definition`: the pod definition format (its zod schema and
  * types) and the checks that turn what someone wrote into a {@link PodDefinition} the
- * manifest builders take.
+ * manifest builders take: among them, that a definition acknowledges the privilege its
+ * pod uses (`privilegeUses`), and who may use it (`checkAccess`).
  *
  * @module
  */
+export {
+  type AccessDecision,
+  type AccessRequest,
+  type AccessRule,
+  checkAccess,
+} from "./access.js";
 export {
   checkPodDefinition,
   definePodDefinition,
   safeParsePodDefinitionSource,
 } from "./check.js";
 export {
+  PRIVILEGE_FEATURES,
+  type PrivilegeFeature,
+  type PrivilegeSubject,
+  type PrivilegeUse,
+  privilegeUses,
+} from "./privilege.js";
+export {
+  type PodAccess,
   type PodDefinition,
   type PodDefinitionSource,
   PodDefinitionSourceSchema,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isLabelKey, isLabelValue } from "../manifest/labels.js";
 import { DNS_LABEL, POD_DEFINITION_NAME, POD_DEFINITION_NAME_MAX } from "../names.js";
+import { PRIVILEGE_FEATURES, type PrivilegeFeature } from "./privilege.js";
 
 /**
  * The pod definition format, as people write it (in YAML, in the pod library). Most
@@ -117,13 +118,76 @@ const PodMetadataSchema = z.strictObject({
     .optional(),
 });
 
+const QueueNameSchema = z
+  .string()
+  .max(100)
+  .regex(/^[^\s,=]+$/, { error: "expected a queue name without spaces, commas or =" });
+
 const LongPollingSchema = z.strictObject({
-  queue: z
-    .string()
-    .max(100)
-    .regex(/^[^\s,=]+$/, { error: "expected a queue name without spaces, commas or =" }),
+  queue: QueueNameSchema,
   replicas: z.int().min(0).max(1000).optional(),
 });
+
+/**
+ * Who may use a definition. Each rule given must match the job (queues, organizations,
+ * pipelines and branches together); within a rule, any one pattern. In patterns `*`
+ * matches any characters but `/`, `**` any characters at all; the rest is literal.
+ * `null`, for a rule or the whole section, clears what a parent set (as everywhere
+ * under `extends`).
+ */
+const AccessSchema = z.strictObject({
+  /** Served queues the definition may run jobs from, by exact name. */
+  queues: z.array(QueueNameSchema).nullish(),
+  /** Buildkite organization slugs, or patterns of them. */
+  organizations: z
+    .array(
+      z
+        .string()
+        .max(100)
+        .regex(/^[a-z0-9*-]+$/, {
+          error:
+            "expected an organization slug or pattern: lower-case letters, digits, hyphens and * wildcards",
+        }),
+    )
+    .nullish(),
+  /** `<organization>/<pipeline>` slugs, or patterns of them (`acme/infra-*`). */
+  pipelines: z
+    .array(
+      z
+        .string()
+        .max(201)
+        .regex(/^[a-z0-9*-]+\/[a-z0-9*_.-]+$/, {
+          error: "expected <organization>/<pipeline>, slugs or patterns such as acme/infra-*",
+        }),
+    )
+    .nullish(),
+  /** Branch names, or patterns of them: `main`, `release/*`. */
+  branches: z
+    .array(
+      z
+        .string()
+        .max(255)
+        .regex(/^[^\s\p{Cc}]+$/u, {
+          error: "expected a branch name or pattern (no spaces or control characters)",
+        }),
+    )
+    .nullish(),
+});
+
+/** The privileged features a pod uses, each named once: its acknowledgement of them. */
+const PrivilegeSchema = z
+  .array(
+    z.enum(PRIVILEGE_FEATURES, {
+      error: `expected one of ${PRIVILEGE_FEATURES.join(", ")}`,
+    }),
+  )
+  .superRefine((features, ctx) => {
+    features.forEach((feature, i) => {
+      if (features.indexOf(feature) !== i) {
+        ctx.addIssue({ code: "custom", path: [i], message: `"${feature}" is listed twice` });
+      }
+    });
+  });
 
 /** One pod definition as written in a file. */
 export const PodDefinitionSourceSchema = z.strictObject({
@@ -138,7 +202,17 @@ export const PodDefinitionSourceSchema = z.strictObject({
   metadata: PodMetadataSchema.optional(),
   services: z.array(ServiceContainerSchema).optional(),
   longPolling: LongPollingSchema.optional(),
+  access: AccessSchema.nullish(),
+  privilege: PrivilegeSchema.nullish(),
 });
+
+/** A definition's access rules, once checked: each one given is a list of patterns. */
+export interface PodAccess {
+  readonly queues?: readonly string[];
+  readonly organizations?: readonly string[];
+  readonly pipelines?: readonly string[];
+  readonly branches?: readonly string[];
+}
 
 export type PodDefinitionSource = z.output<typeof PodDefinitionSourceSchema>;
 export type ServiceContainer = z.output<typeof ServiceContainerSchema>;
@@ -153,4 +227,8 @@ export interface PodDefinition {
   readonly metadata: z.output<typeof PodMetadataSchema>;
   readonly services: readonly ServiceContainer[];
   readonly longPolling?: { readonly queue: string; readonly replicas: number } | undefined;
+  /** Who may use it; `undefined`: every job on a served queue. */
+  readonly access?: PodAccess | undefined;
+  /** The privileged features its pod uses, acknowledged; empty for most definitions. */
+  readonly privilege: readonly PrivilegeFeature[];
 }

@@ -2,6 +2,7 @@ import { isOndemandEksError } from "../errors.js";
 import { type ParseEventOptions, parseEvent } from "../events/parse-event.js";
 import type { ParsedEvent } from "../events/types.js";
 import type { JobManifest } from "../manifest/kubernetes.js";
+import { checkAccess } from "../pod-definition/access.js";
 import type { SchedulerSettings } from "../settings.js";
 import type { ScheduleOutcome, SubmitOutcome } from "./outcome.js";
 import { type PodDefinitionLookup, renderParsedEvent } from "./render-event.js";
@@ -23,7 +24,9 @@ export interface ScheduleDependencies extends ParseEventOptions {
 
 /**
  * The scheduling path every entry point shares: parse -> route -> pod definition ->
- * manifest -> submit, with every step's failure sorted into one outcome. Never throws.
+ * manifest -> access -> submit, with every step's failure sorted into one outcome. A
+ * job that picks a definition its access rules do not allow is `invalid`, with the rule
+ * and how to get access. Never throws.
  */
 export async function schedule(
   input: unknown,
@@ -70,6 +73,12 @@ async function decide(
   }
   if (rendered.kind === "ignored") {
     return { outcome: "ignored", reason: rendered.reason, ...withJob, durationMs: elapsed() };
+  }
+  // The job chose its definition (pod=<name>): untrusted input, checked against the
+  // definition's own access rules before anything reaches the API server.
+  const access = checkAccess(rendered.definition, { job: rendered.job, queue: rendered.queue });
+  if (!access.allowed) {
+    return { outcome: "invalid", reason: access.reason, ...withJob, durationMs: elapsed() };
   }
 
   let result: SubmitOutcome;
