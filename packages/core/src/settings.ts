@@ -6,6 +6,7 @@ import { fromZodIssues, zodErrorMap } from "./zod-issues.js";
 /** Defaults, shared by the schema and by every `--help` that documents them. */
 export const DEFAULT_SETTINGS = {
   namespace: "buildkite",
+  privilegedNamespace: "buildkite-privileged",
   agentTokenSecret: { name: "buildkite-agent-token", key: "token" },
   ttlSecondsAfterFinished: 600,
   activeDeadlineSeconds: 21_600,
@@ -43,6 +44,15 @@ export const SchedulerSettingsSchema = z.strictObject({
     .max(63)
     .regex(DNS_LABEL, { error: "expected a Kubernetes namespace name (RFC 1123 label)" })
     .default(DEFAULT_SETTINGS.namespace),
+  /**
+   * Namespace the Jobs of definitions that use privileged features go to: one whose Pod
+   * Security level allows them, apart from the other jobs (deploy/kubernetes makes it).
+   */
+  privilegedNamespace: z
+    .string()
+    .max(63)
+    .regex(DNS_LABEL, { error: "expected a Kubernetes namespace name (RFC 1123 label)" })
+    .default(DEFAULT_SETTINGS.privilegedNamespace),
   /** The Secret holding the agent token. Only a reference: a literal token has no field. */
   agentTokenSecret: z
     .strictObject({

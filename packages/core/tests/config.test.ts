@@ -417,6 +417,7 @@ describe("schedulerSettingsFrom", () => {
       fromSources({
         env: {
           ONDEMAND_EKS_NAMESPACE: "ci",
+          ONDEMAND_EKS_PRIVILEGED_NAMESPACE: "ci-privileged",
           ONDEMAND_EKS_AGENT_TOKEN_SECRET: "agent",
           ONDEMAND_EKS_AGENT_TOKEN_SECRET_KEY: "value",
           ONDEMAND_EKS_TTL_SECONDS_AFTER_FINISHED: "60",
@@ -428,6 +429,7 @@ describe("schedulerSettingsFrom", () => {
       }),
     ).toEqual({
       namespace: "ci",
+      privilegedNamespace: "ci-privileged",
       agentTokenSecret: { name: "agent", key: "value" },
       ttlSecondsAfterFinished: 60,
       activeDeadlineSeconds: 3600,
@@ -458,6 +460,7 @@ describe("schedulerSettingsFrom", () => {
       fromSources(
         config({
           namespace: "ci",
+          privilegedNamespace: "ci-privileged",
           agentTokenSecret: { name: "agent", key: "value" },
           ttlSecondsAfterFinished: 60,
           activeDeadlineSeconds: 3600,
@@ -467,6 +470,7 @@ describe("schedulerSettingsFrom", () => {
       ),
     ).toEqual({
       namespace: "ci",
+      privilegedNamespace: "ci-privileged",
       agentTokenSecret: { name: "agent", key: "value" },
       ttlSecondsAfterFinished: 60,
       activeDeadlineSeconds: 3600,

@@ -5,6 +5,7 @@ import {
   InvalidPodDefinitionError,
 } from "@ondemand-eks/core";
 import { toLabelValue } from "@ondemand-eks/core/manifest";
+import type { PrivilegeFeature } from "@ondemand-eks/core/pod-definition";
 import { describe, expect, it } from "vitest";
 import { podDefinition, scheduledJob, settings } from "./helpers/fixtures.js";
 
@@ -38,6 +39,21 @@ const withServices = () =>
     ],
   });
 
+describe("the namespace of a definition's Jobs", () => {
+  it("is the job namespace, or the privileged one exactly when the definition uses privilege", () => {
+    const build = (privilege: PrivilegeFeature[]) =>
+      buildJob({
+        job: scheduledJob(),
+        queue: "default",
+        definition: { ...podDefinition(), privilege },
+        settings: settings({ namespace: "jobs", privilegedNamespace: "jobs-privileged" }),
+      }).metadata.namespace;
+    expect(build([])).toBe("jobs");
+    expect(build(["privileged"])).toBe("jobs-privileged");
+    expect(build(["service-account"])).toBe("jobs-privileged");
+  });
+});
+
 describe("buildJob", () => {
   it("builds the documented Job for the sample event", () => {
     // Act
@@ -52,7 +68,8 @@ describe("buildJob", () => {
     expect(job.apiVersion).toBe("batch/v1");
     expect(job.kind).toBe("Job");
     expect(job.metadata.name).toBe("buildkite-0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70");
-    expect(job.metadata.namespace).toBe("buildkite");
+    // It acknowledges a privileged feature (its own service account): the privileged namespace.
+    expect(job.metadata.namespace).toBe("buildkite-privileged");
     expect(job.metadata.labels).toEqual({
       "app.kubernetes.io/managed-by": "ondemand-eks",
       "app.kubernetes.io/name": "buildkite-agent",

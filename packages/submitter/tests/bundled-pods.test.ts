@@ -11,11 +11,11 @@ import {
 } from "./helpers/cluster.js";
 
 /** Polls until the Job controller has made the Job's Pod (there is no kubelet to run it). */
-async function podsOfJob(name: string, attempts = 300) {
+async function podsOfJob(name: string, namespace: string, attempts = 300) {
   const { core } = adminApis();
   for (let i = 0; i < attempts; i++) {
     const pods = await core.listNamespacedPod({
-      namespace: "buildkite",
+      namespace,
       labelSelector: `batch.kubernetes.io/job-name=${name}`,
     });
     if (pods.items.length > 0) return pods.items;
@@ -53,7 +53,11 @@ describeWithCluster("every bundled one-shot pod definition", () => {
       });
       expect(await submitter.submit(manifest)).toMatchObject({ outcome: "created", dryRun: false });
 
-      const pods = await podsOfJob(manifest.metadata.name);
+      // Privileged definitions' Jobs go to the privileged namespace, the others to buildkite.
+      expect(manifest.metadata.namespace).toBe(
+        name === "elastic-ci-stack" ? "buildkite-privileged" : "buildkite",
+      );
+      const pods = await podsOfJob(manifest.metadata.name, manifest.metadata.namespace);
       expect(pods).toHaveLength(1);
       const pod = pods[0]!;
       expect(pod.status?.phase).toBe("Pending");

@@ -27,6 +27,16 @@ export const SCHEDULER_SETTINGS = {
     default: DEFAULT_SETTINGS.namespace,
     scopes: EVERYWHERE,
   }),
+  privilegedNamespace: setting({
+    key: "privilegedNamespace",
+    flag: "--privileged-namespace",
+    placeholder: "<namespace>",
+    env: ["ONDEMAND_EKS_PRIVILEGED_NAMESPACE"],
+    description: "namespace the Jobs of definitions that use privileged features are created in",
+    parse: text,
+    default: DEFAULT_SETTINGS.privilegedNamespace,
+    scopes: EVERYWHERE,
+  }),
   agentTokenSecretName: setting({
     key: "agentTokenSecret.name",
     flag: "--agent-token-secret",
@@ -110,6 +120,7 @@ export function schedulerSettingsFrom(loaded: LoadedSettings): SchedulerSettings
   const s = SCHEDULER_SETTINGS;
   const input: SchedulerSettingsInput = {
     namespace: loaded.get(s.namespace),
+    privilegedNamespace: loaded.get(s.privilegedNamespace),
     agentTokenSecret: {
       name: loaded.get(s.agentTokenSecretName),
       key: loaded.get(s.agentTokenSecretKey),

@@ -3,6 +3,18 @@ import type { SchedulerSettings } from "../settings.js";
 import { assignOwn, cloneJson } from "./clone.js";
 import type { Container, EnvVar, PodSpec } from "./kubernetes.js";
 
+/**
+ * The namespace a definition's pods go to: the privileged one when the definition uses
+ * (and so acknowledges) privileged features, else the job namespace. Kept apart, so the
+ * namespaces' Pod Security levels and the admission policy can tell them apart.
+ *
+ * @example
+ * namespaceFor({ ...definition, privilege: ["privileged"] }, settings); // "buildkite-privileged"
+ */
+export function namespaceFor(definition: PodDefinition, settings: SchedulerSettings): string {
+  return definition.privilege.length > 0 ? settings.privilegedNamespace : settings.namespace;
+}
+
 /** The agent's tags: queue and definition first, then the definition's own, sorted. */
 export function agentTags(queue: string, definition: PodDefinition): string {
   const own = Object.entries(definition.agent.tags ?? {})

@@ -2,7 +2,7 @@ import { InvalidPodDefinitionError } from "../errors.js";
 import { deploymentName } from "../names.js";
 import type { PodDefinition } from "../pod-definition/schema.js";
 import type { SchedulerSettings } from "../settings.js";
-import { agentConnectionEnv, agentTags, podSpec } from "./containers.js";
+import { agentConnectionEnv, agentTags, namespaceFor, podSpec } from "./containers.js";
 import type { DeploymentManifest } from "./kubernetes.js";
 import { toLabelValue } from "./labels.js";
 import { LABELS, MANAGED_BY, mergeSorted } from "./metadata.js";
@@ -53,7 +53,7 @@ export function buildDeployment({
     kind: "Deployment",
     metadata: {
       name: deploymentName(definition.name),
-      namespace: settings.namespace,
+      namespace: namespaceFor(definition, settings),
       labels,
       annotations: { "buildkite.com/queue": polling.queue },
     },

@@ -3,7 +3,7 @@ import type { ScheduledJob } from "../events/types.js";
 import { jobName } from "../names.js";
 import type { PodDefinition } from "../pod-definition/schema.js";
 import type { SchedulerSettings } from "../settings.js";
-import { agentConnectionEnv, agentTags, podSpec } from "./containers.js";
+import { agentConnectionEnv, agentTags, namespaceFor, podSpec } from "./containers.js";
 import type { JobManifest } from "./kubernetes.js";
 import { ANNOTATIONS, jobAnnotations, jobLabels, mergeSorted } from "./metadata.js";
 
@@ -70,7 +70,7 @@ export function buildJob({ job, queue, definition, settings }: BuildJobOptions):
     kind: "Job",
     metadata: {
       name: jobName(job.uuid),
-      namespace: settings.namespace,
+      namespace: namespaceFor(definition, settings),
       labels,
       annotations: context,
     },
