@@ -6,17 +6,25 @@ import {
   type Logger,
   type ScheduleOutcome,
 } from "@ondemand-eks/core";
+import {
+  type HttpLimits,
+  RETRY_AFTER_SECONDS,
+  resolveLimits,
+  webhookTokenProblem,
+} from "./limits.js";
 import { handleOps, type OpsOptions, sendJson } from "./ops.js";
-import { authenticateWebhook, type WebhookAuthOptions } from "./webhook-auth.js";
+import { BodyAborted, BodyTooLarge, readBody } from "./read-body.js";
+import { Traffic } from "./traffic.js";
+import { checkWebhookHeaders, type WebhookAuthOptions } from "./webhook-auth.js";
 
-export interface WebhookHandlerOptions extends WebhookAuthOptions, OpsOptions {
+export interface WebhookHandlerOptions extends WebhookAuthOptions, OpsOptions, HttpLimits {
   /**
    * The scheduling path (a runtime scheduler's `schedule`): it logs the outcome with
    * `context`, records it in the metrics, and never throws.
    */
   readonly schedule: (input: unknown, context: LogFields) => Promise<ScheduleOutcome>;
-  /** Largest body accepted, in bytes. Default 1 MiB. */
-  readonly bodyLimit?: number;
+  /** Where bodies in flight and refusals are counted; a server passes its own. */
+  readonly traffic?: Traffic;
   /** For requests turned away before scheduling; never given secrets or bodies. */
   readonly log: Logger;
 }
@@ -37,31 +45,6 @@ export function statusOf(outcome: ScheduleOutcome): number {
   }
 }
 
-class TooLarge extends Error {}
-
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(request.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(new TooLarge());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new TooLarge());
-        request.pause();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on("end", () => resolve(Buffer.concat(chunks)));
-    request.on("error", reject);
-  });
-}
-
 /** The caller's request id when it is a plain token, else a new one: it ties a log line to a delivery. */
 function requestIdOf(request: IncomingMessage): string {
   const given = request.headers["x-request-id"];
@@ -72,10 +55,27 @@ function requestIdOf(request: IncomingMessage): string {
  * The webhook adapter's routes: POST /webhook (Buildkite webhooks), and the operations
  * endpoints GET /healthz, /readyz, /metrics. Every answer carries `x-request-id`, the
  * id the log line of its request has.
+ *
+ * A webhook is judged in order of cost: its authentication headers (a missing,
+ * malformed, stale or wrong one is refused before any of the body is read), its declared
+ * length, a free body slot (503 when all are taken); only then is its body read, up to
+ * the limit, and a signature checked over it. A request refused before its body is read
+ * is answered with `Connection: close`, so the rest of its body is never read.
+ *
+ * @example
+ * createServer(createWebhookHandler({ token, schedule, ready, log }));
  */
 export function createWebhookHandler(options: WebhookHandlerOptions) {
-  const limit = options.bodyLimit ?? 1024 * 1024;
+  const weak = webhookTokenProblem(options.token);
+  if (weak) throw new RangeError(`the webhook token ${weak}`);
+  const limits = resolveLimits(options);
+  const limit = limits.bodyLimit;
+  const traffic = options.traffic ?? new Traffic(limits.maxBodiesInFlight);
   const now = options.now ?? Date.now;
+  const ops: OpsOptions = {
+    ...options,
+    moreMetrics: () => (options.moreMetrics?.() ?? "") + traffic.metricsText(),
+  };
 
   async function webhook(
     request: IncomingMessage,
@@ -90,19 +90,45 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
       options.log[level]("webhook", { requestId, outcome, status, ...fields });
       sendJson(response, status, body);
     };
+    // Turned away before its body is read: closing the connection leaves the body unread.
+    const refuseUnread = (outcome: string, status: number, body: object, fields?: LogFields) => {
+      response.setHeader("connection", "close");
+      refuse(outcome, status, body, fields);
+    };
+    const checked = checkWebhookHeaders(request.headers, options);
+    if (!checked.ok) {
+      traffic.refused("unauthorized");
+      refuseUnread("unauthorized", 401, { error: "unauthorized" }, { reason: checked.reason });
+      return;
+    }
+    const tooLarge = () => {
+      traffic.refused("too-large");
+      refuseUnread("too-large", 413, { error: `body larger than ${limit} bytes` });
+    };
+    const declared = Number(request.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > limit) return tooLarge();
+    const slot = traffic.takeBodySlot();
+    if (!slot) {
+      traffic.refused("bodies-in-flight");
+      response.setHeader("retry-after", String(RETRY_AFTER_SECONDS));
+      refuseUnread("busy", 503, { error: "too many requests in flight; retry later" });
+      return;
+    }
+    // The slot, and the bytes counted in it, are held until the answer is sent.
+    response.once("close", () => slot.release());
+    if (request.headers.expect?.toLowerCase() === "100-continue") response.writeContinue();
     let body: Buffer;
     try {
-      body = await readBody(request, limit);
+      body = await readBody(request, limit, slot);
     } catch (error) {
-      if (error instanceof TooLarge) {
-        response.setHeader("connection", "close");
-        refuse("too-large", 413, { error: `body larger than ${limit} bytes` });
-        return;
-      }
+      if (error instanceof BodyTooLarge) return tooLarge();
+      // Gone, or cut off at its deadline (counted where it was cut): no one to answer.
+      if (error instanceof BodyAborted) return;
       throw error;
     }
-    const auth = authenticateWebhook(request.headers, body, options);
+    const auth = checked.verify(body);
     if (!auth.ok) {
+      traffic.refused("unauthorized");
       refuse("unauthorized", 401, { error: "unauthorized" }, { reason: auth.reason });
       return;
     }
@@ -126,8 +152,15 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
     const path = (request.url ?? "/").split("?")[0];
     const requestId = requestIdOf(request);
     response.setHeader("x-request-id", requestId);
+    // Whatever body a request that is not a webhook brings is never read: close after answering.
+    if (path !== "/webhook" || request.method !== "POST") {
+      const length = request.headers["content-length"];
+      if (request.headers["transfer-encoding"] || (length && length !== "0")) {
+        response.setHeader("connection", "close");
+      }
+    }
     try {
-      if (path !== "/webhook") return await handleOps(request, response, options);
+      if (path !== "/webhook") return await handleOps(request, response, ops);
       if (request.method !== "POST") return sendJson(response, 405, { error: "use POST" });
       return await webhook(request, response, requestId);
     } catch (error) {

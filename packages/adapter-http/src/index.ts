@@ -1,12 +1,31 @@
 /**
  * The HTTP entry point: Buildkite webhooks in, a scheduler's `schedule` out, with the
  * operations endpoints (health, readiness, Prometheus metrics). Built on node:http (see
- * README). The status of each outcome is decided in one place, {@link statusOf}.
+ * README). The status of each outcome is decided in one place, {@link statusOf}; what a
+ * client may cost (bytes, connections, time) is bounded by {@link HttpLimits}.
  *
  * @module
  */
 export { createWebhookHandler, statusOf, type WebhookHandlerOptions } from "./handler.js";
+export {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_MAX_BODIES_IN_FLIGHT,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type HttpLimits,
+  MIN_TOKEN_LENGTH,
+  resolveLimits,
+  webhookTokenProblem,
+} from "./limits.js";
 export { handleOps, type MetricsPort, type OpsOptions } from "./ops.js";
 export { type OpsServer, startOpsServer } from "./ops-server.js";
 export { startWebhookServer, type WebhookServer } from "./server.js";
-export { type AuthResult, authenticateWebhook, type WebhookAuthOptions } from "./webhook-auth.js";
+export { type RefusalReason, Traffic, type TrafficStats } from "./traffic.js";
+export {
+  type AuthResult,
+  authenticateWebhook,
+  checkWebhookHeaders,
+  type HeaderCheck,
+  type WebhookAuthOptions,
+} from "./webhook-auth.js";

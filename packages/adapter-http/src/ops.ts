@@ -13,6 +13,8 @@ export interface OpsOptions {
   readonly ready: () => Promise<boolean>;
   /** For /metrics; without it /metrics is 404. */
   readonly metrics?: MetricsPort;
+  /** More of /metrics, in Prometheus' text format, after the metrics port's (the HTTP server's own counts). */
+  readonly moreMetrics?: () => string;
 }
 
 /** Longest a readiness check may take before /readyz says not ready. */
@@ -49,7 +51,7 @@ export async function handleOps(
     return sendJson(response, ready ? 200 : 503, { ready });
   }
   if (path === "/metrics" && options.metrics) {
-    const text = await options.metrics.text();
+    const text = (await options.metrics.text()) + (options.moreMetrics?.() ?? "");
     response.writeHead(200, { "content-type": options.metrics.contentType });
     response.end(text);
     return;

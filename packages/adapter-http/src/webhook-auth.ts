@@ -15,6 +15,11 @@ export type AuthResult =
   | { ok: true; method: "token" | "signature" }
   | { ok: false; reason: string };
 
+/** The headers' verdict: refused, or what is left to check once the body is read. */
+export type HeaderCheck =
+  | { ok: false; reason: string }
+  | { ok: true; verify: (rawBody: Buffer) => AuthResult };
+
 function sameSecret(given: string, expected: string): boolean {
   // Hash both sides to equal lengths, so the comparison is constant time whatever was sent.
   const a = createHmac("sha256", "compare").update(given).digest();
@@ -23,15 +28,20 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 /**
- * Buildkite's two ways of authenticating a webhook: the plain token in X-Buildkite-Token,
- * or X-Buildkite-Signature `timestamp=<unix s>,signature=<hex HMAC-SHA256 of
- * "<timestamp>.<raw body>" keyed with the token>`, within a window against replays.
+ * What can be decided from the headers alone, before any of the body is read: a missing,
+ * malformed or stale authentication header is refused here, and a token is checked
+ * whole. What passes is a `verify` of the raw body (a signature's HMAC; nothing for a
+ * token), so a request that cannot be authentic costs no body bytes.
+ *
+ * @example
+ * const checked = checkWebhookHeaders(request.headers, { token });
+ * if (!checked.ok) return refuse(401); // the body is never read
+ * const auth = checked.verify(await readBody(request));
  */
-export function authenticateWebhook(
+export function checkWebhookHeaders(
   headers: Record<string, string | string[] | undefined>,
-  rawBody: Buffer,
   options: WebhookAuthOptions,
-): AuthResult {
+): HeaderCheck {
   const header = (name: string) => {
     const value = headers[name];
     return Array.isArray(value) ? value[0] : value;
@@ -54,22 +64,45 @@ export function authenticateWebhook(
     if (Math.abs(now - Number(timestamp) * 1000) > window) {
       return { ok: false, reason: "signature timestamp outside the accepted window" };
     }
-    const expected = createHmac("sha256", options.token)
-      .update(`${timestamp}.`)
-      .update(rawBody)
-      .digest();
-    const ok = timingSafeEqual(Buffer.from(given.toLowerCase(), "hex"), expected);
-    return ok
-      ? { ok: true, method: "signature" }
-      : { ok: false, reason: "signature does not match" };
+    return {
+      ok: true,
+      verify: (rawBody) => {
+        const expected = createHmac("sha256", options.token)
+          .update(`${timestamp}.`)
+          .update(rawBody)
+          .digest();
+        const ok = timingSafeEqual(Buffer.from(given.toLowerCase(), "hex"), expected);
+        return ok
+          ? { ok: true, method: "signature" }
+          : { ok: false, reason: "signature does not match" };
+      },
+    };
   }
   const token = header("x-buildkite-token");
   if (token !== undefined) {
     if (options.requireSignature)
       return { ok: false, reason: "a signature is required; got a token" };
     return sameSecret(token, options.token)
-      ? { ok: true, method: "token" }
+      ? { ok: true, verify: () => ({ ok: true, method: "token" }) }
       : { ok: false, reason: "token does not match" };
   }
   return { ok: false, reason: "no X-Buildkite-Token or X-Buildkite-Signature" };
+}
+
+/**
+ * Buildkite's two ways of authenticating a webhook: the plain token in X-Buildkite-Token,
+ * or X-Buildkite-Signature `timestamp=<unix s>,signature=<hex HMAC-SHA256 of
+ * "<timestamp>.<raw body>" keyed with the token>`, within a window against replays.
+ * {@link checkWebhookHeaders} then its `verify`, for a body already read.
+ *
+ * @example
+ * authenticateWebhook(request.headers, rawBody, { token }).ok;
+ */
+export function authenticateWebhook(
+  headers: Record<string, string | string[] | undefined>,
+  rawBody: Buffer,
+  options: WebhookAuthOptions,
+): AuthResult {
+  const checked = checkWebhookHeaders(headers, options);
+  return checked.ok ? checked.verify(rawBody) : checked;
 }

@@ -229,7 +229,9 @@ describe("health, readiness, metrics, shutdown", () => {
     const response = await fetch(`${url}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/plain; version=0.0.4");
-    expect(await response.text()).toBe("# metrics\n");
+    const text = await response.text();
+    expect(text.startsWith("# metrics\n")).toBe(true);
+    expect(text).toMatch(/^ondemand_eks_http_refused_total\{reason="unauthorized"\} 0$/m);
     await running?.close(1_000);
     const without = await start();
     expect((await fetch(`${without.url}/metrics`)).status).toBe(404);

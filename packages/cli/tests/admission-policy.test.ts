@@ -35,15 +35,25 @@ async function asScheduler(admin: KubeConfig): Promise<BatchV1Api> {
   return config.makeApiClient(BatchV1Api);
 }
 
-/** The Job `render` makes for the sample event with `pod`, in `namespace`. */
-async function rendered(pod: string, namespace = "buildkite"): Promise<V1Job> {
+/**
+ * The Job `render` makes for the sample event with `pod`, in `namespace` (privileged
+ * definitions' Jobs too, unless `privileged` names another).
+ */
+async function rendered(
+  pod: string,
+  namespace = "buildkite",
+  privileged = namespace,
+): Promise<V1Job> {
   const event = sample();
   const detail = event.detail as { job: { uuid: string; agent_query_rules: string[] } };
   detail.job.uuid = randomUUID();
   detail.job.agent_query_rules = ["queue=default", `pod=${pod}`];
   const dir = tempDir({ "event.json": JSON.stringify(event) });
   const { stdout, stderr } = await cli(
-    ["render", "--event", `${dir}/event.json`, "-o", "json", "--namespace", namespace],
+    [
+      ...["render", "--event", `${dir}/event.json`, "-o", "json"],
+      ...["--namespace", namespace, "--privileged-namespace", privileged],
+    ],
     { env: {} },
   );
   if (!stdout) throw new Error(stderr);
@@ -86,7 +96,10 @@ describeWithCluster("the admission policy on the scheduler's Jobs", () => {
   it("admits the Job of every bundled one-shot definition, elastic-ci-stack in a privileged namespace", async () => {
     expect(await send(scheduler, await rendered("default"))).toBeUndefined();
     expect(await send(scheduler, await rendered("node-postgres"))).toBeUndefined();
-    expect(await send(scheduler, await rendered("elastic-ci-stack", PRIVILEGED))).toBeUndefined();
+    // By default a privileged definition's Job goes to the privileged namespace.
+    const elastic = await rendered("elastic-ci-stack", "buildkite", PRIVILEGED);
+    expect(elastic.metadata?.namespace).toBe(PRIVILEGED);
+    expect(await send(scheduler, elastic)).toBeUndefined();
   });
 
   it("refuses elastic-ci-stack's privileged dockerd outside a privileged namespace", async () => {

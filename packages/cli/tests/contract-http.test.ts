@@ -8,7 +8,7 @@ import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll } from "vitest";
 import { tempDir } from "./helpers.js";
 
-const TOKEN = "contract-token";
+const TOKEN = "contract-token-0123456789abcdef0123456789";
 
 // Its own control plane, started here so that without Go it is reported as skipped.
 const plane: TestRun = await startTestControlPlane("cli-contract-http", {

@@ -103,8 +103,10 @@ function containerEnv(
   for (const variable of container.env ?? []) {
     const from = variable.valueFrom;
     if (variable.value !== undefined) env[variable.name] = variable.value;
-    else if (from?.secretKeyRef) env[variable.name] = `stand-in for ${from.secretKeyRef.key}`;
-    else if (from?.configMapKeyRef) {
+    else if (from?.secretKeyRef) {
+      // As long as a real token must be (the webhook refuses one under 32 characters).
+      env[variable.name] = `stand-in for ${from.secretKeyRef.key}`.padEnd(48, "-");
+    } else if (from?.configMapKeyRef) {
       const ref = from.configMapKeyRef;
       const map = objects.find(
         (object) => object.kind === "ConfigMap" && object.metadata?.name === ref.name,

@@ -202,6 +202,7 @@ describe("settings: flags over environment over config file over defaults", () =
       tempDir({
         "c.yaml": [
           "namespace: ci",
+          "privilegedNamespace: ci-privileged",
           "agentTokenSecret: { name: agent-token, key: value }",
           "ttlSecondsAfterFinished: 30",
           "activeDeadlineSeconds: 900",
@@ -222,7 +223,8 @@ describe("settings: flags over environment over config file over defaults", () =
       config,
     ]);
     const job = JSON.parse(stdout);
-    expect(job.metadata.namespace).toBe("ci");
+    // elastic-ci-stack uses privileged features: its Jobs go to the privileged namespace.
+    expect(job.metadata.namespace).toBe("ci-privileged");
     expect(job.spec.ttlSecondsAfterFinished).toBe(30);
     expect(job.spec.activeDeadlineSeconds).toBe(900);
     expect(job.metadata.labels["ondemand-eks/pod-definition"]).toBe("elastic-ci-stack");

@@ -1,12 +1,13 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { type CliIo, processIo, run } from "@ondemand-eks/cli";
 import { describe, expect, it } from "vitest";
 import { describeWithCluster, getJobStatus, jobExists, kubeconfigPath } from "./cluster.js";
 import { tempDir } from "./helpers.js";
 
-const TOKEN = "serve-http-test-token";
+const TOKEN = "serve-http-test-token-0123456789abcdef";
 
 /** Runs `ondemand-eks serve http` in-process until stop(), capturing its output. */
 function serve(argv: string[], env: Record<string, string> = { BUILDKITE_WEBHOOK_TOKEN: TOKEN }) {
@@ -87,6 +88,20 @@ function deliver(url: string, body: string, requestId?: string) {
   });
 }
 
+/** A bare connection to `url`: what it received, and when the server closed it. */
+async function rawConnection(url: string) {
+  const { hostname, port } = new URL(url);
+  const socket: Socket = connect(Number(port), hostname);
+  let received = "";
+  socket.on("data", (chunk: Buffer) => {
+    received += chunk.toString("latin1");
+  });
+  socket.on("error", () => {});
+  const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now())));
+  await new Promise((resolve) => socket.once("connect", resolve));
+  return { socket, closed, received: () => received };
+}
+
 describe("ondemand-eks serve http: settings", () => {
   it("needs a webhook token from the environment or a file, never a flag", async () => {
     const result = serve([], {});
@@ -102,6 +117,31 @@ describe("ondemand-eks serve http: settings", () => {
     );
     const flag = serve(["--webhook-token", TOKEN], {});
     expect(await flag.done).toBe(2);
+  });
+
+  it("refuses a webhook token too short to be secret, from the variable or a file, never showing it", async () => {
+    // Act
+    const fromEnv = serve([], { BUILDKITE_WEBHOOK_TOKEN: "hunter2-hunter2" });
+    const file = join(tempDir({ token: "0123456789abcdef\n" }), "token");
+    const fromFile = serve(["--webhook-token-file", file], {});
+    // Assess
+    expect(await fromEnv.done).toBe(1);
+    expect(fromEnv.output().stderr).toBe(
+      "ondemand-eks: error: BUILDKITE_WEBHOOK_TOKEN: the token is 15 characters; at least 32 are needed to be secret (make one with: openssl rand -hex 32)\n",
+    );
+    expect(await fromFile.done).toBe(1);
+    expect(fromFile.output().stderr).toBe(
+      `ondemand-eks: error: --webhook-token-file: the token in ${file} is 16 characters; at least 32 are needed to be secret (make one with: openssl rand -hex 32)\n`,
+    );
+    expect(fromFile.output().stderr).not.toContain("0123456789abcdef");
+  });
+
+  it("refuses a header timeout longer than the request timeout", async () => {
+    const server = serve(["--header-timeout", "20", "--request-timeout", "10"]);
+    expect(await server.done).toBe(1);
+    expect(server.output().stderr).toBe(
+      "ondemand-eks: error: --header-timeout, --request-timeout: the header timeout (20 s) must not exceed the request timeout (10 s)\n",
+    );
   });
 
   it("needs a cluster for --dry-run: the API server does the dry run", async () => {
@@ -249,6 +289,71 @@ describeWithCluster("ondemand-eks serve http against the local control plane", (
     expect(server.lines()).toEqual([
       expect.objectContaining({ level: "warn", msg: "event", outcome: "invalid" }),
     ]);
+  });
+
+  it("holds its connections and header deadline to --max-connections and --header-timeout", async () => {
+    // Prepare
+    const server = serve([
+      "--kubeconfig",
+      kubeconfigPath(),
+      "--max-connections",
+      "1",
+      "--header-timeout",
+      "1",
+      "--request-timeout",
+      "2",
+    ]);
+    const url = await server.listening;
+    try {
+      const started = Date.now();
+      const idle = await rawConnection(url);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Act
+      const second = await rawConnection(url);
+      // Assess: the second is answered 503 unread; the idle one cut off at its deadline.
+      await second.closed;
+      expect(second.received()).toMatch(/^HTTP\/1\.1 503 .*\r\nRetry-After: 1\r\n/s);
+      const idleClosed = await idle.closed;
+      expect(idleClosed - started).toBeLessThan(2_500);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^ondemand_eks_http_refused_total\{reason="connections"\} 1$/m);
+      expect(metrics).toMatch(/^ondemand_eks_http_refused_total\{reason="timeout"\} 1$/m);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
+  it("holds webhook bodies to --max-bodies-in-flight and --body-limit, unread beyond them", async () => {
+    // Prepare: a request whose signature header passes, its body half sent, holds the one slot.
+    const server = serve([
+      "--kubeconfig",
+      kubeconfigPath(),
+      "--max-bodies-in-flight",
+      "1",
+      "--body-limit",
+      "2048",
+    ]);
+    const url = await server.listening;
+    const forged = `timestamp=${Math.floor(Date.now() / 1000)},signature=${"ab".repeat(32)}`;
+    const head = (length: number) =>
+      `POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-length: ${length}\r\nx-buildkite-signature: ${forged}\r\n\r\n`;
+    try {
+      const holder = await rawConnection(url);
+      holder.socket.write(`${head(1_000)}{"event":`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Act
+      const busy = await rawConnection(url);
+      busy.socket.write(head(1_000));
+      const large = await rawConnection(url);
+      large.socket.write(head(4_096));
+      await Promise.all([busy.closed, large.closed]);
+      // Assess
+      expect(busy.received()).toMatch(/^HTTP\/1\.1 503 /);
+      expect(large.received()).toMatch(/^HTTP\/1\.1 413 /);
+      holder.socket.destroy();
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
   });
 
   it("answers 503 when the API server cannot be reached, so Buildkite's log shows it", async () => {

@@ -22,7 +22,7 @@ describeWith(world.info, "end to end through the webhook (serve http)", () => {
   let server: RunningCli;
 
   beforeAll(async () => {
-    const token = "e2e-webhook-token";
+    const token = "e2e-webhook-token-0123456789abcdef0123456789";
     const tokenFile = join(w().kubeconfig, "..", "webhook-token");
     await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
     server = startCli(

@@ -1,4 +1,12 @@
-import { startWebhookServer } from "@ondemand-eks/adapter-http";
+import {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_MAX_BODIES_IN_FLIGHT,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  startWebhookServer,
+  webhookTokenProblem,
+} from "@ondemand-eks/adapter-http";
 import { InvalidSettingsError, type Issue } from "@ondemand-eks/core";
 import type { LoadedSettings } from "@ondemand-eks/core/config";
 import { createLogger, createScheduler } from "@ondemand-eks/runtime";
@@ -9,19 +17,37 @@ import { type CommandFlags, loadCliConfig } from "../settings.js";
 
 const r = CLI_SETTINGS;
 
-/** One of the two ways to give the webhook token is needed: checked with every other setting. */
-const needsToken = (settings: LoadedSettings): Issue[] =>
-  settings.get(r.webhookToken) === undefined && settings.get(r.webhookTokenFile) === undefined
-    ? [
-        {
-          path: `${r.webhookToken.env[0]}, ${r.webhookTokenFile.flag}`,
-          message:
-            "required: the webhook token, in the variable or in a file (never a flag: ps shows flags)",
-        },
-      ]
-    : [];
+/**
+ * Checked with every other setting: one of the two ways to give the webhook token, a
+ * token from the variable long enough to be secret (one from a file is checked when
+ * read), and a header timeout within the request timeout.
+ */
+const checkServeSettings = (settings: LoadedSettings): Issue[] => {
+  const issues: Issue[] = [];
+  const fromEnv = settings.get(r.webhookToken);
+  if (fromEnv === undefined && settings.get(r.webhookTokenFile) === undefined) {
+    issues.push({
+      path: `${r.webhookToken.env[0]}, ${r.webhookTokenFile.flag}`,
+      message:
+        "required: the webhook token, in the variable or in a file (never a flag: ps shows flags)",
+    });
+  }
+  const weak = fromEnv === undefined ? undefined : webhookTokenProblem(fromEnv);
+  if (weak && settings.get(r.webhookTokenFile) === undefined) {
+    issues.push({ path: r.webhookToken.env[0] as string, message: `the token ${weak}` });
+  }
+  const headers = settings.get(r.headersTimeoutMs) ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const request = settings.get(r.requestTimeoutMs) ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  if (headers > request) {
+    issues.push({
+      path: `${r.headersTimeoutMs.flag}, ${r.requestTimeoutMs.flag}`,
+      message: `the header timeout (${headers / 1000} s) must not exceed the request timeout (${request / 1000} s)`,
+    });
+  }
+  return issues;
+};
 
-/** The webhook token, from its file or its variable. */
+/** The webhook token, from its file (checked here) or its variable (checked with the settings). */
 async function webhookToken(settings: LoadedSettings, io: CliIo): Promise<string> {
   const file = settings.get(r.webhookTokenFile);
   const token = file ? (await io.readFile(file, 64 * 1024)).trim() : settings.get(r.webhookToken);
@@ -30,12 +56,23 @@ async function webhookToken(settings: LoadedSettings, io: CliIo): Promise<string
       { path: r.webhookTokenFile.flag as string, message: `${file} is empty` },
     ]);
   }
+  const weak = file ? webhookTokenProblem(token) : undefined;
+  if (weak) {
+    throw new InvalidSettingsError([
+      { path: r.webhookTokenFile.flag as string, message: `the token in ${file} ${weak}` },
+    ]);
+  }
   return token;
 }
 
 /** `ondemand-eks serve http`: the webhook adapter on the runtime's scheduler, until SIGTERM. */
 export async function serveHttp(flags: CommandFlags, io: CliIo): Promise<number> {
-  const { scheduler: config, settings } = await loadCliConfig("serve-http", flags, io, needsToken);
+  const { scheduler: config, settings } = await loadCliConfig(
+    "serve-http",
+    flags,
+    io,
+    checkServeSettings,
+  );
   const token = await webhookToken(settings, io);
   const scheduler = await createScheduler(config, {
     env: io.env,
@@ -48,7 +85,11 @@ export async function serveHttp(flags: CommandFlags, io: CliIo): Promise<number>
     token,
     requireSignature: settings.get(r.requireSignature) ?? false,
     signatureWindowMs: settings.get(r.signatureWindowMs) ?? 300_000,
-    bodyLimit: settings.get(r.bodyLimit) ?? 1024 * 1024,
+    bodyLimit: settings.get(r.bodyLimit) ?? DEFAULT_BODY_LIMIT,
+    maxConnections: settings.get(r.maxConnections) ?? DEFAULT_MAX_CONNECTIONS,
+    maxBodiesInFlight: settings.get(r.maxBodiesInFlight) ?? DEFAULT_MAX_BODIES_IN_FLIGHT,
+    headersTimeoutMs: settings.get(r.headersTimeoutMs) ?? DEFAULT_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: settings.get(r.requestTimeoutMs) ?? DEFAULT_REQUEST_TIMEOUT_MS,
     log: scheduler.log,
     ...(scheduler.metrics ? { metrics: scheduler.metrics } : {}),
     ready: () => scheduler.ready(),
