@@ -2,13 +2,15 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { attackTargets } from "./attack-stats.js";
 import { runE2e } from "./e2e.js";
 import { e2eTargets } from "./e2e-stats.js";
-import { e2eTable, table, targets } from "./report.js";
+import { attackTable, e2eTable, table, targets } from "./report.js";
 import {
   ADAPTERS,
   FULL,
   type PathName,
+  runAttackOnly,
   runBench,
   runBurstOnly,
   runPathsOnly,
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     "burst-only": { type: "string" },
     paths: { type: "string" },
     "e2e-only": { type: "boolean", default: false },
+    "attack-only": { type: "boolean", default: false },
   },
 });
 
@@ -55,6 +58,19 @@ if (values["e2e-only"]) {
     await writeFile(values.out, json);
   }
   process.stderr.write(e2eTable(e2e));
+  process.stdout.write(json);
+  process.exit(0);
+}
+if (values["attack-only"]) {
+  // Development aid: only the attack section, its table on stderr and its JSON on stdout
+  // (and in --out when given).
+  const attack = await runAttackOnly(values.smoke ? SMOKE : FULL, log);
+  const json = `${JSON.stringify({ attack, targets: attackTargets(attack) }, null, 2)}\n`;
+  if (values.out) {
+    await mkdir(dirname(values.out), { recursive: true });
+    await writeFile(values.out, json);
+  }
+  process.stderr.write(attackTable(attack));
   process.stdout.write(json);
   process.exit(0);
 }

@@ -23,6 +23,32 @@ export async function atRate(fire: Fire, rate: number, count: number): Promise<n
 }
 
 /**
+ * {@link atRate}, but a send that fails does not end the run: its latency is
+ * `undefined`. For loads some of which the server may turn away (the attack section).
+ */
+export async function atRateSettled(
+  fire: Fire,
+  rate: number,
+  count: number,
+): Promise<(number | undefined)[]> {
+  const interval = 1000 / rate;
+  const started = performance.now();
+  const pending: Promise<number | undefined>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = started + i * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    pending.push(
+      fire(randomUUID()).then(
+        () => performance.now() - due,
+        () => undefined,
+      ),
+    );
+  }
+  return Promise.all(pending);
+}
+
+/**
  * A closed-loop load: `concurrency` senders each send their next event as soon as the
  * previous one's Job exists. Returns Jobs per second over the whole run.
  */

@@ -113,17 +113,35 @@ export async function directPath(servers: Servers): Promise<Path> {
   };
 }
 
+/** More of a webhook server's command line and environment (the attack: as deployed). */
+export interface HttpPathOptions {
+  readonly args?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /** `ondemand-eks serve http`, in its own process, sent signed webhooks (the signature checked). */
-export async function httpPath(servers: Servers): Promise<Path> {
+export async function httpPath(
+  servers: Servers,
+  options: HttpPathOptions = {},
+): Promise<Path & { port: number }> {
   const token = randomBytes(24).toString("hex");
   const port = await freePort();
   const server = startCli(
-    ["serve", "http", ...clusterFlags(servers), "--host", "127.0.0.1", "--port", String(port)],
-    { BUILDKITE_WEBHOOK_TOKEN: token, ...servers.inCluster?.env },
+    [
+      "serve",
+      "http",
+      ...clusterFlags(servers),
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      ...(options.args ?? []),
+    ],
+    { BUILDKITE_WEBHOOK_TOKEN: token, ...servers.inCluster?.env, ...options.env },
     servers.inCluster?.wrap,
   );
   await waitReady(`http://127.0.0.1:${port}/readyz`, server);
-  return webhookPath("http", port, token, server);
+  return { ...webhookPath("http", port, token, server), port };
 }
 
 /** The webhook path's floor: the same webhooks to a process that only answers 202. */

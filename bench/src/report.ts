@@ -1,3 +1,4 @@
+import { type AttackResults, attackTargets, HOSTILE_ANSWERS } from "./attack-stats.js";
 import { E2E_PATHS, type E2eResults, e2eTargets, SPLITS } from "./e2e-stats.js";
 import type { BenchResults } from "./run.js";
 import type { Figure } from "./stats.js";
@@ -38,6 +39,7 @@ export function targets(r: BenchResults): Target[] {
     atMost("sqs.rss_mb", r.sqs.rss_mb.median, 150),
     atMost("burst.lost", r.burst.lost.max, 0),
     atMost("burst.duplicates", r.burst.duplicates.max, 0),
+    ...attackTargets(r.attack),
     ...e2eTargets(r.e2e),
   ];
 }
@@ -75,6 +77,45 @@ export function e2eTable(e2e: E2eResults): string {
     `e2e: one job at a time, ${e2e.jobs_per_round} per path in each of ${e2e.rounds} rounds; milliseconds; per-round p50 and p99, median (min-max) over rounds`,
     "lead_over_poller: the poller's event-to-acquire p50 / the path's, per round",
     ...rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`),
+  ].join("\n")}\n`;
+}
+
+/** The `attack` section's rows: each phase's figures, the ratio, the hostile connections' answers. */
+function attackRows(a: AttackResults): [string, string][] {
+  return [
+    ["attack.quiet.p50_ms", cell(a.quiet.p50_ms)],
+    ["attack.quiet.p99_ms", cell(a.quiet.p99_ms)],
+    ["attack.quiet.rss_mib", cell(a.quiet.rss_mib)],
+    ["attack.under_attack.p50_ms", cell(a.under_attack.p50_ms)],
+    ["attack.under_attack.p99_ms", cell(a.under_attack.p99_ms)],
+    ["attack.under_attack.peak_rss_mib", cell(a.under_attack.peak_rss_mib)],
+    ["attack.under_attack.lost", cell(a.under_attack.lost)],
+    ["attack.p99_ratio", cell(a.p99_ratio)],
+    [
+      "attack.refused",
+      HOSTILE_ANSWERS.map((answer) => `${answer} ${cell(a.refused[answer])}`).join(", "),
+    ],
+  ];
+}
+
+/**
+ * The `attack` section as plain text: its figures, then its targets.
+ *
+ * @example
+ * process.stderr.write(attackTable(results.attack));
+ */
+export function attackTable(a: AttackResults): string {
+  const rows = attackRows(a);
+  const checks = attackTargets(a);
+  const width = Math.max(...rows.map(([key]) => key.length), ...checks.map((t) => t.key.length));
+  return `${[
+    `attack: ${a.hostile_connections} hostile connections held; ${a.valid_webhooks} valid webhooks at ${a.rate_per_sec}/s per phase; median (min-max) over ${a.rounds} rounds`,
+    ...rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`),
+    "targets:",
+    ...checks.map(
+      (t) =>
+        `${t.met ? "  met   " : "  MISSED"} ${t.key.padEnd(width)}  ${number(t.value)} ${t.limit}`,
+    ),
   ].join("\n")}\n`;
 }
 
@@ -118,6 +159,7 @@ export function table(r: BenchResults): string {
     ["burst.jobs", cell(r.burst.jobs)],
     ["burst.lost", cell(r.burst.lost)],
     ["burst.duplicates", cell(r.burst.duplicates)],
+    ...attackRows(r.attack),
   );
   const cpu = (name: string, perJob: Readonly<Record<string, number>>) =>
     `${name}.cpu_ms_per_job`.padEnd(28) +

@@ -1,10 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
+import { runAttack } from "./attack.js";
+import { type AttackResults, attackResults } from "./attack-stats.js";
 import { burst } from "./burst.js";
+import type { BenchJobs } from "./cluster.js";
 import { bundleBytes, coldStarts } from "./cold-start.js";
 import { runE2e } from "./e2e.js";
 import type { E2eResults } from "./e2e-stats.js";
-import type { Path } from "./paths.js";
+import type { Path, Servers } from "./paths.js";
 import { libraryLoadMs, renderPerSecond } from "./pure.js";
 import { ADAPTERS, measurePaths, type PathName, startPaths } from "./rounds.js";
 import { withServers } from "./servers.js";
@@ -28,6 +31,13 @@ export interface BenchScale {
   readonly burstRuns: number;
   readonly coldRuns: number;
   readonly warmupEvents: number;
+  /**
+   * The attack: hostile connections held open, valid webhooks per phase (at `rate`), and
+   * rounds of a quiet phase then an attacked one.
+   */
+  readonly attackConnections: number;
+  readonly attackEvents: number;
+  readonly attackRounds: number;
   /** End to end: jobs per path in a round, one at a time, and rounds. */
   readonly e2eJobs: number;
   readonly e2eRounds: number;
@@ -48,6 +58,9 @@ export const FULL: BenchScale = {
   burstRuns: 3,
   coldRuns: 5,
   warmupEvents: 100,
+  attackConnections: 400,
+  attackEvents: 400,
+  attackRounds: 3,
   e2eJobs: 20,
   e2eRounds: 3,
 };
@@ -67,6 +80,9 @@ export const SMOKE: BenchScale = {
   burstRuns: 1,
   coldRuns: 1,
   warmupEvents: 2,
+  attackConnections: 40,
+  attackEvents: 6,
+  attackRounds: 1,
   e2eJobs: 2,
   e2eRounds: 1,
 };
@@ -111,6 +127,8 @@ export interface BenchResults {
     lost: Figure;
     duplicates: Figure;
   };
+  /** Valid webhooks' latency and the server's memory while hostile connections stall (attack.ts). */
+  readonly attack: AttackResults;
   /** From the emulator's event to the agent's acquire call and to the job finished (e2e.ts). */
   readonly e2e: E2eResults;
 }
@@ -200,6 +218,28 @@ export async function runBurstOnly(scale: BenchScale, log: Log) {
   });
 }
 
+/** Only the attack section, for working on it. */
+export async function runAttackOnly(scale: BenchScale, log: Log): Promise<AttackResults> {
+  return withServers(async ({ servers, jobs }) => attackSection(servers, jobs, scale, log));
+}
+
+async function attackSection(
+  servers: Servers,
+  jobs: BenchJobs,
+  scale: BenchScale,
+  log: Log,
+): Promise<AttackResults> {
+  log(
+    `attack: ${scale.attackConnections} hostile connections, ${scale.attackEvents} valid webhooks at ${scale.rate}/s per phase`,
+  );
+  const rounds = await runAttack(servers, jobs, scale, log);
+  return attackResults(rounds, {
+    hostile: scale.attackConnections,
+    valid: scale.attackEvents,
+    rate: scale.rate,
+  });
+}
+
 /** Runs the whole bench against servers of its own, and returns the figures. */
 export async function runBench(scale: BenchScale, log: Log): Promise<BenchResults> {
   const machine = {
@@ -242,6 +282,8 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
             await burst(servers, jobs, scale.burstEvents, scale.concurrency, 240_000, log),
           );
         }
+
+        const attack = await attackSection(servers, jobs, scale, log);
 
         log("Lambda cold starts under the Runtime Interface Emulator");
         const cold = await coldStarts(scale.coldRuns, {
@@ -294,6 +336,7 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
             lost: figure(bursts.map((b) => b.lost)),
             duplicates: figure(bursts.map((b) => b.duplicates)),
           },
+          attack,
         };
       } finally {
         for (const path of paths) await path.stop().catch(() => {});

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
+import { HOSTILE_ANSWERS } from "../src/attack-stats.js";
 import { SPLITS } from "../src/e2e-stats.js";
 
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -61,6 +62,13 @@ it("npm run bench --smoke writes every figure the issue asks for", async () => {
         bundle_bytes: expect.any(Number),
       },
       burst: { seconds: figure, jobs: figure, lost: figure, duplicates: figure },
+      attack: {
+        hostile_connections: results.scale.attackConnections,
+        valid_webhooks: results.scale.attackEvents,
+        quiet: { p50_ms: figure, p99_ms: figure, rss_mib: figure, lost: figure },
+        under_attack: { p50_ms: figure, p99_ms: figure, peak_rss_mib: figure, lost: figure },
+        p99_ratio: figure,
+      },
       e2e: {
         jobs_per_round: results.scale.e2eJobs,
         rounds: results.scale.e2eRounds,
@@ -77,6 +85,10 @@ it("npm run bench --smoke writes every figure the issue asks for", async () => {
       }
     }
     expect(["in-cluster", "kubeconfig"]).toContain(results.adapter_auth);
+    // Every hostile connection is counted under exactly one answer (one round at smoke scale).
+    expect(Object.keys(results.attack.refused)).toEqual([...HOSTILE_ANSWERS]);
+    const answered = HOSTILE_ANSWERS.map((a) => results.attack.refused[a].median);
+    expect(answered.reduce((sum, n) => sum + n, 0)).toBe(results.scale.attackConnections);
     // Nothing lost or doubled even at smoke scale: a bench that loses jobs is broken.
     expect(results.burst.lost.max).toBe(0);
     expect(results.burst.duplicates.max).toBe(0);
@@ -87,6 +99,9 @@ it("npm run bench --smoke writes every figure the issue asks for", async () => {
     expect(results.targets.map((t: { key: string }) => t.key)).toContain("render.per_sec");
     expect(results.targets.map((t: { key: string }) => t.key)).toContain(
       "e2e.paths.sqs.receipt_to_job.p50_ms",
+    );
+    expect(results.targets.map((t: { key: string }) => t.key)).toEqual(
+      expect.arrayContaining(["attack.under_attack.peak_rss_mib", "attack.p99_ratio"]),
     );
   } finally {
     await rm(dir, { recursive: true, force: true });
