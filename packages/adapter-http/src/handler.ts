@@ -27,6 +27,24 @@ export interface WebhookHandlerOptions extends WebhookAuthOptions, OpsOptions, H
   readonly traffic?: Traffic;
   /** For requests turned away before scheduling; never given secrets or bodies. */
   readonly log: Logger;
+  /**
+   * Whether GET /healthz, /readyz and /metrics are answered here (the default). False
+   * when a separate operations listener serves them (`startWebhookServer`'s `ops`): then
+   * they are 404 here, and this handler answers POST /webhook only.
+   */
+  readonly serveOps?: boolean;
+}
+
+/**
+ * What the operations endpoints of a webhook server report: the caller's readiness and
+ * metrics, and the server's own counts (`traffic`) after them on /metrics.
+ */
+export function webhookOpsOptions(options: OpsOptions, traffic: Traffic): OpsOptions {
+  return {
+    ready: options.ready,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    moreMetrics: () => (options.moreMetrics?.() ?? "") + traffic.metricsText(),
+  };
 }
 
 /**
@@ -53,8 +71,9 @@ function requestIdOf(request: IncomingMessage): string {
 
 /**
  * The webhook adapter's routes: POST /webhook (Buildkite webhooks), and the operations
- * endpoints GET /healthz, /readyz, /metrics. Every answer carries `x-request-id`, the
- * id the log line of its request has.
+ * endpoints GET /healthz, /readyz, /metrics unless `serveOps` is false (another listener
+ * serves them). Every answer carries `x-request-id`, the id the log line of its request
+ * has.
  *
  * A webhook is judged in order of cost: its authentication headers (a missing,
  * malformed, stale or wrong one is refused before any of the body is read), its declared
@@ -72,10 +91,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
   const limit = limits.bodyLimit;
   const traffic = options.traffic ?? new Traffic(limits.maxBodiesInFlight);
   const now = options.now ?? Date.now;
-  const ops: OpsOptions = {
-    ...options,
-    moreMetrics: () => (options.moreMetrics?.() ?? "") + traffic.metricsText(),
-  };
+  const ops = webhookOpsOptions(options, traffic);
+  const serveOps = options.serveOps ?? true;
 
   async function webhook(
     request: IncomingMessage,
@@ -160,7 +177,10 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
       }
     }
     try {
-      if (path !== "/webhook") return await handleOps(request, response, ops);
+      if (path !== "/webhook") {
+        if (!serveOps) return sendJson(response, 404, { error: "not found" });
+        return await handleOps(request, response, ops);
+      }
       if (request.method !== "POST") return sendJson(response, 405, { error: "use POST" });
       return await webhook(request, response, requestId);
     } catch (error) {

@@ -1,6 +1,7 @@
 /**
  * The HTTP entry point: Buildkite webhooks in, a scheduler's `schedule` out, with the
- * operations endpoints (health, readiness, Prometheus metrics). Built on node:http (see
+ * operations endpoints (health, readiness, Prometheus metrics) on the same port or on a
+ * listener of their own (`ops`). Built on node:http (see
  * README). The status of each outcome is decided in one place, {@link statusOf}; what a
  * client may cost (bytes, connections, time) is bounded by {@link HttpLimits}.
  *
@@ -20,7 +21,11 @@ export {
 } from "./limits.js";
 export { handleOps, type MetricsPort, type OpsOptions } from "./ops.js";
 export { type OpsServer, startOpsServer } from "./ops-server.js";
-export { startWebhookServer, type WebhookServer } from "./server.js";
+export {
+  startWebhookServer,
+  type WebhookServer,
+  type WebhookServerOptions,
+} from "./server.js";
 export { type RefusalReason, Traffic, type TrafficStats } from "./traffic.js";
 export {
   type AuthResult,

@@ -30,17 +30,22 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
+/** The paths {@link handleOps} serves. */
+const OPS_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+
 /**
  * GET /healthz (the process is up), /readyz (it can do its work) and /metrics: the
  * operations endpoints of every long-running entry point. Answers 404 for any other
- * path and 405 for a method other than GET.
+ * path (POST /webhook sent to an operations listener included) and 405 for a method
+ * other than GET.
  */
 export async function handleOps(
   request: IncomingMessage,
   response: ServerResponse,
   options: OpsOptions,
 ): Promise<void> {
-  const path = (request.url ?? "/").split("?")[0];
+  const path = (request.url ?? "/").split("?")[0] ?? "/";
+  if (!OPS_PATHS.has(path)) return sendJson(response, 404, { error: "not found" });
   if (request.method !== "GET") return sendJson(response, 405, { error: "use GET" });
   if (path === "/healthz") return sendJson(response, 200, { status: "ok" });
   if (path === "/readyz") {

@@ -1,16 +1,37 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { createWebhookHandler, type WebhookHandlerOptions } from "./handler.js";
+import { createWebhookHandler, type WebhookHandlerOptions, webhookOpsOptions } from "./handler.js";
 import { RETRY_AFTER_SECONDS, resolveLimits, TIMEOUT_CHECK_INTERVAL_MS } from "./limits.js";
+import { type OpsServer, startOpsServer } from "./ops-server.js";
 import { Traffic, type TrafficStats } from "./traffic.js";
+
+/** Where the webhook server listens, and where its operations endpoints are served. */
+export interface WebhookServerOptions extends Omit<WebhookHandlerOptions, "serveOps"> {
+  /** The webhook's port (0: any free one). */
+  readonly port: number;
+  /** The address to listen on; `0.0.0.0` by default. */
+  readonly host?: string;
+  /**
+   * A separate listener for GET /healthz, /readyz and /metrics. With it, the webhook's
+   * port answers POST /webhook only (404 for the operations paths), so a NetworkPolicy
+   * or a firewall can open the two to different clients. Without it, both share `port`.
+   * Its `host` defaults to the webhook's.
+   */
+  readonly ops?: { readonly port: number; readonly host?: string };
+}
 
 export interface WebhookServer {
   /** `http://host:port` it listens on. */
   url: string;
+  /** `http://host:port` of the operations listener, when `ops` was given. */
+  opsUrl?: string;
   server: Server;
   /** What it holds now and what it has turned away (also on /metrics). */
   stats(): TrafficStats;
-  /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes. */
+  /**
+   * Stops accepting, lets requests in flight finish (up to `graceMs`), then closes; the
+   * operations listener last, so health and metrics answer while requests drain.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -53,18 +74,24 @@ function answerAndClose(socket: Socket, answer: string): void {
  * `limits.ts`): connections over `maxConnections` are answered 503 unread; a client
  * has `headersTimeoutMs` from connecting to the end of its headers and
  * `requestTimeoutMs` for a whole request, each held to within
- * {@link TIMEOUT_CHECK_INTERVAL_MS}, and is then answered 408 and cut off.
+ * {@link TIMEOUT_CHECK_INTERVAL_MS}, and is then answered 408 and cut off. With `ops`,
+ * /healthz, /readyz and /metrics move to a listener of their own.
  *
  * @example
- * const server = await startWebhookServer({ port: 8080, token, schedule, ready, log });
+ * const server = await startWebhookServer({
+ *   port: 8080,
+ *   ops: { port: 9090 },
+ *   token,
+ *   schedule,
+ *   ready,
+ *   log,
+ * });
  * await server.close();
  */
-export async function startWebhookServer(
-  options: WebhookHandlerOptions & { port: number; host?: string },
-): Promise<WebhookServer> {
+export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   const limits = resolveLimits(options);
   const traffic = options.traffic ?? new Traffic(limits.maxBodiesInFlight);
-  const handler = createWebhookHandler({ ...options, traffic });
+  const handler = createWebhookHandler({ ...options, traffic, serveOps: !options.ops });
   let inFlight = 0;
   const idle: (() => void)[] = [];
   const firstRequest = new WeakMap<Socket, NodeJS.Timeout>();
@@ -128,14 +155,29 @@ export async function startWebhookServer(
     else answerAndClose(socket, clientErrorAnswer(error.code));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host ?? "0.0.0.0", () => resolve());
-  });
+  // The operations listener first: if the webhook's port is taken, it is closed again.
+  let ops: OpsServer | undefined;
+  if (options.ops) {
+    ops = await startOpsServer({
+      ...webhookOpsOptions(options, traffic),
+      port: options.ops.port,
+      host: options.ops.host ?? options.host ?? "0.0.0.0",
+    });
+  }
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port, options.host ?? "0.0.0.0", () => resolve());
+    });
+  } catch (error) {
+    await ops?.close();
+    throw error;
+  }
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(":") ? `[${address}]` : address;
   return {
     url: `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${port}`,
+    ...(ops ? { opsUrl: ops.url } : {}),
     server,
     stats: () => traffic.stats(),
     async close(graceMs = 25_000) {
@@ -149,6 +191,7 @@ export async function startWebhookServer(
       }
       server.closeAllConnections();
       await closed;
+      await ops?.close();
     },
   };
 }

@@ -41,7 +41,8 @@ export const CLI_SETTINGS = {
     flag: "--port",
     placeholder: "<number>",
     env: ["PORT"],
-    description: "port to listen on (consume sqs: of /healthz, /readyz and /metrics)",
+    description:
+      "port to listen on (serve http: of /webhook, and of /healthz, /readyz and /metrics without --ops-port; consume sqs: of those three)",
     parse: wholeNumber(0, 65_535),
     default: 8080,
     scopes: [...SERVERS],
@@ -55,6 +56,25 @@ export const CLI_SETTINGS = {
     parse: text,
     default: "0.0.0.0",
     scopes: [...SERVERS],
+  }),
+  opsPort: setting({
+    key: "opsPort",
+    flag: "--ops-port",
+    placeholder: "<number>",
+    env: ["ONDEMAND_EKS_OPS_PORT"],
+    description:
+      "serve /healthz, /readyz and /metrics on this port instead; --port then serves /webhook only",
+    parse: wholeNumber(0, 65_535),
+    scopes: ["serve-http"],
+  }),
+  opsHost: setting({
+    key: "opsHost",
+    flag: "--ops-host",
+    placeholder: "<address>",
+    env: ["ONDEMAND_EKS_OPS_HOST"],
+    description: "address of the --ops-port listener (default: --host)",
+    parse: text,
+    scopes: ["serve-http"],
   }),
   webhookToken: setting({
     key: "webhookToken",

@@ -8,6 +8,7 @@ import {
   CoreV1Api,
   KubeConfig,
   type KubernetesObject,
+  NetworkingV1Api,
   type V1ConfigMap,
   type V1Container,
   type V1Deployment,
@@ -36,6 +37,11 @@ const REPO = new URL("../../../", import.meta.url).pathname;
 const BASE = join(REPO, "deploy", "kubernetes");
 const POLICY = join(REPO, "deploy", "aws", "sqs-consumer-policy.json");
 const FIELD_MANAGER = "ondemand-eks-deploy-test";
+/** The label of the namespaces whose pods may reach the ops ports (Prometheus and the like). */
+const MONITORING_LABEL = "ondemand-eks.io/monitoring";
+
+/** Who a NetworkPolicy lets reach a port: anyone, or the monitoring namespaces' pods. */
+type Audience = "anywhere" | "monitoring";
 
 interface Overlay {
   dir: string;
@@ -43,6 +49,8 @@ interface Overlay {
   command: string[];
   account: string;
   kinds: string[];
+  /** Each container port, by name, and who may connect to it. */
+  audience: Record<string, Audience>;
 }
 
 const OVERLAYS: Overlay[] = [
@@ -51,14 +59,16 @@ const OVERLAYS: Overlay[] = [
     component: "webhook",
     command: ["serve", "http"],
     account: "ondemand-eks-scheduler",
-    kinds: ["Deployment", "Service", "PodDisruptionBudget"],
+    kinds: ["Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy"],
+    audience: { http: "anywhere", ops: "monitoring" },
   },
   {
     dir: "sqs-consumer",
     component: "sqs-consumer",
     command: ["consume", "sqs"],
     account: "ondemand-eks-sqs-consumer",
-    kinds: ["ServiceAccount", "ConfigMap", "Deployment", "PodDisruptionBudget"],
+    kinds: ["ServiceAccount", "ConfigMap", "Deployment", "PodDisruptionBudget", "NetworkPolicy"],
+    audience: { ops: "monitoring" },
   },
 ];
 
@@ -71,6 +81,60 @@ function deploymentOf(objects: KubernetesObject[]): V1Deployment {
   const deployments = objects.filter((object) => object.kind === "Deployment");
   expect(deployments).toHaveLength(1);
   return deployments[0] as V1Deployment;
+}
+
+/** A NetworkPolicy as written (client-node's own type calls `from` `_from`). */
+interface NetworkPolicyManifest extends KubernetesObject {
+  spec?: {
+    podSelector?: { matchLabels?: Record<string, string> };
+    policyTypes?: string[];
+    ingress?: { from?: object[]; ports?: { port?: number | string; protocol?: string }[] }[];
+    egress?: unknown[];
+  };
+}
+
+function networkPolicyOf(objects: KubernetesObject[]): NetworkPolicyManifest {
+  const policies = objects.filter((object) => object.kind === "NetworkPolicy");
+  expect(policies).toHaveLength(1);
+  return policies[0] as NetworkPolicyManifest;
+}
+
+/** `a=b,c=d`, for a label selector in a list call. */
+function labelSelector(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(",");
+}
+
+/**
+ * Who the policy lets reach each of the container's ports, by port name: a rule with no
+ * `from` lets anyone in; one whose only peer selects the monitoring namespaces by their
+ * label, those; anything else is "other". A port no rule names is absent.
+ */
+function audienceOf(
+  policy: NetworkPolicyManifest,
+  container: V1Container,
+): Record<string, string[]> {
+  const names = new Map<string | number, string>();
+  for (const port of container.ports ?? []) {
+    if (port.name) names.set(port.containerPort, port.name).set(port.name, port.name);
+  }
+  const audience: Record<string, string[]> = {};
+  for (const rule of policy.spec?.ingress ?? []) {
+    const from = rule.from ?? [];
+    const monitoring =
+      from.length === 1 &&
+      JSON.stringify(from[0]) ===
+        JSON.stringify({ namespaceSelector: { matchLabels: { [MONITORING_LABEL]: "true" } } });
+    const who = from.length === 0 ? "anywhere" : monitoring ? "monitoring" : "other";
+    // A rule without ports opens every port: name it so the test shows it.
+    for (const port of rule.ports ?? [{ port: "every port" }]) {
+      expect(port.protocol ?? "TCP").toBe("TCP");
+      const name = names.get(port.port ?? "every port") ?? `unknown port ${port.port}`;
+      audience[name] = [...(audience[name] ?? []), who];
+    }
+  }
+  return audience;
 }
 
 function containersOf(deployment: V1Deployment): V1Container[] {
@@ -244,7 +308,7 @@ describe.each(OVERLAYS)("deploy/kubernetes/$dir", (overlay) => {
     }
   });
 
-  it("sets requests, a memory limit above the heap cap, and both probes on the port it serves", () => {
+  it("sets requests, a memory limit above the heap cap, and both probes on the ops port it serves", () => {
     for (const each of containersOf(deployment)) {
       expect(each.resources?.requests?.cpu, each.name).toBeDefined();
       expect(each.resources?.requests?.memory, each.name).toBeDefined();
@@ -255,10 +319,37 @@ describe.each(OVERLAYS)("deploy/kubernetes/$dir", (overlay) => {
       );
       if (heap) expect(Number(heap[1])).toBeLessThan(limit);
     }
-    const port = container?.ports?.find((each) => each.name === "http");
-    expect(port?.containerPort).toBe(Number(flag(args, "--port")));
-    expect(container?.livenessProbe?.httpGet).toMatchObject({ path: "/healthz", port: "http" });
-    expect(container?.readinessProbe?.httpGet).toMatchObject({ path: "/readyz", port: "http" });
+    // /healthz and /readyz are served on --ops-port where it is given, else on --port.
+    const ops = container?.ports?.find((each) => each.name === "ops");
+    expect(ops?.containerPort).toBe(Number(flag(args, "--ops-port") ?? flag(args, "--port")));
+    const http = container?.ports?.find((each) => each.name === "http");
+    if (http) expect(http.containerPort).toBe(Number(flag(args, "--port")));
+    expect((container?.ports ?? []).map((each) => each.name).sort()).toEqual(
+      Object.keys(overlay.audience).sort(),
+    );
+    expect(container?.livenessProbe?.httpGet).toMatchObject({ path: "/healthz", port: "ops" });
+    expect(container?.readinessProbe?.httpGet).toMatchObject({ path: "/readyz", port: "ops" });
+  });
+
+  it("has a NetworkPolicy on its pods: each port open only to whom it serves, egress untouched", () => {
+    // Prepare
+    const policy = networkPolicyOf(objects);
+    const selector = policy.spec?.podSelector?.matchLabels ?? {};
+    // Assess: it selects this Deployment's pods, and no other overlay's.
+    expect(Object.keys(selector).length).toBeGreaterThan(0);
+    expect(deployment.spec?.template.metadata?.labels).toMatchObject(selector);
+    for (const other of OVERLAYS.filter((each) => each !== overlay)) {
+      const labels = deploymentOf(render(join(BASE, other.dir))).spec?.template.metadata?.labels;
+      expect(labels, other.dir).not.toMatchObject(selector);
+    }
+    // Ingress only: the pods' calls out (API server, SQS, STS, DNS) are not restricted.
+    expect(policy.spec?.policyTypes).toEqual(["Ingress"]);
+    expect(policy.spec?.egress).toBeUndefined();
+    if (!container) throw new Error("no container");
+    const expected = Object.fromEntries(
+      Object.entries(overlay.audience).map(([port, who]) => [port, [who]]),
+    );
+    expect(audienceOf(policy, container)).toEqual(expected);
   });
 
   it("gives SIGTERM longer than the 25 s the process takes to finish what is in flight", () => {
@@ -349,7 +440,7 @@ describe("deploy/kubernetes/webhook", () => {
     expect(flag(container?.args ?? [], "--webhook-token-file")).toBeUndefined();
   });
 
-  it("has a Service from port 80 to the named port of its pods", () => {
+  it("has a Service from port 80 to the webhook port of its pods, and not to the ops port", () => {
     const service = objects.find((object) => object.kind === "Service") as {
       spec: { type?: string; selector: Record<string, string>; ports: object[] };
     };
@@ -465,9 +556,7 @@ describeWithCluster("deploy/kubernetes on an API server", () => {
     // Pending: no kubelet runs here).
     for (const overlay of OVERLAYS) {
       const deployment = deploymentOf(render(join(BASE, overlay.dir), namespace));
-      const selector = Object.entries(deployment.spec?.selector.matchLabels ?? {})
-        .map(([key, value]) => `${key}=${value}`)
-        .join(",");
+      const selector = labelSelector(deployment.spec?.selector.matchLabels ?? {});
       const deadline = Date.now() + 60_000;
       let pods: V1Pod[] = [];
       let failure: string | undefined;
@@ -493,6 +582,50 @@ describeWithCluster("deploy/kubernetes on an API server", () => {
           "/var/run/secrets/kubernetes.io/serviceaccount",
         );
       }
+    }
+  });
+
+  it("stores each NetworkPolicy as rendered, and its selector picks exactly its Deployment's pods", async () => {
+    expect(refusedObjects).toEqual([]);
+    const networking = config.makeApiClient(NetworkingV1Api);
+    for (const overlay of OVERLAYS) {
+      // Prepare
+      const objects = render(join(BASE, overlay.dir), namespace);
+      const deployment = deploymentOf(objects);
+      const rendered = networkPolicyOf(objects);
+      const [container] = containersOf(deployment);
+      if (!container) throw new Error("no container");
+      // Act: what the API server kept, and the pods the controllers made.
+      const stored = await networking.readNamespacedNetworkPolicy({
+        namespace,
+        name: rendered.metadata?.name ?? "",
+      });
+      const deadline = Date.now() + 60_000;
+      let made: V1Pod[] = [];
+      while (Date.now() < deadline) {
+        const selector = labelSelector(deployment.spec?.selector.matchLabels ?? {});
+        made = (await core.listNamespacedPod({ namespace, labelSelector: selector })).items;
+        if (made.length >= (deployment.spec?.replicas ?? 1)) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const selected = await core.listNamespacedPod({
+        namespace,
+        labelSelector: labelSelector(stored.spec?.podSelector?.matchLabels ?? {}),
+      });
+      // Assess
+      const names = (pods: V1Pod[]) => pods.map((pod) => pod.metadata?.name).sort();
+      expect(made, overlay.dir).toHaveLength(deployment.spec?.replicas ?? 1);
+      expect(names(selected.items), overlay.dir).toEqual(names(made));
+      expect(stored.spec?.policyTypes).toEqual(["Ingress"]);
+      const asWritten: NetworkPolicyManifest = {
+        spec: {
+          ingress: (stored.spec?.ingress ?? []).map(({ _from, ports }) => ({
+            ...(_from ? { from: JSON.parse(JSON.stringify(_from)) as object[] } : {}),
+            ...(ports ? { ports } : {}),
+          })),
+        },
+      };
+      expect(audienceOf(asWritten, container)).toEqual(audienceOf(rendered, container));
     }
   });
 

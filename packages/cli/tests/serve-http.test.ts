@@ -144,6 +144,21 @@ describe("ondemand-eks serve http: settings", () => {
     );
   });
 
+  it("refuses an --ops-port equal to --port, and --ops-host without --ops-port", async () => {
+    // Act
+    const same = serve(["--port", "9000", "--ops-port", "9000"]);
+    const hostOnly = serve(["--ops-host", "127.0.0.1"]);
+    // Assess
+    expect(await same.done).toBe(1);
+    expect(same.output().stderr).toBe(
+      "ondemand-eks: error: --ops-port, --port: the operations port (9000) must differ from the webhook's\n",
+    );
+    expect(await hostOnly.done).toBe(1);
+    expect(hostOnly.output().stderr).toBe(
+      "ondemand-eks: error: --ops-host: needs --ops-port: without it, the operations endpoints share the webhook's port\n",
+    );
+  });
+
   it("needs a cluster for --dry-run: the API server does the dry run", async () => {
     // Act
     const server = serve(["--dry-run", "--kubeconfig", "/nonexistent/kubeconfig"]);
@@ -228,6 +243,36 @@ describeWithCluster("ondemand-eks serve http against the local control plane", (
       namespace: "buildkite",
     });
     expect(server.output().stdout).not.toContain(TOKEN);
+  });
+
+  it("with --ops-port, serves /webhook on --port and /healthz, /readyz, /metrics only on --ops-port", async () => {
+    // Prepare
+    const server = serve(["--kubeconfig", kubeconfigPath(), "--ops-port", "0"]);
+    const url = await server.listening;
+    const opsUrl = /health and metrics on (\S+)/.exec(server.output().stderr)?.[1] ?? "";
+    const uuid = randomUUID();
+    try {
+      // Act
+      const delivered = await deliver(url, webhookBody(uuid));
+      const onWebhookPort = await Promise.all(
+        ["/healthz", "/readyz", "/metrics"].map((path) => fetch(`${url}${path}`)),
+      );
+      const onOpsPort = await deliver(opsUrl, webhookBody(randomUUID()));
+      // Assess
+      expect(opsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(opsUrl).not.toBe(url);
+      expect(delivered.status).toBe(202);
+      expect(onWebhookPort.map((response) => response.status)).toEqual([404, 404, 404]);
+      expect(onOpsPort.status).toBe(404);
+      expect((await fetch(`${opsUrl}/healthz`)).status).toBe(200);
+      expect((await fetch(`${opsUrl}/readyz`)).status).toBe(200);
+      const metrics = await (await fetch(`${opsUrl}/metrics`)).text();
+      expect(metrics).toMatch(/^ondemand_eks_events_total\{outcome="created"\} 1$/m);
+      expect(metrics).toMatch(/^ondemand_eks_http_refused_total\{reason="unauthorized"\} 0$/m);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+    expect(await jobExists(`buildkite-${uuid}`)).toBe(true);
   });
 
   it("dry-runs with --dry-run: answers dry-run (never created), stores nothing, counts dry-run", async () => {

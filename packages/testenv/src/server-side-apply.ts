@@ -5,6 +5,7 @@ import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 const PLURALS: Record<string, string> = {
   ConfigMap: "configmaps",
   Namespace: "namespaces",
+  NetworkPolicy: "networkpolicies",
   Deployment: "deployments",
   PodDisruptionBudget: "poddisruptionbudgets",
   Role: "roles",

@@ -20,7 +20,8 @@ const r = CLI_SETTINGS;
 /**
  * Checked with every other setting: one of the two ways to give the webhook token, a
  * token from the variable long enough to be secret (one from a file is checked when
- * read), and a header timeout within the request timeout.
+ * read), an operations port apart from the webhook's, and a header timeout within the
+ * request timeout.
  */
 const checkServeSettings = (settings: LoadedSettings): Issue[] => {
   const issues: Issue[] = [];
@@ -35,6 +36,19 @@ const checkServeSettings = (settings: LoadedSettings): Issue[] => {
   const weak = fromEnv === undefined ? undefined : webhookTokenProblem(fromEnv);
   if (weak && settings.get(r.webhookTokenFile) === undefined) {
     issues.push({ path: r.webhookToken.env[0] as string, message: `the token ${weak}` });
+  }
+  const opsPort = settings.get(r.opsPort);
+  if (opsPort !== undefined && opsPort !== 0 && opsPort === (settings.get(r.port) ?? 8080)) {
+    issues.push({
+      path: `${r.opsPort.flag}, ${r.port.flag}`,
+      message: `the operations port (${opsPort}) must differ from the webhook's`,
+    });
+  }
+  if (settings.get(r.opsHost) !== undefined && opsPort === undefined) {
+    issues.push({
+      path: r.opsHost.flag as string,
+      message: `needs ${r.opsPort.flag}: without it, the operations endpoints share the webhook's port`,
+    });
   }
   const headers = settings.get(r.headersTimeoutMs) ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const request = settings.get(r.requestTimeoutMs) ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -79,9 +93,15 @@ export async function serveHttp(flags: CommandFlags, io: CliIo): Promise<number>
     metrics: createMetrics(),
     log: createLogger({ level: config.logLevel, write: (line) => io.stdout(`${line}\n`) }),
   });
+  const host = settings.get(r.host) ?? "0.0.0.0";
+  const opsPort = settings.get(r.opsPort);
   const server = await startWebhookServer({
     port: settings.get(r.port) ?? 8080,
-    host: settings.get(r.host) ?? "0.0.0.0",
+    host,
+    // With an operations port, the webhook's answers POST /webhook only.
+    ...(opsPort === undefined
+      ? {}
+      : { ops: { port: opsPort, host: settings.get(r.opsHost) ?? host } }),
     token,
     requireSignature: settings.get(r.requireSignature) ?? false,
     signatureWindowMs: settings.get(r.signatureWindowMs) ?? 300_000,
@@ -95,8 +115,11 @@ export async function serveHttp(flags: CommandFlags, io: CliIo): Promise<number>
     ready: () => scheduler.ready(),
     schedule: (input, context) => scheduler.schedule(input, context),
   });
+  const routes = server.opsUrl
+    ? `(POST /webhook); health and metrics on ${server.opsUrl} (GET /healthz /readyz /metrics)`
+    : "(POST /webhook; GET /healthz /readyz /metrics)";
   io.stderr(
-    `ondemand-eks: listening on ${server.url} (POST /webhook; GET /healthz /readyz /metrics)${config.dryRun ? ", dry run: the API server validates each Job, nothing is stored" : ""}\n`,
+    `ondemand-eks: listening on ${server.url} ${routes}${config.dryRun ? ", dry run: the API server validates each Job, nothing is stored" : ""}\n`,
   );
   await untilShutdown(io);
   io.stderr("ondemand-eks: shutting down: finishing requests in flight\n");
