@@ -89,7 +89,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
   if (weak) throw new RangeError(`the webhook token ${weak}`);
   const limits = resolveLimits(options);
   const limit = limits.bodyLimit;
-  const traffic = options.traffic ?? new Traffic(limits.maxBodiesInFlight);
+  const traffic =
+    options.traffic ?? new Traffic(limits.maxBodiesInFlight, limits.slowBodyMs, limits.idleBodyMs);
   const now = options.now ?? Date.now;
   const ops = webhookOpsOptions(options, traffic);
   const serveOps = options.serveOps ?? true;
@@ -124,7 +125,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
     };
     const declared = Number(request.headers["content-length"]);
     if (Number.isFinite(declared) && declared > limit) return tooLarge();
-    const slot = traffic.takeBodySlot();
+    // A body that stalls while others wait can be cut off to make room (limits.ts).
+    const slot = traffic.takeBodySlot(() => request.socket.destroy());
     if (!slot) {
       traffic.refused("bodies-in-flight");
       response.setHeader("retry-after", String(RETRY_AFTER_SECONDS));
@@ -137,6 +139,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
     let body: Buffer;
     try {
       body = await readBody(request, limit, slot);
+      slot.bodyRead();
     } catch (error) {
       if (error instanceof BodyTooLarge) return tooLarge();
       // Gone, or cut off at its deadline (counted where it was cut): no one to answer.

@@ -11,9 +11,11 @@ export { createWebhookHandler, statusOf, type WebhookHandlerOptions } from "./ha
 export {
   DEFAULT_BODY_LIMIT,
   DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_IDLE_BODY_MS,
   DEFAULT_MAX_BODIES_IN_FLIGHT,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_SLOW_BODY_MS,
   type HttpLimits,
   MIN_TOKEN_LENGTH,
   resolveLimits,

@@ -56,6 +56,21 @@ export const RETRY_AFTER_SECONDS = 1;
  */
 export const MIN_TOKEN_LENGTH = 32;
 
+/**
+ * How long a body may still be arriving before, with every slot taken, a new request takes
+ * its slot. A forged signature passes the header check (only the body's HMAC tells), so
+ * stalled uploads could otherwise hold every slot until the request timeout and turn every
+ * real webhook away; Buildkite's bodies (330 KB at most) arrive in a fraction of this.
+ */
+export const DEFAULT_SLOW_BODY_MS = 1_000;
+
+/**
+ * How long a body may go without a byte before, with every slot taken, a new request takes
+ * its slot: a stalled upload is cut off at once, while one that trickles to dodge this is
+ * still cut at {@link DEFAULT_SLOW_BODY_MS}.
+ */
+export const DEFAULT_IDLE_BODY_MS = 100;
+
 /** The bounds of one webhook server; each defaults to the constant of its name. */
 export interface HttpLimits {
   /** Largest body accepted, in bytes. Default {@link DEFAULT_BODY_LIMIT}. */
@@ -68,6 +83,16 @@ export interface HttpLimits {
   readonly headersTimeoutMs?: number;
   /** A whole request, in ms; not less than `headersTimeoutMs`. Default {@link DEFAULT_REQUEST_TIMEOUT_MS}. */
   readonly requestTimeoutMs?: number;
+  /**
+   * When every body slot is taken, a body still being read after this long (ms) gives its
+   * slot to the new request. Default {@link DEFAULT_SLOW_BODY_MS}.
+   */
+  readonly slowBodyMs?: number;
+  /**
+   * When every body slot is taken, a body that has received nothing for this long (ms)
+   * gives its slot to the new request. Default {@link DEFAULT_IDLE_BODY_MS}.
+   */
+  readonly idleBodyMs?: number;
 }
 
 /** Every bound of {@link HttpLimits}, defaults filled in. */
@@ -87,6 +112,8 @@ export function resolveLimits(limits: HttpLimits = {}): ResolvedLimits {
     maxBodiesInFlight: limits.maxBodiesInFlight ?? DEFAULT_MAX_BODIES_IN_FLIGHT,
     headersTimeoutMs: limits.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: limits.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    slowBodyMs: limits.slowBodyMs ?? DEFAULT_SLOW_BODY_MS,
+    idleBodyMs: limits.idleBodyMs ?? DEFAULT_IDLE_BODY_MS,
   };
   for (const [name, value] of Object.entries(resolved)) {
     if (!Number.isInteger(value) || value < 1) {

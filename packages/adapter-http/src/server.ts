@@ -90,7 +90,8 @@ function answerAndClose(socket: Socket, answer: string): void {
  */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   const limits = resolveLimits(options);
-  const traffic = options.traffic ?? new Traffic(limits.maxBodiesInFlight);
+  const traffic =
+    options.traffic ?? new Traffic(limits.maxBodiesInFlight, limits.slowBodyMs, limits.idleBodyMs);
   const handler = createWebhookHandler({ ...options, traffic, serveOps: !options.ops });
   let inFlight = 0;
   const idle: (() => void)[] = [];

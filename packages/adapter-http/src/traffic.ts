@@ -6,6 +6,7 @@
 /** Why a request or connection was turned away before it was scheduled. */
 export type RefusalReason =
   | "unauthorized"
+  | "slow-body"
   | "too-large"
   | "connections"
   | "bodies-in-flight"
@@ -14,6 +15,7 @@ export type RefusalReason =
 
 const REASONS: readonly RefusalReason[] = [
   "unauthorized",
+  "slow-body",
   "too-large",
   "connections",
   "bodies-in-flight",
@@ -38,7 +40,18 @@ export interface TrafficStats {
 /** A body slot: count the bytes read into it, and give it back (once) when done. */
 export interface BodySlot {
   add(bytes: number): void;
+  /** The body has been read whole: the slot can no longer be taken from it. */
+  bodyRead(): void;
   release(): void;
+}
+
+/** A slot as the server holds it: when its body began, and how to cut it off. */
+interface HeldSlot {
+  readonly since: number;
+  lastByte: number;
+  reading: boolean;
+  readonly evict: () => void;
+  readonly release: () => void;
 }
 
 /** The counts of one server. */
@@ -52,7 +65,14 @@ export class Traffic {
     number
   >;
 
-  constructor(private readonly maxBodiesInFlight: number) {}
+  readonly #held = new Set<HeldSlot>();
+
+  constructor(
+    private readonly maxBodiesInFlight: number,
+    private readonly slowBodyMs = Number.POSITIVE_INFINITY,
+    private readonly idleBodyMs = Number.POSITIVE_INFINITY,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   /** Counts a connection in; the returned function counts it out. */
   connected(): () => void {
@@ -68,26 +88,61 @@ export class Traffic {
     return this.#connections;
   }
 
-  /** A slot for one more body, or `undefined` when all are taken. */
-  takeBodySlot(): BodySlot | undefined {
-    if (this.#bodies >= this.maxBodiesInFlight) return undefined;
+  /**
+   * A slot for one more body. When all are taken, a body still arriving after `slowBodyMs`,
+   * or silent for `idleBodyMs`, is cut off (`evict`; the longest silent first) and its slot
+   * given to this one; otherwise `undefined`.
+   */
+  takeBodySlot(evict: () => void = () => {}): BodySlot | undefined {
+    if (this.#bodies >= this.maxBodiesInFlight && !this.#evictSlowest()) return undefined;
     this.#bodies += 1;
-    let held = 0;
+    let bytes = 0;
     let released = false;
-    return {
-      add: (bytes) => {
-        if (released) return;
-        held += bytes;
-        this.#bytes += bytes;
-        this.#peak = Math.max(this.#peak, this.#bytes);
-      },
+    const since = this.now();
+    const held: HeldSlot = {
+      since,
+      lastByte: since,
+      reading: true,
+      evict,
       release: () => {
         if (released) return;
         released = true;
+        this.#held.delete(held);
         this.#bodies -= 1;
-        this.#bytes -= held;
+        this.#bytes -= bytes;
       },
     };
+    this.#held.add(held);
+    return {
+      add: (count) => {
+        if (released) return;
+        bytes += count;
+        held.lastByte = this.now();
+        this.#bytes += count;
+        this.#peak = Math.max(this.#peak, this.#bytes);
+      },
+      bodyRead: () => {
+        held.reading = false;
+      },
+      release: held.release,
+    };
+  }
+
+  /** Cuts off the longest silent of the bodies too slow to keep; whether one was. */
+  #evictSlowest(): boolean {
+    const now = this.now();
+    const tooSlow = (held: HeldSlot) =>
+      now - held.since >= this.slowBodyMs || now - held.lastByte >= this.idleBodyMs;
+    let slowest: HeldSlot | undefined;
+    for (const held of this.#held) {
+      if (!held.reading || !tooSlow(held)) continue;
+      if (!slowest || held.lastByte < slowest.lastByte) slowest = held;
+    }
+    if (!slowest) return false;
+    slowest.release();
+    slowest.evict();
+    this.refused("slow-body");
+    return true;
   }
 
   refused(reason: RefusalReason): void {

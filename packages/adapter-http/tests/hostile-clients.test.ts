@@ -105,7 +105,7 @@ describe("authentication headers are judged before any body byte is read", () =>
 describe("bounds on what is held at once", () => {
   it("answers 503 with Retry-After beyond the bodies in flight, with the body unread", async () => {
     // Prepare: two requests that pass the headers' check hold both slots, body half sent.
-    const server = await start({ maxBodiesInFlight: 2 });
+    const server = await start({ maxBodiesInFlight: 2, slowBodyMs: 60_000, idleBodyMs: 60_000 });
     for (let i = 0; i < 2; i++) {
       const holder = await client(server.url);
       holder.socket.write(
@@ -125,6 +125,70 @@ describe("bounds on what is held at once", () => {
     await third.closed;
     expect(server.stats()).toMatchObject({ bodiesInFlight: 2, bodyBytesInFlight: 20 });
     expect(server.stats().refused["bodies-in-flight"]).toBe(1);
+  });
+
+  it("gives a stalled body's slot to a real webhook once every slot is taken", async () => {
+    // Prepare: forged signatures pass the headers' check; their bodies stall in both slots.
+    const server = await start({ maxBodiesInFlight: 2, slowBodyMs: 60_000, idleBodyMs: 200 });
+    const holders: RawClient[] = [];
+    for (let i = 0; i < 2; i++) {
+      const holder = await client(server.url);
+      holder.socket.write(
+        head({ "content-length": "1000", "x-buildkite-signature": forgedSignature() }),
+      );
+      holder.socket.write("x".repeat(10));
+      holders.push(holder);
+    }
+    await until(() => server.stats().bodyBytesInFlight === 20, 5_000, "both bodies begun");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // Act: a real webhook takes the slot of the oldest stalled body; the next, that slot
+    // again once the first is answered.
+    const first = await post(server.url, BODY, { "x-buildkite-signature": sign(BODY) });
+    const second = await post(server.url, BODY, { "x-buildkite-signature": sign(BODY) });
+
+    // Assess
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(server.stats().refused).toMatchObject({ "slow-body": 1, "bodies-in-flight": 0 });
+    await holders[0]?.closed;
+    expect(server.stats().bodiesInFlight).toBe(1);
+  });
+
+  it("cuts off a body that trickles to stay awake, once it is older than slowBodyMs", async () => {
+    // Prepare: one slot, held by a forged upload sending a byte every 50 ms
+    const server = await start({ maxBodiesInFlight: 1, slowBodyMs: 300, idleBodyMs: 60_000 });
+    const holder = await client(server.url);
+    holder.socket.write(
+      head({ "content-length": "1000", "x-buildkite-signature": forgedSignature() }),
+    );
+    const trickle = setInterval(() => holder.socket.write("x"), 50);
+    try {
+      await until(() => server.stats().bodyBytesInFlight > 0, 5_000, "the body begun");
+      await new Promise((resolve) => setTimeout(resolve, 400));
+
+      // Act
+      const response = await post(server.url, BODY, { "x-buildkite-signature": sign(BODY) });
+
+      // Assess
+      expect(response.status).toBe(200);
+      expect(server.stats().refused["slow-body"]).toBe(1);
+      await holder.closed;
+    } finally {
+      clearInterval(trickle);
+    }
+  });
+
+  it("keeps a body that is neither old nor silent for long: a new request is refused instead", async () => {
+    const server = await start({ maxBodiesInFlight: 1, slowBodyMs: 60_000, idleBodyMs: 60_000 });
+    const holder = await client(server.url);
+    holder.socket.write(
+      head({ "content-length": "1000", "x-buildkite-signature": forgedSignature() }),
+    );
+    holder.socket.write("x".repeat(10));
+    await until(() => server.stats().bodyBytesInFlight === 10, 5_000, "the body begun");
+    const refused = await post(server.url, BODY, { "x-buildkite-signature": sign(BODY) });
+    expect(refused.status).toBe(503);
+    expect(server.stats().refused["slow-body"]).toBe(0);
   });
 
   it("answers 503 to a connection beyond the bound, reading nothing of it", async () => {
@@ -162,7 +226,8 @@ describe("bounds on what is held at once", () => {
   it("holds at most limit x bodies in flight while 200 clients start ~1 MiB uploads and stall", async () => {
     // Prepare
     const maxBodiesInFlight = 8;
-    const server = await start({ maxBodiesInFlight });
+    // No eviction here: this measures what the bounds alone hold.
+    const server = await start({ maxBodiesInFlight, slowBodyMs: 60_000, idleBodyMs: 60_000 });
     const before = process.memoryUsage().arrayBuffers;
     let peakArrayBuffers = before;
     const sample = setInterval(() => {
