@@ -4,6 +4,7 @@ import {
   type ScheduledJob,
   safeParseEvent,
 } from "@ondemand-eks/core";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadEvent } from "./helpers/fixtures.js";
 
@@ -262,6 +263,65 @@ describe("parseEvent: hostile but valid input", () => {
     const job = scheduled("hostile-unicode-long-branch");
     expect(job.build.url).toBe(
       "https://buildkite.com/acme/%C3%9Cmlaut%20Pipeline%2F..%2F..%2Fetc/builds/4312",
+    );
+  });
+});
+
+describe("parseEvent: a job the Stacks API lists as scheduled", () => {
+  const listed = (overrides: Record<string, unknown> = {}) => ({
+    id: "0190A3C2-7D1E-4C55-9A7B-2F3C4D5E6F70",
+    priority: 3,
+    agent_query_rules: ["queue=default", "pod=node-postgres"],
+    scheduled_at: "2026-12-01T10:00:00Z",
+    pipeline: { slug: "web", uuid: "0190a3bf-0000-4000-8000-000000000001" },
+    build: { uuid: "0190a3bf-0000-4000-8000-000000000002", number: 42, branch: "main" },
+    step: { key: "test" },
+    ...overrides,
+  });
+
+  it("is one more form of a scheduled job, with the organization the caller knows", () => {
+    // Act
+    const parsed = parseEvent(listed(), { form: "stacks", organization: { slug: "acme" } });
+
+    // Assess
+    expect(parsed).toMatchObject({
+      kind: "scheduled",
+      job: {
+        uuid: "0190a3c2-7d1e-4c55-9a7b-2f3c4d5e6f70",
+        agentQueryRules: ["queue=default", "pod=node-postgres"],
+        stepKey: "test",
+        pipeline: { slug: "web" },
+        build: { number: 42, branch: "main", url: "https://buildkite.com/acme/web/builds/42" },
+        organization: { slug: "acme" },
+        form: "stacks",
+      },
+    });
+  });
+
+  it("names a missing or bad field, as the other forms do", () => {
+    expect(() => parseEvent(listed({ id: "not-a-uuid" }), { form: "stacks" })).toThrow(/^id: /);
+    expect(() => parseEvent(listed({ build: { number: -1 } }), { form: "stacks" })).toThrow(
+      /build\.number/,
+    );
+  });
+
+  it("keeps every listed job's uuid, rules and build number (any valid job)", () => {
+    fc.assert(
+      fc.property(
+        fc.uuid(),
+        fc.array(fc.stringMatching(/^[a-z]{1,8}=[a-z0-9*]{1,8}$/), { maxLength: 5 }),
+        fc.nat(1_000_000),
+        (id, rules, number) => {
+          const parsed = parseEvent(listed({ id, agent_query_rules: rules, build: { number } }), {
+            form: "stacks",
+          });
+          expect(parsed.kind).toBe("scheduled");
+          if (parsed.kind !== "scheduled") return;
+          expect(parsed.job.uuid).toBe(id.toLowerCase());
+          expect(parsed.job.agentQueryRules).toEqual(rules);
+          expect(parsed.job.build.number).toBe(number);
+        },
+      ),
     );
   });
 });

@@ -7,6 +7,7 @@ import {
   EventBridgeEnvelopeSchema,
   JobEventDetailSchema,
   JobFinishedDetailSchema,
+  StacksScheduledJobSchema,
   WebhookEnvelopeSchema,
   WebhookJobFinishedSchema,
   WebhookJobScheduledSchema,
@@ -30,9 +31,11 @@ export interface ParseEventOptions {
    * The form the caller knows the input has. Without it the form is detected: an object
    * with `detail-type` is an EventBridge event, one with `event` a webhook body, and one
    * with `job` (or `build` or `agent`, the details of events we ignore) an EventBridge
-   * `detail`.
+   * `detail`. A Stacks API job (`stacks`) is never detected: its caller knows it.
    */
   readonly form?: EventForm;
+  /** For the `stacks` form: the organization, which the Stacks API's jobs do not carry. */
+  readonly organization?: { readonly slug?: string; readonly uuid?: string };
 }
 
 function check<S extends z.ZodType>(schema: S, input: unknown, base: string): z.output<S> {
@@ -113,6 +116,23 @@ function fromDetail(input: unknown, base: string, form: EventForm): ParsedEvent 
   return { kind: "scheduled", job: toScheduledJob(detail, form) };
 }
 
+/** A job the Stacks API lists as scheduled: always a script job waiting for an agent. */
+function fromStacks(input: unknown, options: ParseEventOptions): ParsedEvent {
+  const job = check(StacksScheduledJobSchema, input, "");
+  return {
+    kind: "scheduled",
+    job: toScheduledJob(
+      {
+        job: { id: job.id, agent_query_rules: job.agent_query_rules, step_key: job.step?.key },
+        build: job.build,
+        pipeline: job.pipeline,
+        organization: options.organization,
+      },
+      "stacks",
+    ),
+  };
+}
+
 function fromWebhook(input: unknown): ParsedEvent {
   const { event } = check(WebhookEnvelopeSchema, input, "");
   if (event === "job.scheduled") {
@@ -155,6 +175,8 @@ export function parseEvent(input: unknown, options: ParseEventOptions = {}): Par
       return fromWebhook(input);
     case "eventbridge-detail":
       return fromDetail(input, "", "eventbridge-detail");
+    case "stacks":
+      return fromStacks(input, options);
   }
 }
 

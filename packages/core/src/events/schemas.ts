@@ -112,5 +112,20 @@ export const WebhookJobFinishedSchema = z.object({
   job: WebhookJobSchema,
 });
 
+/**
+ * A job as the Stacks API lists it (`GET stacks/:key/scheduled-jobs`, shapes from the
+ * buildkite/stacksapi client): scheduled by definition, with no organization (a stack
+ * learns its organization from `GET token`).
+ */
+export const StacksScheduledJobSchema = z.object({
+  id: BuildkiteUuidSchema,
+  priority: z.number().int().nullish(),
+  agent_query_rules: AgentQueryRulesSchema,
+  scheduled_at: text,
+  pipeline: z.object({ slug, uuid: text }),
+  build: z.object({ uuid: text, number: z.number().int().nonnegative(), branch: text }),
+  step: z.object({ key: text }).nullish(),
+});
+
 /** Just enough of a webhook body to read its event name. */
 export const WebhookEnvelopeSchema = z.object({ event: z.string() });

@@ -1,5 +1,5 @@
 /** Where an event came from; the builder does not care, logs and metrics do. */
-export type EventForm = "eventbridge" | "eventbridge-detail" | "webhook";
+export type EventForm = "eventbridge" | "eventbridge-detail" | "webhook" | "stacks";
 
 /**
  * A Buildkite job that is waiting for an agent, in one shape whatever form it came in.
