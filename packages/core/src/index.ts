@@ -37,6 +37,14 @@ export {
   type ScheduledJob,
   safeParseEvent,
 } from "./events/index.js";
+export {
+  type ContainerStatusLike,
+  type PodLike,
+  type StartFailure,
+  type StartFailureLimits,
+  type StartFailureReason,
+  startFailureOf,
+} from "./lifecycle/start-failure.js";
 export type { LogFields, Logger } from "./logger.js";
 export {
   ANNOTATIONS,
