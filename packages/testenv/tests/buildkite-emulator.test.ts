@@ -1,54 +1,32 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import {
-  type BuildkiteEmulator,
-  ensureBuildkiteAgent,
-  skipUnlessCi,
-  startBuildkiteEmulator,
-} from "@ondemand-eks/testenv";
+import { ensureBuildkiteAgent, skipUnlessCi } from "@ondemand-eks/testenv";
 import { describeWith } from "@ondemand-eks/testenv/vitest";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { story as agentStory, runAgent } from "./agent-runner.js";
-
-const AGENT_TOKEN = "emulated-agent-token";
+import { expect, it } from "vitest";
+import { AGENT_TOKEN, emulatorForAgent } from "./agent-runner.js";
 
 // Built (or found in the cache) here, so that without Go the tests are reported as skipped.
 const agent = await skipUnlessCi(() => ensureBuildkiteAgent());
 
 describeWith(agent, "the real buildkite-agent against the Buildkite emulator", () => {
-  let buildkite: BuildkiteEmulator;
-  let dir: string;
-
-  beforeAll(async () => {
-    buildkite = await startBuildkiteEmulator({ agentToken: AGENT_TOKEN });
-    dir = await mkdtemp(join(tmpdir(), "buildkite-emulator-"));
-  });
-  afterAll(async () => {
-    await buildkite?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const rig = emulatorForAgent(() => agent.value as string, "buildkite-emulator-");
 
   /** Runs `buildkite-agent start --acquire-job <id>` to the end; never throws. */
   const acquire = (jobId: string) =>
-    runAgent(agent.value as string, buildkite, {
-      token: AGENT_TOKEN,
-      dir,
-      flags: ["--acquire-job", jobId, "--name", "emulated-%spawn", "--ping-mode", "poll-only"],
-      timeoutMs: 60_000,
-    });
+    rig.run(
+      ["--acquire-job", jobId, "--name", "emulated-%spawn", "--ping-mode", "poll-only"],
+      60_000,
+    );
 
-  const story = (output: string) => agentStory(buildkite, output);
+  const story = (output: string) => rig.story(output);
 
   it("runs `echo hello`: the job finishes with exit status 0 and its log", async () => {
     // Prepare
-    const id = buildkite.createJob({ command: "echo hello" });
+    const id = rig.buildkite.createJob({ command: "echo hello" });
 
     // Act
     const run = await acquire(id);
 
     // Assess
-    const job = buildkite.job(id);
+    const job = rig.buildkite.job(id);
     expect(run.code, story(run.output)).toBe(0);
     expect(job.state, story(run.output)).toBe("finished");
     expect(job.exitStatus, job.log).toBe(0);
@@ -59,19 +37,19 @@ describeWith(agent, "the real buildkite-agent against the Buildkite emulator", (
       "running",
       "finished with exit status 0",
     ]);
-    const unknown = buildkite.requests().filter((r) => r.event.endsWith("(unknown route)"));
+    const unknown = rig.buildkite.requests().filter((r) => r.event.endsWith("(unknown route)"));
     expect(unknown, story(run.output)).toEqual([]);
   }, 90_000);
 
   it("reports a failing command's exit status (`exit 3`)", async () => {
     // Prepare
-    const id = buildkite.createJob({ command: "exit 3" });
+    const id = rig.buildkite.createJob({ command: "exit 3" });
 
     // Act
     const run = await acquire(id);
 
     // Assess
-    const job = buildkite.job(id);
+    const job = rig.buildkite.job(id);
     expect(run.code, story(run.output)).toBe(0);
     expect(job.state, story(run.output)).toBe("finished");
     expect(job.exitStatus, job.log).toBe(3);
@@ -79,9 +57,9 @@ describeWith(agent, "the real buildkite-agent against the Buildkite emulator", (
 
   it("answers 401 to a wrong token and 422 to a job already taken", async () => {
     // Prepare
-    const id = buildkite.createJob({ command: "true" });
+    const id = rig.buildkite.createJob({ command: "true" });
     const register = (token: string) =>
-      fetch(`${buildkite.url}/register`, {
+      fetch(`${rig.buildkite.url}/register`, {
         method: "POST",
         headers: { authorization: `Token ${token}`, "content-type": "application/json" },
         body: JSON.stringify({ name: "probe" }),
@@ -93,7 +71,7 @@ describeWith(agent, "the real buildkite-agent against the Buildkite emulator", (
       access_token: string;
     };
     const acquireOnce = () =>
-      fetch(`${buildkite.url}/jobs/${id}/acquire`, {
+      fetch(`${rig.buildkite.url}/jobs/${id}/acquire`, {
         method: "PUT",
         headers: { authorization: `Token ${accessToken}` },
       });
@@ -104,6 +82,6 @@ describeWith(agent, "the real buildkite-agent against the Buildkite emulator", (
     expect(refused.status).toBe(401);
     expect(first.status).toBe(200);
     expect(second.status).toBe(422);
-    expect(buildkite.job(id).state).toBe("accepted");
+    expect(rig.buildkite.job(id).state).toBe("accepted");
   });
 });
