@@ -6,6 +6,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   MIN_TOKEN_LENGTH,
 } from "@ondemand-eks/adapter-http";
+import { CONTROLLER_SETTINGS } from "@ondemand-eks/controller/settings";
 import {
   boolean,
   httpUrl,
@@ -17,7 +18,7 @@ import {
 } from "@ondemand-eks/core/config";
 import { SETTINGS } from "@ondemand-eks/runtime";
 
-const SERVERS = ["serve-http", "consume-sqs"] as const;
+const SERVERS = ["serve-http", "consume-sqs", "controller"] as const;
 
 /**
  * The command's own settings, beside the scheduler's and the runtime's: its config file,
@@ -34,7 +35,15 @@ export const CLI_SETTINGS = {
     inConfigFile: false,
     description: "YAML or JSON file of settings, by their config keys (README: Settings)",
     parse: text,
-    scopes: ["render", "render-deployment", "validate", "schedule", "serve-http", "consume-sqs"],
+    scopes: [
+      "render",
+      "render-deployment",
+      "validate",
+      "schedule",
+      "serve-http",
+      "consume-sqs",
+      "controller",
+    ],
   }),
   port: setting({
     key: "port",
@@ -212,4 +221,5 @@ export const ALL_SETTINGS: readonly Setting[] = [
   CLI_SETTINGS.config,
   ...SETTINGS,
   ...Object.values(CLI_SETTINGS).filter((declaration) => declaration !== CLI_SETTINGS.config),
+  ...Object.values(CONTROLLER_SETTINGS),
 ];

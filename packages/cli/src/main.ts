@@ -117,6 +117,18 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     status = await (await import("./commands/consume-sqs.js")).consumeSqs(flags, io);
   });
 
+  withSettings(
+    program
+      .command("controller")
+      .description(
+        "follow the Jobs we made and Buildkite's Stacks API: schedule jobs whose events were lost, fail jobs whose pods cannot start, stop cancelled ones, cap what runs",
+      )
+      .option("--once", "run every loop once, then exit (cron jobs, the scheduled Lambda)"),
+    "controller",
+  ).action(async (flags) => {
+    status = await (await import("./commands/controller.js")).controller(flags, io);
+  });
+
   program
     .command("eks-token")
     .description(

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { join } from "node:path";
 import {
   ApiException,
   BatchV1Api,
@@ -6,21 +7,31 @@ import {
   KubeConfig,
   type V1Job,
 } from "@kubernetes/client-node";
+import { renderKustomization, serverSideApply } from "@ondemand-eks/testenv";
 import { beforeAll, expect, it } from "vitest";
 import { describeWithCluster, kubeconfigPath } from "./cluster.js";
 import { cli, sample, tempDir } from "./helpers.js";
 
 // deploy/kubernetes/scheduler-admission-policy.yaml, applied with the base by the test
-// control plane: Jobs sent with the scheduler's own ServiceAccount token.
+// control plane: Jobs sent with the scheduler's own ServiceAccount token, and with the
+// lifecycle controller's (deploy/kubernetes/controller), which creates Jobs too.
 
 /** The base's namespace for privileged definitions' jobs (the Role is granted there too). */
 const PRIVILEGED = "buildkite-privileged";
 
-/** An API client that is the scheduler's ServiceAccount (a token from the TokenRequest API). */
-async function asScheduler(admin: KubeConfig): Promise<BatchV1Api> {
+const CONTROLLER_DIR = new URL("../../../deploy/kubernetes/controller", import.meta.url).pathname;
+
+/**
+ * An API client that is one of the scheduler's ServiceAccounts in ondemand-eks (a token
+ * from the TokenRequest API): by default the scheduler's own.
+ */
+async function asScheduler(
+  admin: KubeConfig,
+  account = "ondemand-eks-scheduler",
+): Promise<BatchV1Api> {
   const core = admin.makeApiClient(CoreV1Api);
   const { status } = await core.createNamespacedServiceAccountToken({
-    name: "ondemand-eks-scheduler",
+    name: account,
     namespace: "ondemand-eks",
     body: { spec: { audiences: [], expirationSeconds: 600 } },
   });
@@ -78,9 +89,10 @@ async function send(batch: BatchV1Api, job: V1Job) {
 
 describeWithCluster("the admission policy on the scheduler's Jobs", () => {
   let scheduler: BatchV1Api;
+  let admin: KubeConfig;
 
   beforeAll(async () => {
-    const admin = new KubeConfig();
+    admin = new KubeConfig();
     admin.loadFromFile(kubeconfigPath());
     scheduler = await asScheduler(admin);
     // A new policy takes a moment to be enforced: wait until a crafted Job is refused.
@@ -170,6 +182,40 @@ describeWithCluster("the admission policy on the scheduler's Jobs", () => {
     // Assess
     expect(refused?.code).toBe(403);
     expect(refused?.message).toContain(expected);
+  });
+
+  it("applies to the lifecycle controller's account too: its Jobs are admitted, an unlabelled or privileged one refused", async () => {
+    // Prepare: the controller's account and Roles, as rendered (left in place: this
+    // control plane is the run's own, and deploy-manifests.test.ts applies the same).
+    for (const object of renderKustomization(CONTROLLER_DIR).filter((each) =>
+      ["ServiceAccount", "Role", "RoleBinding"].includes(each.kind ?? ""),
+    )) {
+      const failure = await serverSideApply(admin, object, {
+        dryRun: false,
+        fieldManager: "ondemand-eks-admission-policy-test",
+      });
+      if (failure) throw new Error(failure);
+    }
+    const controller = await asScheduler(admin, "ondemand-eks-controller");
+    const unlabelled = await rendered("default");
+    delete unlabelled.metadata?.labels?.["app.kubernetes.io/managed-by"];
+    const privileged = await rendered("default");
+    const agent = privileged.spec?.template.spec?.containers[0];
+    if (agent) agent.securityContext = { privileged: true };
+
+    // Act
+    const admitted = await send(controller, await rendered("default"));
+    const refusedUnlabelled = await send(controller, unlabelled);
+    const refusedPrivileged = await send(controller, privileged);
+
+    // Assess
+    expect(admitted).toBeUndefined();
+    expect(refusedUnlabelled?.code).toBe(403);
+    expect(refusedUnlabelled?.message).toContain(
+      "labelled app.kubernetes.io/managed-by=ondemand-eks",
+    );
+    expect(refusedPrivileged?.code).toBe(403);
+    expect(refusedPrivileged?.message).toContain("privileged features");
   });
 
   it("lets RBAC refuse a Job in another namespace", async () => {

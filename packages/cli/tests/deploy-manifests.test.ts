@@ -5,14 +5,22 @@ import { join } from "node:path";
 import {
   ApiException,
   AuthorizationV1Api,
+  BatchV1Api,
+  CoordinationV1Api,
   CoreV1Api,
   KubeConfig,
   type KubernetesObject,
   NetworkingV1Api,
+  PatchStrategy,
+  setHeaderOptions,
   type V1ConfigMap,
   type V1Container,
   type V1Deployment,
+  type V1Job,
+  type V1Lease,
   type V1Pod,
+  type V1PolicyRule,
+  type V1Role,
   type V1RoleBinding,
 } from "@kubernetes/client-node";
 import { type CliIo, processIo, run } from "@ondemand-eks/cli";
@@ -29,9 +37,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { describeWithCluster, kubeconfigPath } from "./cluster.js";
 
-// deploy/kubernetes/webhook and sqs-consumer: what `kubectl apply -k` sends, checked for
-// the properties the Deployments promise (non-root, read-only, no privileges, resources,
-// probes, secrets only by reference), then sent to a real API server.
+// deploy/kubernetes/webhook, sqs-consumer and controller: what `kubectl apply -k` sends,
+// checked for the properties the Deployments promise (non-root, read-only, no privileges,
+// resources, probes, secrets only by reference, least-privilege RBAC), then sent to a
+// real API server.
 
 const REPO = new URL("../../../", import.meta.url).pathname;
 const BASE = join(REPO, "deploy", "kubernetes");
@@ -48,6 +57,10 @@ interface Overlay {
   component: string;
   command: string[];
   account: string;
+  /** The Role its account is bound to in the job namespaces. */
+  role: string;
+  /** What that Role lets it do with Jobs there, and nothing more. */
+  jobVerbs: string[];
   kinds: string[];
   /** Each container port, by name, and who may connect to it. */
   audience: Record<string, Audience>;
@@ -59,6 +72,8 @@ const OVERLAYS: Overlay[] = [
     component: "webhook",
     command: ["serve", "http"],
     account: "ondemand-eks-scheduler",
+    role: "ondemand-eks-scheduler",
+    jobVerbs: ["create", "get"],
     kinds: ["Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy"],
     audience: { http: "anywhere", ops: "monitoring" },
   },
@@ -67,10 +82,31 @@ const OVERLAYS: Overlay[] = [
     component: "sqs-consumer",
     command: ["consume", "sqs"],
     account: "ondemand-eks-sqs-consumer",
+    role: "ondemand-eks-scheduler",
+    jobVerbs: ["create", "get"],
     kinds: ["ServiceAccount", "ConfigMap", "Deployment", "PodDisruptionBudget", "NetworkPolicy"],
     audience: { ops: "monitoring" },
   },
+  {
+    dir: "controller",
+    component: "controller",
+    command: ["controller"],
+    account: "ondemand-eks-controller",
+    role: "ondemand-eks-controller",
+    jobVerbs: ["list", "create", "get", "patch", "delete"],
+    kinds: [
+      "ServiceAccount",
+      ...["Role", "Role", "Role", "RoleBinding", "RoleBinding", "RoleBinding"],
+      ...["Deployment", "PodDisruptionBudget", "NetworkPolicy"],
+    ],
+    audience: { ops: "monitoring" },
+  },
 ];
+
+/** The namespaces the base makes for Jobs; only RBAC objects of an overlay go there. */
+const JOB_NAMESPACES = ["buildkite", "buildkite-privileged"];
+/** Every verb RBAC knows on a resource, to check a Role grants exactly some of them. */
+const VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"];
 
 const base = render(BASE);
 const namespaces = base.filter((object) => object.kind === "Namespace");
@@ -168,8 +204,9 @@ function containerEnv(
     const from = variable.valueFrom;
     if (variable.value !== undefined) env[variable.name] = variable.value;
     else if (from?.secretKeyRef) {
-      // As long as a real token must be (the webhook refuses one under 32 characters).
-      env[variable.name] = `stand-in for ${from.secretKeyRef.key}`.padEnd(48, "-");
+      // As long as a real token must be (the webhook refuses one under 32 characters),
+      // and without spaces (the controller refuses a cluster token with any).
+      env[variable.name] = `stand-in-for-${from.secretKeyRef.key}`.padEnd(48, "-");
     } else if (from?.configMapKeyRef) {
       const ref = from.configMapKeyRef;
       const map = objects.find(
@@ -194,15 +231,18 @@ function expand(arg: string, env: Record<string, string>): string {
 const kubectl = await skipUnlessCi(kubectlVersion);
 
 describeWith(kubectl, "render(), against kubectl's own kustomize", () => {
-  it.each(["", "webhook", "sqs-consumer"])("gives what `kubectl kustomize` gives for %s", (dir) => {
-    const key = (object: KubernetesObject) =>
-      `${object.kind}/${object.metadata?.namespace}/${object.metadata?.name}`;
-    const sorted = (objects: KubernetesObject[]) =>
-      [...objects].sort((a, b) => key(a).localeCompare(key(b)));
-    const built = execFileSync("kubectl", ["kustomize", join(BASE, dir)], { encoding: "utf8" });
-    const real = parseAllDocuments(built).map((document) => document.toJS() as KubernetesObject);
-    expect(sorted(render(join(BASE, dir)))).toEqual(sorted(real));
-  });
+  it.each(["", ...OVERLAYS.map((overlay) => overlay.dir)])(
+    "gives what `kubectl kustomize` gives for %s",
+    (dir) => {
+      const key = (object: KubernetesObject) =>
+        `${object.kind}/${object.metadata?.namespace}/${object.metadata?.name}`;
+      const sorted = (objects: KubernetesObject[]) =>
+        [...objects].sort((a, b) => key(a).localeCompare(key(b)));
+      const built = execFileSync("kubectl", ["kustomize", join(BASE, dir)], { encoding: "utf8" });
+      const real = parseAllDocuments(built).map((document) => document.toJS() as KubernetesObject);
+      expect(sorted(render(join(BASE, dir)))).toEqual(sorted(real));
+    },
+  );
 });
 
 describe("the base, deploy/kubernetes", () => {
@@ -256,8 +296,10 @@ describe.each(OVERLAYS)("deploy/kubernetes/$dir", (overlay) => {
   it("renders its objects into the scheduler's namespace, labelled as its component", () => {
     expect(objects.map((object) => object.kind)).toEqual(overlay.kinds);
     for (const object of objects) {
-      expect(object.metadata?.namespace, `${object.kind} ${object.metadata?.name}`).toBe(
-        SCHEDULER_NAMESPACE,
+      // Its RBAC may also be in the job namespaces, where it acts; nothing else may.
+      const rbac = object.kind === "Role" || object.kind === "RoleBinding";
+      expect(object.metadata?.namespace, `${object.kind} ${object.metadata?.name}`).toBeOneOf(
+        rbac ? [SCHEDULER_NAMESPACE, ...JOB_NAMESPACES] : [SCHEDULER_NAMESPACE],
       );
       expect(object.metadata?.labels).toMatchObject({
         "app.kubernetes.io/name": "ondemand-eks",
@@ -360,7 +402,7 @@ describe.each(OVERLAYS)("deploy/kubernetes/$dir", (overlay) => {
     );
   });
 
-  it("mounts the token of an account that is bound to the scheduler's Role", () => {
+  it("mounts the token of an account that is bound to its Role", () => {
     expect(pod?.serviceAccountName).toBe(overlay.account);
     expect(pod?.automountServiceAccountToken).toBe(true);
     const everything = [...base, ...objects];
@@ -372,12 +414,13 @@ describe.each(OVERLAYS)("deploy/kubernetes/$dir", (overlay) => {
     const bound = everything.filter(
       (object): object is V1RoleBinding =>
         object.kind === "RoleBinding" &&
-        (object as V1RoleBinding).roleRef.name === "ondemand-eks-scheduler" &&
+        (object as V1RoleBinding).roleRef.name === overlay.role &&
         ((object as V1RoleBinding).subjects ?? []).some(
           (subject) => subject.kind === "ServiceAccount" && subject.name === overlay.account,
         ),
     );
-    expect(bound).not.toHaveLength(0);
+    // In every job namespace, where its Jobs go.
+    expect(bound.map((binding) => binding.metadata?.namespace).sort()).toEqual(JOB_NAMESPACES);
   });
 
   it("holds no secret: no Secret object, no literal token in args or env", () => {
@@ -405,7 +448,7 @@ describe.each(OVERLAYS)("deploy/kubernetes/$dir", (overlay) => {
     // Its Jobs go to the job namespace, not to its own.
     expect(env.ONDEMAND_EKS_NAMESPACE).toBe("buildkite");
     const argv = args.map((arg) => expand(arg, env));
-    expect(argv.slice(0, 2)).toEqual(overlay.command);
+    expect(argv.slice(0, overlay.command.length)).toEqual(overlay.command);
     expect(argv).toContain("--in-cluster");
     expect(argv.join(" ")).not.toContain("$(");
     let stderr = "";
@@ -449,6 +492,113 @@ describe("deploy/kubernetes/webhook", () => {
       { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
     ]);
     expect(deployment.spec?.template.metadata?.labels).toMatchObject(service.spec.selector);
+  });
+});
+
+/** A Role's rules as written, for comparing whole. */
+function rulesOf(object: KubernetesObject | undefined): V1PolicyRule[] {
+  return ((object as V1Role | undefined)?.rules ?? []).map((rule) => ({ ...rule }));
+}
+
+describe("deploy/kubernetes/controller", () => {
+  const objects = render(join(BASE, "controller"));
+  const deployment = deploymentOf(objects);
+  const [container] = containersOf(deployment);
+  const roles = objects.filter((object) => object.kind === "Role");
+  const roleIn = (namespace: string, name = "ondemand-eks-controller") =>
+    roles.find(
+      (object) => object.metadata?.namespace === namespace && object.metadata?.name === name,
+    );
+
+  it("grants exactly list, create, get, patch and delete on Jobs, list on pods and events, in each job namespace", () => {
+    for (const namespace of JOB_NAMESPACES) {
+      expect(rulesOf(roleIn(namespace)), namespace).toEqual([
+        {
+          apiGroups: ["batch"],
+          resources: ["jobs"],
+          verbs: ["list", "create", "get", "patch", "delete"],
+        },
+        { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+        { apiGroups: [""], resources: ["events"], verbs: ["list"] },
+      ]);
+    }
+  });
+
+  it("grants get and update on its one Lease, and create on Leases, in its own namespace only", () => {
+    const lease = roleIn(SCHEDULER_NAMESPACE, "ondemand-eks-controller-lease");
+    expect(rulesOf(lease)).toEqual([
+      {
+        apiGroups: ["coordination.k8s.io"],
+        resources: ["leases"],
+        resourceNames: ["ondemand-eks-controller"],
+        verbs: ["get", "update"],
+      },
+      // RBAC cannot limit create by name: the name is not known when it authorizes.
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+    ]);
+    // Three Roles, no more: nothing in any other namespace, nothing cluster-wide.
+    expect(roles.map((object) => object.metadata?.namespace).sort()).toEqual(
+      [SCHEDULER_NAMESPACE, ...JOB_NAMESPACES].sort(),
+    );
+    expect(objects.map((object) => object.kind)).not.toContain("ClusterRole");
+    expect(objects.map((object) => object.kind)).not.toContain("ClusterRoleBinding");
+  });
+
+  it("binds each Role to the controller's account only, and that account to nothing of the scheduler's", () => {
+    const bindings = objects.filter(
+      (object): object is V1RoleBinding => object.kind === "RoleBinding",
+    );
+    expect(bindings).toHaveLength(roles.length);
+    for (const role of roles) {
+      const binding = bindings.find(
+        (each) =>
+          each.metadata?.namespace === role.metadata?.namespace &&
+          each.roleRef.name === role.metadata?.name,
+      );
+      expect(binding?.roleRef.kind, role.metadata?.name).toBe("Role");
+      expect(binding?.subjects).toEqual([
+        { kind: "ServiceAccount", name: "ondemand-eks-controller", namespace: SCHEDULER_NAMESPACE },
+      ]);
+    }
+    const account = objects.find((object) => object.kind === "ServiceAccount") as {
+      metadata: { name: string; namespace: string };
+      automountServiceAccountToken?: boolean;
+    };
+    expect(account.metadata).toMatchObject({
+      name: "ondemand-eks-controller",
+      namespace: SCHEDULER_NAMESPACE,
+    });
+    expect(account.automountServiceAccountToken).toBe(false);
+    // The scheduler's Role stays create and get: the controller's verbs are its own.
+    for (const role of base.filter((object) => object.kind === "Role")) {
+      expect(rulesOf(role), role.metadata?.namespace).toEqual([
+        { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "get"] },
+      ]);
+    }
+    const schedulerSubjects = base
+      .filter((object): object is V1RoleBinding => object.kind === "RoleBinding")
+      .flatMap((binding) => binding.subjects ?? []);
+    expect(schedulerSubjects.map((subject) => subject.name)).not.toContain(
+      "ondemand-eks-controller",
+    );
+  });
+
+  it("reads the cluster token from a Secret and the Lease's namespace from the pod, through the environment only", () => {
+    const env = container?.env ?? [];
+    const named = (name: string) => env.find((variable) => variable.name === name);
+    expect(named("BUILDKITE_CLUSTER_TOKEN")?.valueFrom?.secretKeyRef).toEqual({
+      name: "ondemand-eks-buildkite-cluster-token",
+      key: "token",
+    });
+    expect(named("POD_NAMESPACE")?.valueFrom?.fieldRef).toEqual({
+      fieldPath: "metadata.namespace",
+    });
+    const args = container?.args ?? [];
+    expect(flag(args, "--cluster-token-file")).toBeUndefined();
+    // The Lease Role names the default Lease: a --lease-name here would need it changed.
+    expect(flag(args, "--lease-name")).toBeUndefined();
+    expect(flag(args, "--lease-namespace")).toBeUndefined();
+    expect(deployment.spec?.replicas).toBe(2);
   });
 });
 
@@ -629,7 +779,7 @@ describeWithCluster("deploy/kubernetes on an API server", () => {
     }
   });
 
-  it("lets each entry point's account create and get Jobs in its namespace, and nothing else asked", async () => {
+  it("lets each entry point's account do with Jobs in its namespace exactly what its Role says, and nothing else asked", async () => {
     expect(refusedObjects).toEqual([]);
     const authorization = config.makeApiClient(AuthorizationV1Api);
     const allowed = async (
@@ -650,13 +800,293 @@ describeWithCluster("deploy/kubernetes on an API server", () => {
       });
       return review.status?.allowed ?? false;
     };
-    for (const { account } of OVERLAYS) {
-      expect(await allowed(account, "create", "jobs", "batch"), account).toBe(true);
-      expect(await allowed(account, "get", "jobs", "batch"), account).toBe(true);
-      expect(await allowed(account, "delete", "jobs", "batch"), account).toBe(false);
+    for (const { account, jobVerbs } of OVERLAYS) {
+      for (const verb of VERBS) {
+        const expected = jobVerbs.includes(verb);
+        expect(await allowed(account, verb, "jobs", "batch"), `${account} ${verb}`).toBe(expected);
+      }
       expect(await allowed(account, "create", "pods", ""), account).toBe(false);
+      expect(await allowed(account, "delete", "pods", ""), account).toBe(false);
       expect(await allowed(account, "get", "secrets", ""), account).toBe(false);
       expect(await allowed(account, "create", "jobs", "batch", "default"), account).toBe(false);
     }
+  });
+});
+
+/** A client config that is `account` in `namespace` (a token from the TokenRequest API). */
+async function configAs(
+  admin: KubeConfig,
+  account: string,
+  namespace: string,
+): Promise<KubeConfig> {
+  const { status } = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+    name: account,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 600 } },
+  });
+  const cluster = admin.getCurrentCluster();
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [cluster ?? { name: "c", server: "" }],
+    users: [{ name: account, token: status?.token }],
+    contexts: [{ name: account, cluster: cluster?.name ?? "c", user: account }],
+    currentContext: account,
+  });
+  return config;
+}
+
+/** The HTTP status a call ends with: 200 when it succeeds, else the API's error code. */
+async function statusOf(call: Promise<unknown>): Promise<number> {
+  try {
+    await call;
+    return 200;
+  } catch (error) {
+    if (error instanceof ApiException) return error.code;
+    throw error;
+  }
+}
+
+describeWithCluster("the controller's RBAC, as its own ServiceAccount on an API server", () => {
+  // The controller's account, Roles and RoleBindings applied as rendered, in the real
+  // namespaces the test control plane's base made; left there (the control plane is this
+  // run's own, and admission-policy.test.ts applies the same objects).
+  const LEASE = "ondemand-eks-controller";
+  const OURS = { "app.kubernetes.io/managed-by": "ondemand-eks" };
+  let admin: KubeConfig;
+  let controller: KubeConfig;
+  let scheduler: KubeConfig;
+
+  /** Whether `config`'s identity may do it, by its own SelfSubjectAccessReview. */
+  async function can(
+    config: KubeConfig,
+    attributes: {
+      verb: string;
+      resource: string;
+      group?: string;
+      namespace?: string;
+      name?: string;
+    },
+  ): Promise<boolean> {
+    const review = await config.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
+      body: { spec: { resourceAttributes: { group: "", ...attributes } } },
+    });
+    return review.status?.allowed ?? false;
+  }
+
+  beforeAll(async () => {
+    admin = new KubeConfig();
+    admin.loadFromFile(kubeconfigPath());
+    const rbac = render(join(BASE, "controller")).filter((object) =>
+      ["ServiceAccount", "Role", "RoleBinding"].includes(object.kind ?? ""),
+    );
+    for (const object of rbac) {
+      const failure = await serverSideApply(admin, object, {
+        dryRun: false,
+        fieldManager: FIELD_MANAGER,
+      });
+      if (failure) throw new Error(failure);
+    }
+    controller = await configAs(admin, "ondemand-eks-controller", SCHEDULER_NAMESPACE);
+    scheduler = await configAs(admin, "ondemand-eks-scheduler", SCHEDULER_NAMESPACE);
+  });
+
+  it("lists, creates, gets, merge-patches and deletes (with a uid precondition) its Jobs, and lists pods and events, in each job namespace", async () => {
+    const batch = controller.makeApiClient(BatchV1Api);
+    const core = controller.makeApiClient(CoreV1Api);
+    for (const namespace of JOB_NAMESPACES) {
+      // Prepare: a Job as the scheduler makes them (labelled, so the admission policy,
+      // which applies to this account too, admits it), suspended so no pod is made.
+      const name = `controller-rbac-${randomBytes(4).toString("hex")}`;
+      const job: V1Job = {
+        metadata: { name, labels: OURS },
+        spec: {
+          suspend: true,
+          template: {
+            metadata: { labels: OURS },
+            spec: { restartPolicy: "Never", containers: [{ name: "agent", image: "busybox" }] },
+          },
+        },
+      };
+
+      // Act and assess: each call the controller makes, as it makes it.
+      const created = await batch.createNamespacedJob({ namespace, body: job });
+      const read = await batch.readNamespacedJob({ namespace, name });
+      expect(read.metadata?.uid).toBe(created.metadata?.uid);
+      const listed = await batch.listNamespacedJob({
+        namespace,
+        labelSelector: "app.kubernetes.io/managed-by=ondemand-eks",
+        limit: 50,
+      });
+      expect(listed.items.map((each) => each.metadata?.name)).toContain(name);
+      const patched = await batch.patchNamespacedJob(
+        {
+          namespace,
+          name,
+          body: {
+            metadata: {
+              annotations: {
+                "ondemand-eks.io/stopped": "cancelled",
+                "ondemand-eks.io/stopped-at": new Date().toISOString(),
+                "ondemand-eks.io/notified": "true",
+              },
+            },
+            spec: { suspend: true },
+          },
+        },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      );
+      expect(patched.metadata?.annotations?.["ondemand-eks.io/stopped"]).toBe("cancelled");
+      const pods = core.listNamespacedPod({
+        namespace,
+        labelSelector: "app.kubernetes.io/managed-by=ondemand-eks,buildkite.com/job-uuid",
+      });
+      expect(await statusOf(pods), namespace).toBe(200);
+      const events = core.listNamespacedEvent({
+        namespace,
+        fieldSelector: `involvedObject.kind=Job,involvedObject.name=${name}`,
+      });
+      expect(await statusOf(events), namespace).toBe(200);
+      // A uid that is not this Job's: the precondition, not RBAC, refuses it (409).
+      const stale = batch.deleteNamespacedJob({
+        namespace,
+        name,
+        propagationPolicy: "Background",
+        body: { preconditions: { uid: "00000000-0000-0000-0000-000000000000" } },
+      });
+      expect(await statusOf(stale)).toBe(409);
+      await batch.deleteNamespacedJob({
+        namespace,
+        name,
+        propagationPolicy: "Background",
+        body: { preconditions: { uid: created.metadata?.uid } },
+      });
+    }
+  });
+
+  it("gets, creates and updates its Lease in its own namespace (dry runs: the Lease is left alone)", async () => {
+    const coordination = controller.makeApiClient(CoordinationV1Api);
+    const where = { namespace: SCHEDULER_NAMESPACE, name: LEASE };
+    // get: 200 or 404 are both allowed; 403 is not.
+    expect([200, 404]).toContain(await statusOf(coordination.readNamespacedLease(where)));
+    const body: V1Lease = {
+      metadata: { name: LEASE, namespace: SCHEDULER_NAMESPACE },
+      spec: { holderIdentity: "deploy-manifests-test", leaseDurationSeconds: 15 },
+    };
+    const created = coordination.createNamespacedLease({
+      namespace: SCHEDULER_NAMESPACE,
+      body,
+      dryRun: "All",
+    });
+    // 409: another run's controller made it already, which still means create was allowed.
+    expect([200, 409]).toContain(await statusOf(created));
+    // update: on a Lease that does not exist yet the API server answers 404, after RBAC.
+    const replaced = coordination.replaceNamespacedLease({ ...where, body, dryRun: "All" });
+    expect([200, 404, 409]).toContain(await statusOf(replaced));
+    expect(
+      await can(controller, {
+        verb: "update",
+        resource: "leases",
+        group: "coordination.k8s.io",
+        ...where,
+      }),
+    ).toBe(true);
+    // No other Lease's name, no other verb.
+    for (const verb of ["get", "update", "patch", "delete"]) {
+      expect(
+        await can(controller, {
+          verb,
+          resource: "leases",
+          group: "coordination.k8s.io",
+          namespace: SCHEDULER_NAMESPACE,
+          name: verb === "get" || verb === "update" ? "another-lease" : LEASE,
+        }),
+        verb,
+      ).toBe(false);
+    }
+    expect(
+      await can(controller, {
+        verb: "watch",
+        resource: "leases",
+        group: "coordination.k8s.io",
+        namespace: SCHEDULER_NAMESPACE,
+      }),
+    ).toBe(false);
+  });
+
+  it("can do nothing else: no Jobs beside its Secrets, no Secrets, no pod deletes, no Lease in a job namespace, nothing cluster-wide", async () => {
+    const refused: Parameters<typeof can>[1][] = [
+      { verb: "create", resource: "jobs", group: "batch", namespace: SCHEDULER_NAMESPACE },
+      { verb: "list", resource: "jobs", group: "batch", namespace: SCHEDULER_NAMESPACE },
+      { verb: "create", resource: "jobs", group: "batch", namespace: "default" },
+      { verb: "watch", resource: "jobs", group: "batch", namespace: "buildkite" },
+      { verb: "update", resource: "jobs", group: "batch", namespace: "buildkite" },
+      { verb: "deletecollection", resource: "jobs", group: "batch", namespace: "buildkite" },
+      { verb: "get", resource: "secrets", namespace: "buildkite" },
+      { verb: "list", resource: "secrets", namespace: "buildkite" },
+      { verb: "get", resource: "secrets", namespace: SCHEDULER_NAMESPACE },
+      { verb: "delete", resource: "pods", namespace: "buildkite" },
+      { verb: "get", resource: "pods", namespace: "buildkite" },
+      { verb: "create", resource: "pods", namespace: "buildkite" },
+      { verb: "create", resource: "events", namespace: "buildkite" },
+      {
+        verb: "update",
+        resource: "leases",
+        group: "coordination.k8s.io",
+        namespace: "buildkite",
+        name: LEASE,
+      },
+      { verb: "create", resource: "leases", group: "coordination.k8s.io", namespace: "buildkite" },
+      // Cluster-scoped, or every namespace at once.
+      { verb: "list", resource: "jobs", group: "batch" },
+      { verb: "list", resource: "pods" },
+      { verb: "list", resource: "namespaces" },
+      { verb: "list", resource: "nodes" },
+      { verb: "create", resource: "clusterrolebindings", group: "rbac.authorization.k8s.io" },
+      {
+        verb: "update",
+        resource: "validatingadmissionpolicies",
+        group: "admissionregistration.k8s.io",
+      },
+    ];
+    for (const attributes of refused) {
+      expect(await can(controller, attributes), JSON.stringify(attributes)).toBe(false);
+    }
+    // And for real: a Job beside the scheduler's Secrets is refused by RBAC.
+    const beside = controller.makeApiClient(BatchV1Api).createNamespacedJob({
+      namespace: SCHEDULER_NAMESPACE,
+      body: {
+        metadata: { name: "beside-secrets", labels: OURS },
+        spec: { template: { spec: { containers: [] } } },
+      },
+      dryRun: "All",
+    });
+    expect(await statusOf(beside)).toBe(403);
+    const secret = controller
+      .makeApiClient(CoreV1Api)
+      .readNamespacedSecret({ namespace: "buildkite", name: "buildkite-agent-token" });
+    expect(await statusOf(secret)).toBe(403);
+  });
+
+  it("leaves the scheduler's (the webhook's) account with create and get on Jobs only", async () => {
+    for (const namespace of JOB_NAMESPACES) {
+      for (const verb of VERBS) {
+        const expected = verb === "create" || verb === "get";
+        expect(
+          await can(scheduler, { verb, resource: "jobs", group: "batch", namespace }),
+          `${namespace} ${verb}`,
+        ).toBe(expected);
+      }
+      expect(await can(scheduler, { verb: "list", resource: "pods", namespace })).toBe(false);
+      expect(await can(scheduler, { verb: "list", resource: "events", namespace })).toBe(false);
+    }
+    expect(
+      await can(scheduler, {
+        verb: "get",
+        resource: "leases",
+        group: "coordination.k8s.io",
+        namespace: SCHEDULER_NAMESPACE,
+        name: LEASE,
+      }),
+    ).toBe(false);
   });
 });

@@ -1,10 +1,19 @@
 import { ALL_SETTINGS, CLI_SETTINGS } from "@ondemand-eks/cli";
+import { CONTROLLER_SETTINGS } from "@ondemand-eks/controller/settings";
 import { SCHEDULER_SETTINGS, SCOPES, type Setting } from "@ondemand-eks/core/config";
 import { RUNTIME_SETTINGS, SETTINGS } from "@ondemand-eks/runtime";
 import { describe, expect, it } from "vitest";
 
 /** Variables that other tools define, read under their own names. */
-const FOREIGN_VARIABLES = ["AWS_REGION", "AWS_DEFAULT_REGION", "PORT", "BUILDKITE_WEBHOOK_TOKEN"];
+const FOREIGN_VARIABLES = [
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+  "PORT",
+  "BUILDKITE_WEBHOOK_TOKEN",
+  "BUILDKITE_CLUSTER_TOKEN",
+  // The downward API's usual name for the pod's namespace (the controller's Lease).
+  "POD_NAMESPACE",
+];
 
 const duplicates = (names: readonly string[]) =>
   names.filter((name, index) => names.indexOf(name) !== index);
@@ -32,7 +41,7 @@ describe("the settings table", () => {
     const runtime = [...Object.values(SCHEDULER_SETTINGS), ...Object.values(RUNTIME_SETTINGS)];
     expect(new Set(SETTINGS)).toEqual(new Set(runtime));
     expect(SETTINGS).toHaveLength(runtime.length);
-    const all = [...runtime, ...Object.values(CLI_SETTINGS)];
+    const all = [...runtime, ...Object.values(CLI_SETTINGS), ...Object.values(CONTROLLER_SETTINGS)];
     expect(new Set(ALL_SETTINGS)).toEqual(new Set(all));
     expect(ALL_SETTINGS).toHaveLength(all.length);
     expect(ALL_SETTINGS[0]).toBe(CLI_SETTINGS.config);
@@ -80,7 +89,7 @@ describe("the settings table", () => {
 
   it("no secret has a flag (ps shows flags) or a config-file key, nor a default to show", () => {
     const secrets = ALL_SETTINGS.filter((declaration) => declaration.secret);
-    expect(secrets.map((declaration) => declaration.key)).toEqual(["webhookToken"]);
+    expect(secrets.map((declaration) => declaration.key)).toEqual(["webhookToken", "clusterToken"]);
     for (const secret of secrets) {
       expect(secret.flag).toBeUndefined();
       expect(secret.placeholder).toBeUndefined();

@@ -37,6 +37,16 @@ export {
   type ScheduledJob,
   safeParseEvent,
 } from "./events/index.js";
+export { type AdmissionCandidate, type AdmissionInput, admit } from "./lifecycle/admission.js";
+export { type JobLike, type ObservedJob, observeJob } from "./lifecycle/observe.js";
+export {
+  type PassAction,
+  type PassInput,
+  type PassLimits,
+  type PassPlan,
+  planPass,
+  type QueueListing,
+} from "./lifecycle/plan.js";
 export {
   type ContainerStatusLike,
   type PodLike,

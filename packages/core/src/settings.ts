@@ -106,6 +106,13 @@ export const SchedulerSettingsSchema = z.strictObject({
       error: `expected an absolute http:// or https:// URL without credentials, like ${BUILDKITE_AGENT_DEFAULT_ENDPOINT}`,
     })
     .optional(),
+  /**
+   * Most Jobs of one queue running at once. Set (or {@link maxInFlightTotal} set), Jobs
+   * are created suspended and the controller resumes them within the caps. Unset: no cap.
+   */
+  maxInFlight: z.int().min(1).max(INT32_MAX).optional(),
+  /** Most Jobs running at once over every queue served; unset: no cap. */
+  maxInFlightTotal: z.int().min(1).max(INT32_MAX).optional(),
 });
 
 /** Settings with every default applied. */

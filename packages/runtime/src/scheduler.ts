@@ -4,6 +4,7 @@ import {
   type JobManifest,
   type LogFields,
   type Logger,
+  type ParseEventOptions,
   type ScheduleOutcome,
   schedule,
 } from "@ondemand-eks/core";
@@ -53,9 +54,15 @@ export interface Scheduler {
   /**
    * Schedules one event: parse, route, build, submit (or dry-run). Logs one line with
    * the outcome and `context` (the transport's correlation fields: `messageId`,
-   * `awsRequestId`, `requestId`), records metrics, and never throws.
+   * `awsRequestId`, `requestId`), records metrics, and never throws. `parse` names the
+   * input's form when the caller knows it (the controller's Stacks API jobs, with their
+   * organization).
    */
-  schedule(input: unknown, context?: LogFields): Promise<ScheduleOutcome>;
+  schedule(
+    input: unknown,
+    context?: LogFields,
+    parse?: ParseEventOptions,
+  ): Promise<ScheduleOutcome>;
   /** The pod library for the next event (an S3 library may have been reloaded). */
   library(): Promise<PodLibrary>;
   /**
@@ -131,9 +138,10 @@ export async function createScheduler(
     log,
     metrics,
     submitter,
-    async schedule(input, context = {}) {
+    async schedule(input, context = {}, parse = {}) {
       const pods = await source.get();
       const outcome = await schedule(input, {
+        ...parse,
         settings: config.settings,
         lookup: (name) => pods.get(name),
         submit,

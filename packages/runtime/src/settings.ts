@@ -11,8 +11,15 @@ import {
   wholeNumber,
 } from "@ondemand-eks/core/config";
 
-const CLUSTER: readonly Scope[] = ["validate", "schedule", "serve-http", "consume-sqs", "lambda"];
-const SERVERS: readonly Scope[] = ["serve-http", "consume-sqs"];
+const CLUSTER: readonly Scope[] = [
+  "validate",
+  "schedule",
+  "serve-http",
+  "consume-sqs",
+  "lambda",
+  "controller",
+];
+const SERVERS: readonly Scope[] = ["serve-http", "consume-sqs", "controller"];
 /** Every entry point reads the pod library. */
 const LIBRARY: readonly Scope[] = SCOPES;
 
@@ -74,7 +81,7 @@ export const RUNTIME_SETTINGS = {
     description: "use the pod's ServiceAccount token instead of a kubeconfig",
     parse: boolean,
     default: false,
-    scopes: ["validate", "schedule", "serve-http", "consume-sqs"],
+    scopes: ["validate", "schedule", "serve-http", "consume-sqs", "controller"],
   }),
   eksCluster: setting({
     key: "eksCluster",

@@ -5,10 +5,13 @@ import { request as httpsRequest } from "node:https";
 /** The most of an answer that is read: a Job, or a Status, is a few KiB. */
 export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
+/** The HTTP methods of the Kubernetes API. */
+export type ApiMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
 /** One request to the API server. */
 export interface ApiRequest {
   readonly url: string;
-  readonly method: "GET" | "POST";
+  readonly method: ApiMethod;
   readonly headers: Readonly<Record<string, string>>;
   /** JSON text. */
   readonly body?: string;
@@ -46,8 +49,8 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
  * (ECONNREFUSED, ECONNRESET for a connection closed mid-answer, ...). No redirect is
  * followed: an API server never answers a create with one, so a 3xx is reported as is.
  *
- * The submitter's three calls (create, read, version) go through here rather than
- * client-node's generated API: in a CPU profile of the webhook adapter at saturation,
+ * The submitter's three calls (create, read, version) and every ClusterApi call go
+ * through here rather than client-node's generated API: in a CPU profile of the webhook adapter at saturation,
  * that API's layers (node-fetch, its observables, the model serializer) cost 0.6 to
  * 0.9 ms of CPU per create, about a third of the adapter's time per Job then (see
  * bench/README.md).

@@ -41,3 +41,59 @@ export class ApiError extends OndemandEksError {
     this.name = "ApiError";
   }
 }
+
+/**
+ * What a failed {@link ClusterApi} call means for the caller:
+ * - `rejected`: the API server refused the request (any 4xx but 401, after refreshing);
+ *   repeating it cannot help. `status` and `reason` say why.
+ * - `unauthorized`: the credentials were refused (401), also after one refresh.
+ * - `unavailable`: no usable answer within the deadline (connection errors, timeouts, 429s
+ *   and 5xx's retried until then), a connection that cannot work as configured (TLS
+ *   trust, an unknown host), an answer that is not the Kubernetes API's, or the caller's
+ *   cancel.
+ */
+export type ClusterApiErrorKind = "rejected" | "unavailable" | "unauthorized";
+
+/**
+ * A {@link ClusterApi} call that failed (code `API_STATUS`). The message names the method,
+ * the path and what the server (or the connection) said, never credentials.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await api.replace(leasePath, lease);
+ * } catch (error) {
+ *   if (error instanceof ClusterApiError && error.reason === "Conflict") {
+ *     // Someone else renewed the Lease first: read it again.
+ *   } else throw error;
+ * }
+ * ```
+ */
+export class ClusterApiError extends OndemandEksError {
+  declare readonly code: "API_STATUS";
+  readonly kind: ClusterApiErrorKind;
+  /** The HTTP status of the last answer, when there was one that decided the failure. */
+  readonly status?: number;
+  /** The Kubernetes Status reason (`NotFound`, `Conflict`, `AlreadyExists`, `Forbidden`...). */
+  readonly reason?: string;
+  /** Requests sent for the call (pages of a list included). */
+  readonly attempts: number;
+
+  constructor(
+    details: {
+      readonly kind: ClusterApiErrorKind;
+      readonly message: string;
+      readonly status?: number;
+      readonly reason?: string;
+      readonly attempts: number;
+    },
+    options?: { readonly cause?: unknown },
+  ) {
+    super("API_STATUS", details.message, options);
+    this.name = "ClusterApiError";
+    this.kind = details.kind;
+    if (details.status !== undefined) this.status = details.status;
+    if (details.reason !== undefined) this.reason = details.reason;
+    this.attempts = details.attempts;
+  }
+}

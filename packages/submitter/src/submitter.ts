@@ -11,6 +11,7 @@ import { apiRequest } from "./api-request.js";
 import type { ClusterAuth } from "./auth/cluster-auth.js";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff.js";
 import { classify, type Failure, isAlreadyExists } from "./classify.js";
+import { ClusterApi } from "./cluster-api.js";
 import { ApiError } from "./errors.js";
 
 export interface SubmitterOptions {
@@ -69,6 +70,7 @@ export class Submitter {
   readonly #fieldManager: string;
   readonly #random: () => number;
   readonly #now: () => number;
+  #api: ClusterApi | undefined;
 
   constructor(options: SubmitterOptions) {
     this.#auth = options.auth;
@@ -255,6 +257,32 @@ export class Submitter {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The rest of the Kubernetes API (list, read, patch, delete, Leases) over this
+   * submitter's connections and credentials, with its retry policy, attempt timeout and
+   * field manager. Its calls' default deadline is the ClusterApi's (10 s), not `timeoutMs`.
+   * `close()` on the submitter closes it too.
+   *
+   * @example
+   * ```ts
+   * const { items } = await submitter.api().list<Job>("/apis/batch/v1/namespaces/buildkite/jobs");
+   * ```
+   */
+  api(): ClusterApi {
+    this.#api ??= new ClusterApi({
+      auth: this.#auth,
+      agent: this.#agent,
+      attemptTimeoutMs: this.#attemptTimeoutMs,
+      retry: this.#policy,
+      maxAttempts: this.#maxAttempts,
+      fieldManager: this.#fieldManager,
+      userAgent: USER_AGENT,
+      random: this.#random,
+      now: this.#now,
+    });
+    return this.#api;
   }
 
   /** Closes idle keep-alive connections. The submitter must not be used afterwards. */

@@ -110,6 +110,87 @@ describe("the Buildkite emulator's control API over HTTP", () => {
   });
 });
 
+describe("the Buildkite emulator's control API for trouble and paused queues", () => {
+  let buildkite: BuildkiteEmulator;
+
+  beforeAll(async () => {
+    buildkite = await startBuildkiteEmulator({ agentToken: AGENT_TOKEN });
+  });
+  afterAll(async () => {
+    await buildkite?.close();
+  });
+
+  it("makes the Stacks API fail with a 5xx over HTTP, and refuses a status that is not one", async () => {
+    // Act
+    const armed = await request(`${buildkite.controlUrl}/failures`, "POST", {
+      count: 1,
+      status: 503,
+    });
+    const failed = await request(`${buildkite.url}/token`, "GET", undefined, AGENT_TOKEN);
+    const after = await request(`${buildkite.url}/token`, "GET", undefined, AGENT_TOKEN);
+    const invalid = await request(`${buildkite.controlUrl}/failures`, "POST", { status: 429 });
+
+    // Assess
+    expect(armed.status).toBe(200);
+    expect(failed.status).toBe(503);
+    expect(after.status).toBe(200);
+    expect(invalid.status).toBe(422);
+  });
+
+  it("stalls the Stacks API over HTTP and refuses a stall without ms", async () => {
+    // Act
+    const armed = await request(`${buildkite.controlUrl}/stalls`, "POST", { count: 1, ms: 1 });
+    const stalled = await request(`${buildkite.url}/token`, "GET", undefined, AGENT_TOKEN);
+    const invalid = await request(`${buildkite.controlUrl}/stalls`, "POST", { count: 1 });
+    const requests = await request(`${buildkite.controlUrl}/requests`);
+
+    // Assess
+    expect(armed.status).toBe(200);
+    expect(stalled.status).toBe(200);
+    expect(invalid.status).toBe(422);
+    expect(requests.json).toContainEqual(
+      expect.objectContaining({ event: "GET /v3/token", status: 200 }),
+    );
+  });
+
+  it("pauses and resumes a cluster queue over HTTP", async () => {
+    // Prepare
+    await request(
+      `${buildkite.url}/stacks/register`,
+      "POST",
+      { key: "pauser", type: "custom", queue_key: "linux" },
+      AGENT_TOKEN,
+    );
+    const listing = () =>
+      request(
+        `${buildkite.url}/stacks/pauser/scheduled-jobs?queue_key=linux`,
+        "GET",
+        undefined,
+        AGENT_TOKEN,
+      );
+
+    // Act
+    const paused = await request(`${buildkite.controlUrl}/queues/linux/pause`, "POST", {
+      paused: true,
+    });
+    const whilePaused = await listing();
+    const resumed = await request(`${buildkite.controlUrl}/queues/linux/pause`, "POST", {
+      paused: false,
+    });
+    const afterResume = await listing();
+    const invalid = await request(`${buildkite.controlUrl}/queues/linux/pause`, "POST", {
+      paused: "yes",
+    });
+
+    // Assess
+    expect(paused.json).toEqual({ key: "linux", paused: true });
+    expect(whilePaused.json.cluster_queue).toMatchObject({ paused: true });
+    expect(resumed.json).toEqual({ key: "linux", paused: false });
+    expect(afterResume.json.cluster_queue).toMatchObject({ paused: false });
+    expect(invalid.status).toBe(422);
+  });
+});
+
 describe("the Buildkite emulator's queue metrics", () => {
   it("counts scheduled and running jobs and idle agents, in all and per queue", async () => {
     // Prepare

@@ -192,6 +192,98 @@ describe("the Buildkite emulator's Stacks API", () => {
     });
   });
 
+  it("still lists a paused queue's jobs and says the queue is paused", async () => {
+    // Prepare
+    await register(buildkite, "pausing", "pausable");
+    const id = buildkite.createJob({ command: "true", queue: "pausable" });
+    const list = () => call(buildkite, "GET", "stacks/pausing/scheduled-jobs?queue_key=pausable");
+
+    // Act
+    buildkite.pauseQueue("pausable", true);
+    const paused = await list();
+    buildkite.pauseQueue("pausable", false);
+    const resumed = await list();
+
+    // Assess
+    expect(paused.json.cluster_queue).toMatchObject({ paused: true });
+    expect((paused.json.jobs as { id: string }[]).map((job) => job.id)).toEqual([id]);
+    expect(resumed.json.cluster_queue).toMatchObject({ paused: false });
+  });
+
+  it("refuses to finish a job an agent holds, and finishes a reserved one", async () => {
+    // Prepare
+    await register(buildkite, "finisher", "held");
+    const held = buildkite.createJob({ command: "true", queue: "held" });
+    const reserved = buildkite.createJob({ command: "true", queue: "held" });
+    const agent = await call(
+      buildkite,
+      "POST",
+      "register",
+      { name: "holder", meta_data: ["queue=held"] },
+      AGENT_TOKEN,
+    );
+    const accessToken = String(agent.json.access_token);
+    await call(buildkite, "POST", "connect", undefined, accessToken);
+    const acquired = await call(buildkite, "PUT", `jobs/${held}/acquire`, undefined, accessToken);
+    await call(buildkite, "PUT", "stacks/finisher/scheduled-jobs/batch-reserve", {
+      job_uuids: [reserved],
+    });
+
+    // Act
+    const refused = await call(buildkite, "POST", `stacks/finisher/jobs/${held}/finish`, {
+      exit_status: -1,
+      detail: "too late",
+    });
+    const finished = await call(buildkite, "POST", `stacks/finisher/jobs/${reserved}/finish`, {
+      exit_status: -1,
+      detail: "no node fits",
+    });
+
+    // Assess
+    expect(acquired.status).toBe(200);
+    expect(refused.status).toBe(422);
+    expect(String(refused.json.message)).toMatch(/cannot be finished by a stack/);
+    expect(buildkite.job(held).state).not.toBe("finished");
+    expect(finished.status).toBe(200);
+    expect(buildkite.job(reserved).state).toBe("finished");
+  });
+
+  it("answers 5xx on demand, then answers normally", async () => {
+    // Prepare
+    buildkite.failStacks(2, 502);
+
+    // Act
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i += 1) statuses.push((await call(buildkite, "GET", "token")).status);
+
+    // Assess
+    expect(statuses).toEqual([502, 502, 200]);
+    expect(buildkite.requests().map((r) => r.event)).toContain("GET /v3/token (failed on demand)");
+    expect(() => buildkite.failStacks(1, 429)).toThrow(/5xx/);
+  });
+
+  it("answers a stalled request late but in full, and the next one normally", async () => {
+    // Prepare
+    buildkite.stallStacks(1, 200);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 20);
+
+    // Act
+    const stalled = await fetch(`${buildkite.url}/token`, {
+      headers: { authorization: `Token ${CLUSTER_TOKEN}` },
+      signal: controller.signal,
+    }).then(
+      () => "answered",
+      (error: unknown) => (error instanceof Error ? error.name : "error"),
+    );
+    clearTimeout(timer);
+    const next = await call(buildkite, "GET", "token");
+
+    // Assess
+    expect(stalled).toBe("AbortError");
+    expect(next.status).toBe(200);
+  });
+
   it("answers 429 with Retry-After while throttled, 401 to a wrong token, 404 to the unknown", async () => {
     // Prepare
     await register(buildkite, "throttled", "linux");

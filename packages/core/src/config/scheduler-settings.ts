@@ -109,6 +109,28 @@ export const SCHEDULER_SETTINGS = {
     default: DEFAULT_SETTINGS.defaultPodDefinition,
     scopes: EVERYWHERE,
   }),
+  maxInFlight: setting({
+    key: "maxInFlight",
+    flag: "--max-in-flight",
+    placeholder: "<jobs>",
+    env: ["ONDEMAND_EKS_MAX_IN_FLIGHT"],
+    description:
+      "most Jobs of one queue running at once; set, Jobs start suspended and the controller admits them",
+    parse: wholeNumber(1, INT32_MAX, "jobs"),
+    defaultText: "no cap",
+    scopes: EVERYWHERE,
+  }),
+  maxInFlightTotal: setting({
+    key: "maxInFlightTotal",
+    flag: "--max-in-flight-total",
+    placeholder: "<jobs>",
+    env: ["ONDEMAND_EKS_MAX_IN_FLIGHT_TOTAL"],
+    description:
+      "most Jobs running at once over every queue; set, Jobs start suspended and the controller admits them",
+    parse: wholeNumber(1, INT32_MAX, "jobs"),
+    defaultText: "no cap",
+    scopes: EVERYWHERE,
+  }),
 } satisfies Record<string, Setting>;
 
 /**
@@ -132,6 +154,10 @@ export function schedulerSettingsFrom(loaded: LoadedSettings): SchedulerSettings
   };
   const agentEndpoint = loaded.get(s.agentEndpoint);
   if (agentEndpoint !== undefined) input.agentEndpoint = agentEndpoint;
+  const maxInFlight = loaded.get(s.maxInFlight);
+  if (maxInFlight !== undefined) input.maxInFlight = maxInFlight;
+  const maxInFlightTotal = loaded.get(s.maxInFlightTotal);
+  if (maxInFlightTotal !== undefined) input.maxInFlightTotal = maxInFlightTotal;
   try {
     return resolveSettings(input);
   } catch (error) {

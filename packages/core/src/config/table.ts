@@ -1,8 +1,9 @@
 import type { Parser } from "./parsers.js";
 
 /**
- * The entry points a setting applies to: the command's subcommands, and the Lambda
- * function (which reads only environment variables).
+ * The entry points a setting applies to: the command's subcommands, the Lambda
+ * function (which reads only environment variables), and the lifecycle controller.
+ * New scopes go at the end, so the order of existing ones never changes.
  */
 export const SCOPES = [
   "render",
@@ -12,6 +13,7 @@ export const SCOPES = [
   "serve-http",
   "consume-sqs",
   "lambda",
+  "controller",
 ] as const;
 
 /** An entry point a setting applies to. */

@@ -44,6 +44,7 @@ export function toScheduledJob(
     agentQueryRules: job.agent_query_rules ?? [],
     label: orUndefined(job.label ?? ("name" in job ? job.name : undefined)),
     stepKey: orUndefined(job.step_key),
+    priority: job.priority ?? undefined,
     pipeline: {
       slug: pipeline.slug,
       uuid: orUndefined(pipeline.uuid ?? pipeline.id),

@@ -123,7 +123,12 @@ function fromStacks(input: unknown, options: ParseEventOptions): ParsedEvent {
     kind: "scheduled",
     job: toScheduledJob(
       {
-        job: { id: job.id, agent_query_rules: job.agent_query_rules, step_key: job.step?.key },
+        job: {
+          id: job.id,
+          agent_query_rules: job.agent_query_rules,
+          step_key: job.step?.key,
+          priority: job.priority ?? undefined,
+        },
         build: job.build,
         pipeline: job.pipeline,
         organization: options.organization,

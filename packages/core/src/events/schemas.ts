@@ -35,6 +35,17 @@ const AgentQueryRulesSchema = z
   .pipe(z.array(AgentQueryRuleSchema))
   .nullish();
 
+/**
+ * A job's priority: a bare integer (EventBridge, Stacks) or `{ number }` (the REST job
+ * object in webhooks). Any other shape reads as absent instead of rejecting the event:
+ * priority only orders admission, it is never worth losing a job over.
+ */
+const PrioritySchema = z
+  .union([z.number().int(), z.object({ number: z.number().int().nullish() })])
+  .nullish()
+  .catch(null)
+  .transform((value) => (typeof value === "object" ? (value?.number ?? undefined) : value));
+
 const jobFields = {
   type: text,
   label: text,
@@ -46,6 +57,7 @@ const jobFields = {
   exit_status: z.number().int().nullish(),
   passed: z.boolean().nullish(),
   web_url: text,
+  priority: PrioritySchema,
 };
 
 /** `detail.job` of an EventBridge job event: the job's id is `uuid`. */

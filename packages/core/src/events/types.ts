@@ -13,6 +13,11 @@ export interface ScheduledJob {
   readonly agentQueryRules: readonly string[];
   readonly label: string | undefined;
   readonly stepKey: string | undefined;
+  /**
+   * Buildkite's dispatch priority (higher first, 0 by default, may be negative), when the
+   * event carried it. The controller admits suspended Jobs in this order.
+   */
+  readonly priority: number | undefined;
   readonly pipeline: {
     readonly slug: string;
     readonly uuid: string | undefined;

@@ -7,6 +7,11 @@ import { agentConnectionEnv, agentTags, namespaceFor, podSpec } from "./containe
 import type { JobManifest } from "./kubernetes.js";
 import { ANNOTATIONS, jobAnnotations, jobLabels, mergeSorted } from "./metadata.js";
 
+/** Whether the controller admits Jobs under a cap, so they must start suspended. */
+function admissionCapped(settings: SchedulerSettings): boolean {
+  return settings.maxInFlight !== undefined || settings.maxInFlightTotal !== undefined;
+}
+
 export interface BuildJobOptions {
   readonly job: ScheduledJob;
   /**
@@ -78,6 +83,9 @@ export function buildJob({ job, queue, definition, settings }: BuildJobOptions):
       backoffLimit: 0,
       ttlSecondsAfterFinished: settings.ttlSecondsAfterFinished,
       activeDeadlineSeconds: settings.activeDeadlineSeconds,
+      // With a cap on Jobs in flight, every Job waits suspended (no pod) until the
+      // controller admits it; without one, the field is left out, as before.
+      ...(admissionCapped(settings) ? { suspend: true } : {}),
       template: {
         metadata: {
           labels: mergeSorted(definition.metadata.labels, labels),

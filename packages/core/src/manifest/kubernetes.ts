@@ -55,6 +55,8 @@ export interface JobManifest {
     backoffLimit: number;
     ttlSecondsAfterFinished: number;
     activeDeadlineSeconds: number;
+    /** Created suspended when admission is capped: the controller resumes it in turn. */
+    suspend?: boolean;
     template: PodTemplate;
   };
 }

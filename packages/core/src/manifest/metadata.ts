@@ -25,6 +25,17 @@ export const ANNOTATIONS = {
   pipeline: "buildkite.com/pipeline",
   organization: "buildkite.com/organization",
   queue: "buildkite.com/queue",
+  /** Buildkite's priority for the job, a decimal integer; the controller admits by it. */
+  priority: "buildkite.com/job-priority",
+  /**
+   * Set by the controller, never by the builder: the reason it suspended the Job for good
+   * (the Buildkite job ended or was failed), and when (RFC 3339). A stopped Job is kept
+   * for a while as a tombstone, so the job is not scheduled again, then deleted.
+   */
+  stopped: "ondemand-eks.io/stopped",
+  stoppedAt: "ondemand-eks.io/stopped-at",
+  /** Set by the controller once it has told the user about a job an agent owns. */
+  notified: "ondemand-eks.io/notified",
   safeToEvict: "cluster-autoscaler.kubernetes.io/safe-to-evict",
 } as const;
 
@@ -73,6 +84,7 @@ export function jobAnnotations(job: ScheduledJob, queue: string): Record<string,
     [ANNOTATIONS.pipeline, job.pipeline.slug],
     [ANNOTATIONS.organization, job.organization.slug],
     [ANNOTATIONS.queue, queue],
+    [ANNOTATIONS.priority, job.priority === undefined ? undefined : String(job.priority)],
   ];
   const annotations: Record<string, string> = {};
   for (const [key, value] of context) {

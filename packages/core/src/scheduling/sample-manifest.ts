@@ -15,6 +15,7 @@ function sampleScheduledJob(definition: string, queue: string): ScheduledJob {
     agentQueryRules: [`queue=${queue}`, `pod=${definition}`],
     label: "sample",
     stepKey: undefined,
+    priority: undefined,
     pipeline: { slug: "sample", uuid: undefined, repository: undefined },
     build: {
       number: 1,

@@ -16,6 +16,9 @@ import { type EmulatorState, mark } from "./state.js";
  * | POST `/control/jobs/:id/cancel` | -> job view: `canceled` if no agent had it, `canceling` if one runs it (422 when over) |
  * | GET `/control/requests` | -> every request so far `[{at, event, status}]` |
  * | POST `/control/throttle` | `{count, retryAfterSeconds}`: the next `count` Stacks API requests answer 429 |
+ * | POST `/control/failures` | `{count, status}`: the next `count` Stacks API requests answer `status` (a 5xx; 422 otherwise) |
+ * | POST `/control/stalls` | `{count, ms}`: the next `count` Stacks API requests answer only after `ms` milliseconds |
+ * | POST `/control/queues/:key/pause` | `{paused}` (true by default): pauses or resumes dispatch for the cluster queue `key` -> `{key, paused}` |
  * | POST `/control/deliveries` | a webhook target `{kind: "webhook", url, token, signed?}` to send "Job Scheduled" to |
  */
 
@@ -27,6 +30,9 @@ export interface Controls {
   cancel(id: string): JobView;
   requests(): readonly unknown[];
   throttle(count: number, retryAfterSeconds: number): void;
+  failStacks(count: number, status: number): void;
+  stallStacks(count: number, ms: number): void;
+  pauseQueue(queueKey: string, paused: boolean): void;
   deliverTo(target: DeliveryTarget): void;
 }
 
@@ -97,6 +103,33 @@ export function controlRoutes(controls: Controls): Route[] {
       const { count, retryAfterSeconds } = parseJsonObject(body);
       controls.throttle(Number(count ?? 1), Number(retryAfterSeconds ?? 1));
       answer(200, {});
+    }),
+    route("POST failures", "none", ({ body, answer }) => {
+      const { count, status } = parseJsonObject(body);
+      const code = Number(status ?? 503);
+      if (!Number.isInteger(code) || code < 500 || code > 599) {
+        return answer(422, { message: "status must be a 5xx (use /control/throttle for 429)" });
+      }
+      controls.failStacks(Number(count ?? 1), code);
+      answer(200, {});
+    }),
+    route("POST stalls", "none", ({ body, answer }) => {
+      const { count, ms } = parseJsonObject(body);
+      const delay = Number(ms);
+      if (!Number.isFinite(delay) || delay < 0) {
+        return answer(422, { message: "ms (milliseconds, >= 0) is required" });
+      }
+      controls.stallStacks(Number(count ?? 1), delay);
+      answer(200, {});
+    }),
+    route("POST queues/:key/pause", "none", ({ params, body, answer }) => {
+      const { paused } = parseJsonObject(body);
+      if (paused !== undefined && typeof paused !== "boolean") {
+        return answer(422, { message: "paused must be a boolean" });
+      }
+      const key = params.key ?? "";
+      controls.pauseQueue(key, paused ?? true);
+      answer(200, { key, paused: paused ?? true });
     }),
     route("POST deliveries", "none", ({ body, answer }) => {
       const target = parseJsonObject(body);

@@ -5,6 +5,7 @@ import { agentApiRoutes } from "./agent-api.js";
 import { type Controls, cancelJob, controlRoutes } from "./control-api.js";
 import { type JobSpec, type JobView, newJob, type TimelineEntry, viewOf } from "./emulated-job.js";
 import { type DeliveryTarget, deliver } from "./event-delivery.js";
+import { createFaults } from "./faults.js";
 import { readBody, sendJson, tokenOf } from "./http-io.js";
 import { metricsRoutes } from "./metrics.js";
 import { findRoute, type Route, route } from "./router.js";
@@ -20,7 +21,8 @@ import { createThrottle, type StacksRateLimit } from "./throttle.js";
  *   default `auto`, which falls back to polling), queue metrics (`GET /v3/metrics`), and
  *   the Stacks API (`/v3/token`, `/v3/stacks/...`, cluster token).
  * - `/control/...`: what Buildkite's users would do: create, read and cancel jobs, read
- *   the request log, throttle the Stacks API, add webhook targets (see control-api.ts).
+ *   the request log, throttle the Stacks API, make it fail (5xx) or stall, pause a
+ *   cluster queue, add webhook targets (see control-api.ts).
  *
  * A new job's "Job Scheduled" event goes to each delivery target (webhook or EventBridge).
  * Jobs live in memory; every request is recorded, and one the emulator does not know is
@@ -70,6 +72,15 @@ export interface BuildkiteEmulator {
   deliveries(): Promise<void>;
   /** Makes the next `count` Stacks API requests answer 429 with `Retry-After`. */
   throttle(count: number, retryAfterSeconds: number): void;
+  /** Makes the next `count` Stacks API requests answer `status` (a 5xx, e.g. 502 or 503). */
+  failStacks(count: number, status: number): void;
+  /** Makes the next `count` Stacks API requests answer only after `ms` milliseconds. */
+  stallStacks(count: number, ms: number): void;
+  /**
+   * Pauses (or resumes) dispatch for the cluster queue `queueKey`: `scheduled-jobs` then
+   * says `cluster_queue.paused: true` and still lists the queue's jobs, as Buildkite does.
+   */
+  pauseQueue(queueKey: string, paused: boolean): void;
   /** Every request so far, in order (unknown routes say so). */
   requests(): readonly EmulatorRequest[];
   close(): Promise<void>;
@@ -93,6 +104,7 @@ export async function startBuildkiteEmulator(
     agents: new Map(),
     stacks: new Map(),
     clusterQueues: new Map(),
+    pausedQueues: new Set(),
     metaData: new Map(),
     organization: {
       slug: options.organizationSlug ?? "emulated",
@@ -109,6 +121,7 @@ export async function startBuildkiteEmulator(
   const targets = [...(options.deliverTo ?? [])];
   const pending = new Set<Promise<void>>();
   const throttle = createThrottle(options.stacksRateLimit, state.now);
+  const faults = createFaults();
 
   const found = (id: string) => {
     const job = state.jobs.get(id);
@@ -140,6 +153,12 @@ export async function startBuildkiteEmulator(
     deliverTo: (target) => void targets.push(target),
     deliveries: async () => void (await Promise.all([...pending])),
     throttle: (count, retryAfterSeconds) => throttle.refuseNext(count, retryAfterSeconds),
+    failStacks: (count, status) => faults.failNext(count, status),
+    stallStacks: (count, ms) => faults.stallNext(count, ms),
+    pauseQueue(queueKey, paused) {
+      if (paused) state.pausedQueues.add(queueKey);
+      else state.pausedQueues.delete(queueKey);
+    },
     requests: () => [...log],
   };
 
@@ -191,6 +210,15 @@ export async function startBuildkiteEmulator(
       if (retryAfter !== undefined) {
         const headers = { "retry-after": String(retryAfter) };
         return answer(429, { message: "Too many requests" }, headers, " (throttled)");
+      }
+      const fault = faults.next();
+      if (fault?.kind === "fail") {
+        return answer(fault.status, { message: "Service unavailable" }, {}, " (failed on demand)");
+      }
+      // A stalled request is handled normally once the delay is over, even if the client
+      // gave up (as a slow server would); the timer does not keep the process alive.
+      if (fault?.kind === "stall") {
+        await new Promise<void>((resolve) => setTimeout(resolve, fault.ms).unref());
       }
     }
     await match.route.handle({ request, url, body, params: match.params, token, answer });

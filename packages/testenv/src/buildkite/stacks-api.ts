@@ -14,7 +14,9 @@ import { type EmulatedStack, type EmulatorState, isoNow, mark } from "./state.js
  * Emulator choices the client does not pin down: a page holds 50 jobs unless `limit`
  * says otherwise; jobs are listed highest priority first, then oldest; a reservation
  * lasts 300 s unless `reservation_expiry_seconds` says otherwise, and only a stack of
- * the job's queue can take it; `finish` without `exit_status` records -1.
+ * the job's queue can take it; `finish` without `exit_status` records -1, and answers 422 once the job is over
+ * or an agent holds it. `finish` crops nothing: stacksapi (finish.go) crops `detail` to
+ * 4 KiB on the client's side.
  */
 
 const DEFAULT_PAGE_SIZE = 50;
@@ -139,7 +141,12 @@ export function stacksApiRoutes(state: EmulatorState): Route[] {
       const last = page.at(-1);
       answer(200, {
         jobs: page.map(listed),
-        cluster_queue: { id: queueIdOf(state, queueKey), paused: false },
+        // A paused queue's jobs are still listed, flagged `paused`: stacksapi's
+        // scheduled_jobs.go returns `cluster_queue.paused` beside the page of jobs and
+        // filters nothing, and agent-stack-k8s (api/agent_client.go, reserver.go,
+        // limiter.go `Pause`) keeps the listed jobs and stops reserving and starting them
+        // itself. No Buildkite document says the list empties while paused.
+        cluster_queue: { id: queueIdOf(state, queueKey), paused: state.pausedQueues.has(queueKey) },
         page_info: {
           has_next_page: jobs.length > page.length,
           end_cursor: last ? cursorOf(last) : "",
@@ -199,12 +206,23 @@ function jobRoutes(
       const job = state.jobs.get(params.uuid ?? "");
       if (!job) return answer(404, { message: "Job not found" });
       if (isTerminal(job)) return answer(422, { message: `Job is already ${job.state}` });
+      // A stack may finish a job only while no agent has it. agent-stack-k8s
+      // (internal/controller/scheduler/pod_watcher.go) calls FinishJob only for a job in
+      // `scheduled` or `reserved`, sends a notification instead once an agent holds it
+      // (`assigned`, `accepted`, `running`), and reads a failed finish as "maybe the job
+      // was acquired by an agent in the meantime". Buildkite's status for that is not
+      // documented; the emulator answers 422 as for a job that is over.
+      const current = stateOf(job, state.now());
+      if (current !== "scheduled" && current !== "reserved") {
+        return answer(422, { message: `Job is ${current} and cannot be finished by a stack` });
+      }
       const request = parseJsonObject(body);
       job.exitStatus = Number(request.exit_status ?? -1);
       job.signalReason = "stack_error";
       mark(state, job, `stack error from ${stack.key}`, String(request.detail ?? ""));
       mark(state, job, `finished with exit status ${job.exitStatus}`);
       job.state = "finished";
+      job.reservation = undefined;
       answer(200, {});
     }),
     stackRoute("POST stacks/:stack/notifications", (stack, { body, answer }) => {

@@ -43,6 +43,8 @@ export interface EmulatorState {
   readonly stacks: Map<string, EmulatedStack>;
   /** Cluster queue ids by queue key, for the Stacks API's `cluster_queue`. */
   readonly clusterQueues: Map<string, string>;
+  /** Keys of the cluster queues whose dispatch is paused (`pauseQueue`). */
+  readonly pausedQueues: Set<string>;
   /** Build meta-data (`buildkite-agent meta-data set/get`), one store for all builds. */
   readonly metaData: Map<string, string>;
   readonly organization: Organization;

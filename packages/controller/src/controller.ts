@@ -1,0 +1,208 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger, PassLimits } from "@ondemand-eks/core";
+import type { Attachment, Scheduler } from "@ondemand-eks/runtime";
+import type { ClusterApi } from "@ondemand-eks/submitter";
+import type { LeaderLease } from "./lease.js";
+import type { ControllerMetrics } from "./metrics.js";
+import { type PassContext, type PassReport, runPass } from "./pass.js";
+import type { StacksClient } from "./stacks/client.js";
+import { StacksApiError } from "./stacks/errors.js";
+
+export interface ControllerOptions {
+  readonly scheduler: Scheduler;
+  readonly api: ClusterApi;
+  readonly stacks: StacksClient;
+  /** Elects the replica that acts; every replica runs one. */
+  readonly lease: LeaderLease;
+  readonly queues: readonly string[];
+  readonly namespaces: readonly string[];
+  /** The stack of queue `q` is `<stackKey>-<q>`: Buildkite's stacks serve one queue each. */
+  readonly stackKey: string;
+  readonly limits: PassLimits;
+  /** Time between passes. */
+  readonly intervalMs: number;
+  /** How often the Lease is renewed (and taken when free). Default 2 s. */
+  readonly leaseRetryMs?: number;
+  /** How long a reservation holds. Default 300 s (Buildkite's own default). */
+  readonly reservationSeconds?: number;
+  readonly kubeTimeoutMs?: number;
+  readonly log: Logger;
+  readonly metrics?: ControllerMetrics;
+  readonly now?: () => number;
+}
+
+/** Why the controller cannot work, said once: a token Buildkite refuses needs a person. */
+type Blocked = { readonly reason: string } | undefined;
+
+/**
+ * The lifecycle controller: while it holds the Lease, it registers a stack per served
+ * queue and runs a pass every interval (see {@link runPass}). It attaches to a
+ * scheduler: the scheduler's readiness includes the controller's, and closing the
+ * scheduler stops it. A cluster token Buildkite refuses is said once, at start and in
+ * readiness; the event paths keep working without the controller.
+ *
+ * @example
+ * const controller = new Controller({ scheduler, api, stacks, lease, queues: ["default"], ... });
+ * scheduler.attach(controller);
+ * controller.start(); // or: await controller.once() for --once
+ */
+export class Controller implements Attachment {
+  readonly #options: ControllerOptions;
+  readonly #now: () => number;
+  readonly #stop = new AbortController();
+  #loop: Promise<void> | undefined;
+  #organization: { slug: string; uuid: string } | undefined;
+  #registered = false;
+  #blocked: Blocked;
+  #lastPass: { at: number; complete: boolean } | undefined;
+
+  constructor(options: ControllerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The stack key of a served queue. */
+  stackKeyFor(queue: string): string {
+    return `${this.#options.stackKey}-${queue}`;
+  }
+
+  /** Runs passes until closed. */
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /**
+   * One pass if this replica can lead (`--once`): takes the Lease when free, registers,
+   * runs every loop once. Resolves to the pass's report, or undefined when another
+   * replica leads or Buildkite cannot be used (the reason is logged).
+   */
+  async once(): Promise<PassReport | undefined> {
+    if (!(await this.#lead())) return undefined;
+    if (!(await this.#prepare())) return undefined;
+    return this.#pass();
+  }
+
+  /** Ready while Buildkite accepts our token and the last pass (if any) could read everything. */
+  ready(): boolean {
+    if (this.#blocked) return false;
+    return this.#lastPass === undefined || this.#lastPass.complete;
+  }
+
+  /** Why the controller is not working, when Buildkite refused it. */
+  get blocked(): string | undefined {
+    return this.#blocked?.reason;
+  }
+
+  /** Stops the loop after the pass in progress, deregisters the stacks, gives up the Lease. */
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await this.#loop;
+    const { lease, stacks, log } = this.#options;
+    if (this.#registered && lease.isLeader()) {
+      for (const queue of this.#options.queues) {
+        try {
+          await stacks.deregister(this.stackKeyFor(queue));
+        } catch (error) {
+          log.warn("deregistering stack", { stack: this.stackKeyFor(queue), error: String(error) });
+        }
+      }
+    }
+    await lease.release();
+  }
+
+  async #run(): Promise<void> {
+    const retryMs = this.#options.leaseRetryMs ?? 2_000;
+    let nextPass = 0;
+    while (!this.#stop.signal.aborted) {
+      const leading = await this.#lead();
+      if (!leading) this.#registered = false;
+      if (leading && this.#now() >= nextPass) {
+        if (await this.#prepare()) await this.#pass();
+        nextPass = this.#now() + this.#options.intervalMs;
+      }
+      const wait = leading ? Math.min(retryMs, Math.max(0, nextPass - this.#now())) : retryMs;
+      try {
+        await sleep(wait, undefined, { signal: this.#stop.signal });
+      } catch {
+        // Closed.
+      }
+    }
+  }
+
+  async #lead(): Promise<boolean> {
+    const leading = await this.#options.lease.tryAcquireOrRenew();
+    this.#options.metrics?.leader(leading);
+    return leading;
+  }
+
+  /**
+   * Learns the organization and registers a stack per queue, once per leadership. A
+   * refused token is said once (and kept for readiness); other failures are retried at
+   * the next pass.
+   */
+  async #prepare(): Promise<boolean> {
+    if (this.#registered && this.#organization) return true;
+    const { stacks, log, queues } = this.#options;
+    try {
+      const who = await stacks.whoami();
+      this.#organization = { slug: who.organizationSlug, uuid: who.organizationUuid };
+      for (const queue of queues) {
+        await stacks.register({ key: this.stackKeyFor(queue), queueKey: queue });
+      }
+      this.#registered = true;
+      if (this.#blocked) log.info("Buildkite accepts the cluster token again");
+      this.#blocked = undefined;
+      log.info("stacks registered", {
+        organization: who.organizationSlug,
+        stacks: queues.map((queue) => this.stackKeyFor(queue)),
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof StacksApiError && error.kind === "unauthorized") {
+        if (!this.#blocked) log.error("controller stopped", { reason: error.message });
+        this.#blocked = { reason: error.message };
+      } else {
+        log.warn("registering stacks", { error: String(error) });
+      }
+      return false;
+    }
+  }
+
+  async #pass(): Promise<PassReport | undefined> {
+    const options = this.#options;
+    const organization = this.#organization;
+    if (!organization) return undefined;
+    const started = this.#now();
+    const context: PassContext = {
+      api: options.api,
+      stacks: options.stacks,
+      scheduler: options.scheduler,
+      queues: options.queues,
+      namespaces: options.namespaces,
+      stackKeyFor: (queue) => this.stackKeyFor(queue),
+      organization,
+      limits: options.limits,
+      reservationSeconds: options.reservationSeconds ?? 300,
+      kubeTimeoutMs: options.kubeTimeoutMs ?? 10_000,
+      log: options.log,
+      metrics: options.metrics,
+      leading: () => options.lease.isLeader(),
+      now: this.#now,
+    };
+    let report: PassReport;
+    try {
+      report = await runPass(context);
+    } catch (error) {
+      // runPass notes failures itself; anything else must not end the loop.
+      options.log.error("controller pass", { error: String(error) });
+      report = { complete: false, plan: undefined, done: emptyDone(), problems: [String(error)] };
+    }
+    this.#lastPass = { at: this.#now(), complete: report.complete };
+    options.metrics?.pass(report.complete, (this.#now() - started) / 1000);
+    return report;
+  }
+}
+
+function emptyDone(): PassReport["done"] {
+  return { schedule: 0, fail: 0, notify: 0, stop: 0, hold: 0, resume: 0, delete: 0 };
+}

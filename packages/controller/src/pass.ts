@@ -1,0 +1,340 @@
+import {
+  ANNOTATIONS,
+  type Logger,
+  type ObservedJob,
+  type PassAction,
+  type PassLimits,
+  type PassPlan,
+  planPass,
+  type QueueListing,
+} from "@ondemand-eks/core";
+import type { Scheduler } from "@ondemand-eks/runtime";
+import type { ClusterApi } from "@ondemand-eks/submitter";
+import { readJobEvents, readJobs, type SeenJob } from "./cluster-view.js";
+import type { ControllerMetrics } from "./metrics.js";
+import type { StacksClient } from "./stacks/client.js";
+
+/** Everything one pass reads from and writes to, built once by the controller. */
+export interface PassContext {
+  readonly api: ClusterApi;
+  readonly stacks: StacksClient;
+  readonly scheduler: Scheduler;
+  readonly queues: readonly string[];
+  /** The namespaces our Jobs live in: the job namespace and the privileged one. */
+  readonly namespaces: readonly string[];
+  readonly stackKeyFor: (queue: string) => string;
+  /** The organization of the cluster token, for the Stacks API's jobs (which do not name it). */
+  readonly organization: { readonly slug: string; readonly uuid: string };
+  readonly limits: PassLimits;
+  /** How long a reservation holds, in seconds. */
+  readonly reservationSeconds: number;
+  /** Deadline of each Kubernetes call. */
+  readonly kubeTimeoutMs: number;
+  readonly log: Logger;
+  readonly metrics: ControllerMetrics | undefined;
+  /** Whether we still lead: checked before every write. */
+  readonly leading: () => boolean;
+  readonly now: () => number;
+}
+
+/** What a pass did, for logs and tests. */
+export interface PassReport {
+  /** false when a read failed: nothing was decided on what could not be read. */
+  readonly complete: boolean;
+  readonly plan: PassPlan | undefined;
+  /** Actions taken, by kind. */
+  readonly done: Readonly<Record<PassAction["kind"], number>>;
+  readonly problems: readonly string[];
+}
+
+/** Most writes in flight at once: enough to make 10,000 Jobs quickly, not a flood. */
+const PARALLEL = 16;
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * One pass of the controller: read the cluster and Buildkite, plan (core's
+ * {@link planPass}, pure), act. Every action is idempotent, so a pass cut short (the
+ * process killed, leadership lost) is finished by the next one.
+ *
+ * @example
+ * const report = await runPass(context);
+ */
+export async function runPass(context: PassContext): Promise<PassReport> {
+  const { api, stacks, log } = context;
+  const problems: string[] = [];
+  const done = { schedule: 0, fail: 0, notify: 0, stop: 0, hold: 0, resume: 0, delete: 0 };
+
+  let seen: SeenJob[];
+  try {
+    seen = await readJobs(api, context.namespaces, context.kubeTimeoutMs);
+  } catch (error) {
+    // Without the cluster's state nothing can be decided: not even what to schedule.
+    problems.push(`reading Jobs: ${messageOf(error)}`);
+    return { complete: false, plan: undefined, done, problems };
+  }
+  const served = new Set(context.queues);
+  const ours = seen.filter((job) => served.has(job.observed.queue));
+
+  // Scheduled jobs per queue, all pages; a queue that cannot be read is left out.
+  const listings = new Map<string, QueueListing>();
+  const raw = new Map<string, { queue: string; job: unknown }>();
+  for (const queue of context.queues) {
+    try {
+      const listing = await stacks.scheduledJobs(context.stackKeyFor(queue), queue);
+      listings.set(queue, {
+        paused: listing.paused,
+        jobs: listing.jobs.map((job) => ({ uuid: job.uuid, priority: job.priority })),
+      });
+      for (const job of listing.jobs) raw.set(job.uuid, { queue, job: job.raw });
+    } catch (error) {
+      problems.push(`listing queue ${queue}: ${messageOf(error)}`);
+    }
+  }
+
+  // Buildkite's state of every Job that may still need us.
+  const states = await readStates(context, ours, problems);
+
+  // Events only for Jobs that got no pod: why is in them (quota, missing ServiceAccount).
+  const now = context.now();
+  const jobs: ObservedJob[] = await Promise.all(
+    ours.map(async ({ observed }) => {
+      const since = observed.startedAt ?? observed.createdAt;
+      const bare =
+        !observed.suspended &&
+        observed.stopped === undefined &&
+        observed.outcome === "running" &&
+        observed.pods.length === 0 &&
+        now - since >= context.limits.emptyJobGraceMs;
+      if (!bare) return observed;
+      return { ...observed, events: await readJobEvents(api, observed, context.kubeTimeoutMs) };
+    }),
+  );
+
+  const plan = planPass({
+    now,
+    queues: context.queues,
+    jobs,
+    states,
+    listings,
+    limits: context.limits,
+  });
+  context.metrics?.jobs(plan.counts);
+
+  const byName = new Map(
+    ours.map((job) => [`${job.observed.namespace}/${job.observed.name}`, job]),
+  );
+  const seenOf = (job: ObservedJob) => byName.get(`${job.namespace}/${job.name}`) as SeenJob;
+  const act = new Actions(context, problems);
+
+  // What frees capacity or stops work first, then new Jobs, then resumes.
+  const order: PassAction["kind"][] = ["fail", "notify", "stop", "hold", "delete", "schedule"];
+  for (const kind of [...order, "resume" as const]) {
+    const actions = plan.actions.filter((action) => action.kind === kind);
+    await inParallel(actions, PARALLEL, async (action) => {
+      if (!context.leading()) return;
+      const ok = await act.run(action, seenOf, raw);
+      if (ok) done[action.kind] += 1;
+    });
+  }
+  await act.reserveScheduled();
+
+  const complete = problems.length === 0;
+  const total = Object.values(done).reduce((sum, count) => sum + count, 0);
+  if (total > 0 || !complete) {
+    log[complete ? "info" : "warn"]("controller pass", { ...done, problems });
+  }
+  return { complete, plan, done, problems };
+}
+
+/** The states of `jobs`' Buildkite jobs, by queue's stack; undefined when any read failed. */
+async function readStates(
+  context: PassContext,
+  jobs: readonly SeenJob[],
+  problems: string[],
+): Promise<Map<string, string> | undefined> {
+  const byQueue = new Map<string, string[]>();
+  for (const { observed } of jobs) {
+    if (observed.stopped !== undefined || observed.outcome === "succeeded") continue;
+    byQueue.set(observed.queue, [...(byQueue.get(observed.queue) ?? []), observed.uuid]);
+  }
+  const states = new Map<string, string>();
+  try {
+    for (const [queue, uuids] of byQueue) {
+      for (const [uuid, state] of await context.stacks.states(context.stackKeyFor(queue), uuids)) {
+        states.set(uuid, state);
+      }
+    }
+  } catch (error) {
+    problems.push(`reading job states: ${messageOf(error)}`);
+    return undefined;
+  }
+  return states;
+}
+
+/** The writes of one pass. Each returns whether it took effect; a failure is noted, not thrown. */
+class Actions {
+  readonly #context: PassContext;
+  readonly #problems: string[];
+  /** Jobs scheduled by this pass, per queue, to reserve at the end. */
+  readonly #toReserve = new Map<string, string[]>();
+
+  constructor(context: PassContext, problems: string[]) {
+    this.#context = context;
+    this.#problems = problems;
+  }
+
+  async run(
+    action: PassAction,
+    seenOf: (job: ObservedJob) => SeenJob,
+    raw: ReadonlyMap<string, { queue: string; job: unknown }>,
+  ): Promise<boolean> {
+    try {
+      switch (action.kind) {
+        case "schedule":
+          return await this.#schedule(action.uuid, raw.get(action.uuid));
+        case "fail":
+          return await this.#fail(seenOf(action.job), action.reason, action.detail);
+        case "notify":
+          return await this.#notify(seenOf(action.job), action.detail);
+        case "stop":
+          await this.#suspend(seenOf(action.job), { reason: action.reason });
+          if (action.reason === "cancelled") this.#context.metrics?.cancelled(action.job.queue);
+          return true;
+        case "hold":
+          await this.#suspend(seenOf(action.job));
+          return true;
+        case "resume":
+          await this.#patch(seenOf(action.job), { spec: { suspend: false } });
+          return true;
+        case "delete": {
+          const job = seenOf(action.job);
+          await this.#context.api.delete(job.path, {
+            propagationPolicy: "Background",
+            ...(job.uid ? { preconditions: { uid: job.uid } } : {}),
+            timeoutMs: this.#context.kubeTimeoutMs,
+          });
+          return true;
+        }
+      }
+    } catch (error) {
+      const what = "uuid" in action ? action.uuid : action.job.uuid;
+      this.#problems.push(`${action.kind} ${what}: ${messageOf(error)}`);
+      return false;
+    }
+  }
+
+  /** A scheduled job without a Job: through the scheduling path, as its event would have. */
+  async #schedule(uuid: string, listed: { queue: string; job: unknown } | undefined) {
+    if (!listed) return false;
+    const context = this.#context;
+    const outcome = await context.scheduler.schedule(
+      listed.job,
+      { source: "reconcile" },
+      { form: "stacks", organization: context.organization },
+    );
+    switch (outcome.outcome) {
+      case "created":
+      case "exists":
+        if (outcome.outcome === "created") context.metrics?.reconciled(listed.queue);
+        this.#toReserve.set(listed.queue, [...(this.#toReserve.get(listed.queue) ?? []), uuid]);
+        return true;
+      case "invalid": {
+        // Refused by the core (unknown definition, not allowed, bad rules) or by the API
+        // server: it can never run here, so it fails now instead of waiting forever.
+        const detail = `ondemand-eks cannot run this job: ${outcome.reason}`;
+        await context.stacks.finish(context.stackKeyFor(listed.queue), uuid, {
+          exitStatus: -1,
+          detail,
+        });
+        context.metrics?.failedToStart("Refused");
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  async #fail(job: SeenJob, reason: string, detail: string): Promise<boolean> {
+    const { observed } = job;
+    const context = this.#context;
+    await context.stacks.finish(context.stackKeyFor(observed.queue), observed.uuid, {
+      exitStatus: -1,
+      detail,
+    });
+    context.metrics?.failedToStart(reason);
+    // Then the Job goes: suspended, its pods deleted, kept a while as a tombstone.
+    await this.#suspend(job, { reason: `failed: ${reason}` });
+    return true;
+  }
+
+  async #notify(job: SeenJob, detail: string): Promise<boolean> {
+    const { observed } = job;
+    const context = this.#context;
+    await context.stacks.notify(context.stackKeyFor(observed.queue), [
+      { uuid: observed.uuid, detail, at: new Date(context.now()) },
+    ]);
+    await this.#patch(job, { metadata: { annotations: { [ANNOTATIONS.notified]: "true" } } });
+    return true;
+  }
+
+  /** Suspends a Job (its pods go); with a reason, marks it a tombstone kept for a while. */
+  async #suspend(job: SeenJob, stopped?: { reason: string }) {
+    const annotations = stopped
+      ? {
+          [ANNOTATIONS.stopped]: stopped.reason,
+          [ANNOTATIONS.stoppedAt]: new Date(this.#context.now()).toISOString(),
+        }
+      : undefined;
+    await this.#patch(job, {
+      ...(annotations ? { metadata: { annotations } } : {}),
+      spec: { suspend: true },
+    });
+  }
+
+  /**
+   * A merge patch that applies only to the version we read: a Job changed since (or
+   * deleted and made again under its name) answers 409, and the next pass decides again.
+   */
+  async #patch(job: SeenJob, patch: { metadata?: object; spec?: object }) {
+    const metadata = {
+      ...(patch.metadata ?? {}),
+      ...(job.resourceVersion ? { resourceVersion: job.resourceVersion } : {}),
+    };
+    await this.#context.api.patch(
+      job.path,
+      { ...patch, metadata },
+      { timeoutMs: this.#context.kubeTimeoutMs },
+    );
+  }
+
+  /** Tells Buildkite this stack took the jobs it scheduled. */
+  async reserveScheduled() {
+    const context = this.#context;
+    for (const [queue, uuids] of this.#toReserve) {
+      try {
+        await context.stacks.reserve(context.stackKeyFor(queue), uuids, context.reservationSeconds);
+      } catch (error) {
+        this.#problems.push(`reserving on queue ${queue}: ${messageOf(error)}`);
+      }
+    }
+  }
+}
