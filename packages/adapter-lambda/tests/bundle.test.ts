@@ -23,6 +23,34 @@ const BUNDLE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "
 /** What a function's code may weigh, and stay quick to load on a cold start. */
 const SIZE_BUDGET_BYTES = 3 * 1024 * 1024;
 
+/** The modules Lambda loads by handler name: `index.eventBridge`, `index.sqs`, `controller.handler`. */
+const ENTRIES = ["index.mjs", "controller.mjs"];
+
+/** The chunks `entry` imports statically, followed; dynamic import()s are not. */
+async function loadedAtInit(entry: string): Promise<Set<string>> {
+  const loaded = new Set<string>();
+  const visit = async (file: string) => {
+    if (loaded.has(file)) return;
+    loaded.add(file);
+    const text = await readFile(join(BUNDLE_DIR, file), "utf8");
+    for (const match of text.matchAll(
+      /(?:^|[;}\s])import\s*(?:[\w{},*\s$]+from\s*)?"\.\/([\w.-]+\.mjs)"/g,
+    )) {
+      await visit(match[1] as string);
+    }
+  };
+  await visit(entry);
+  return loaded;
+}
+
+/** Whether any of `files` holds `marker`. */
+async function anyHolds(files: Iterable<string>, marker: string): Promise<boolean> {
+  for (const file of files) {
+    if ((await readFile(join(BUNDLE_DIR, file), "utf8")).includes(marker)) return true;
+  }
+  return false;
+}
+
 /** Bytes of every module of the function (its pods/ not counted). */
 async function bundleBytes(dir: string): Promise<number> {
   let bytes = 0;
@@ -38,7 +66,7 @@ describe("the Lambda bundle", () => {
   });
 
   it("holds only chunks the function can load (unreachable ones are pruned at build)", async () => {
-    // Every chunk index.mjs reaches through static or dynamic imports.
+    // Every chunk an entry reaches through static or dynamic imports.
     const reachable = new Set<string>();
     const visit = async (file: string): Promise<void> => {
       if (reachable.has(file)) return;
@@ -46,7 +74,7 @@ describe("the Lambda bundle", () => {
       const text = await readFile(join(BUNDLE_DIR, file), "utf8");
       for (const match of text.matchAll(/"\.\/([\w.-]+\.mjs)"/g)) await visit(match[1] as string);
     };
-    await visit("index.mjs");
+    for (const entry of ENTRIES) await visit(entry);
     const chunks = (await readdir(BUNDLE_DIR)).filter((name) => name.endsWith(".mjs"));
     expect(chunks.filter((name) => !reachable.has(name))).toEqual([]);
     // The lazily loaded ones are among them.
@@ -54,19 +82,7 @@ describe("the Lambda bundle", () => {
   });
 
   it("keeps client-node and the S3 client out of what an EKS function loads at init", async () => {
-    // The chunks index.mjs imports statically, followed; dynamic import()s are not.
-    const loaded = new Set<string>();
-    const visit = async (file: string) => {
-      if (loaded.has(file)) return;
-      loaded.add(file);
-      const text = await readFile(join(BUNDLE_DIR, file), "utf8");
-      for (const match of text.matchAll(
-        /(?:^|[;}\s])import\s*(?:[\w{},*\s$]+from\s*)?"\.\/([\w.-]+\.mjs)"/g,
-      )) {
-        await visit(match[1] as string);
-      }
-    };
-    await visit("index.mjs");
+    const loaded = await loadedAtInit("index.mjs");
     const chunks = (await readdir(BUNDLE_DIR)).filter((name) => name.endsWith(".mjs"));
     const kubeconfigChunk = chunks.find((name) => name.startsWith("client-node-"));
     const s3Chunk = chunks.find((name) => name.startsWith("s3-library-"));
@@ -86,6 +102,24 @@ describe("the Lambda bundle", () => {
     // Followed for real: zod and the AWS SDK alone are more than index.mjs.
     expect(staticBytes).toBeGreaterThan(400 * 1024);
     expect(staticBytes).toBeLessThan(1.2 * 1024 * 1024);
+  });
+
+  it("the event handlers and the scheduled controller load nothing of each other at init", async () => {
+    // Prepare
+    const events = await loadedAtInit("index.mjs");
+    const controller = await loadedAtInit("controller.mjs");
+    // Assess: markers of each entry's own code, and of the token clients.
+    expect(await anyHolds(events, "stacks registered")).toBe(false);
+    expect(await anyHolds(events, "SecretsManagerClient")).toBe(false);
+    expect(await anyHolds(controller, "stacks registered")).toBe(true);
+    expect(await anyHolds(controller, "batchItemFailures")).toBe(false);
+    // The Secrets Manager and SSM clients are chunks of their own, loaded by the ARN's service.
+    const all = (await readdir(BUNDLE_DIR)).filter((name) => name.endsWith(".mjs"));
+    expect(await anyHolds(all, `"GetSecretValueRequest"`)).toBe(true);
+    expect(await anyHolds(all, `"GetParameterRequest"`)).toBe(true);
+    expect(await anyHolds(controller, `"GetSecretValueRequest"`)).toBe(false);
+    expect(await anyHolds(controller, `"GetParameterRequest"`)).toBe(false);
+    expect(await anyHolds(controller, "collectDefaultMetrics")).toBe(false);
   });
 });
 

@@ -1,29 +1,56 @@
 import { readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { readLambdaConfig } from "@ondemand-eks/adapter-lambda/runtime";
+import {
+  parseClusterTokenArn,
+  readControllerLambdaConfig,
+  readLambdaConfig,
+} from "@ondemand-eks/adapter-lambda/runtime";
 import { cfnLint, ensureCfnLint, skipUnlessCi } from "@ondemand-eks/testenv";
 import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { describe, expect, it } from "vitest";
 import { parse, type Tags } from "yaml";
 
 const DEPLOY = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "deploy", "lambda");
-const TEMPLATES = ["eventbridge.yaml", "sqs.yaml"].map((name) => join(DEPLOY, name));
+const TEMPLATES = ["eventbridge.yaml", "sqs.yaml", "controller.yaml"].map((name) =>
+  join(DEPLOY, name),
+);
+/** Each template's function and role, by logical id. */
+const FUNCTIONS: Record<string, { fn: string; role: string }> = {
+  "eventbridge.yaml": { fn: "Scheduler", role: "SchedulerRole" },
+  "sqs.yaml": { fn: "Scheduler", role: "SchedulerRole" },
+  "controller.yaml": { fn: "Controller", role: "ControllerRole" },
+};
+const ids = (path: string) => FUNCTIONS[basename(path)] as { fn: string; role: string };
+/** The bundle's entries, by the file part of a handler (`index.sqs`, `controller.handler`). */
+const ENTRIES: Record<string, string> = {
+  index: "src/lambda-entry.ts",
+  controller: "src/controller-entry.ts",
+};
 
 /** CloudFormation's short forms (!Ref, !Sub, ...) read as their long forms. */
-const CFN_TAGS: Tags = ["Ref", "Sub", "GetAtt", "If", "Equals", "Not", "And", "Or"].flatMap(
-  (name) => {
-    const key = name === "Ref" ? "Ref" : `Fn::${name}`;
-    return [
-      { tag: `!${name}`, resolve: (value: unknown) => ({ [key]: value }) },
-      {
-        tag: `!${name}`,
-        collection: "seq" as const,
-        resolve: (value: { toJSON(): unknown }) => ({ [key]: value.toJSON() }),
-      },
-    ];
-  },
-);
+const CFN_TAGS: Tags = [
+  "Ref",
+  "Sub",
+  "GetAtt",
+  "If",
+  "Equals",
+  "Not",
+  "And",
+  "Or",
+  "Select",
+  "Split",
+].flatMap((name) => {
+  const key = name === "Ref" ? "Ref" : `Fn::${name}`;
+  return [
+    { tag: `!${name}`, resolve: (value: unknown) => ({ [key]: value }) },
+    {
+      tag: `!${name}`,
+      collection: "seq" as const,
+      resolve: (value: { toJSON(): unknown }) => ({ [key]: value.toJSON() }),
+    },
+  ];
+});
 
 type Node = Record<string, any>;
 async function template(path: string): Promise<Node> {
@@ -33,7 +60,7 @@ async function template(path: string): Promise<Node> {
 const lint = await skipUnlessCi(() => ensureCfnLint());
 
 describeWith(lint, "Lambda templates pass cfn-lint", () => {
-  it("has no finding, warnings included, in either template", async () => {
+  it("has no finding, warnings included, in any template", async () => {
     const result = await cfnLint(TEMPLATES);
     expect(result.output).toBe("");
     expect(result.status).toBe(0);
@@ -59,14 +86,15 @@ describe("Lambda templates say what the handlers need", () => {
   it.each(TEMPLATES)(
     "%s: a supported Node runtime, the bundle, and a handler it exports",
     async (path) => {
-      const fn = (await template(path)).Resources.Scheduler.Properties;
+      const fn = (await template(path)).Resources[ids(path).fn].Properties;
       expect(Number(/^nodejs(\d+)\.x$/.exec(fn.Runtime)?.[1])).toBeGreaterThanOrEqual(22);
       expect(fn.Code).toBe("../../packages/adapter-lambda/dist/lambda");
+      const [file, exported] = fn.Handler.split(".");
+      expect(ENTRIES[file]).toBeDefined();
       const entry = await readFile(
-        join(DEPLOY, "..", "..", "packages/adapter-lambda/src/lambda-entry.ts"),
+        join(DEPLOY, "..", "..", "packages/adapter-lambda", ENTRIES[file] as string),
         "utf8",
       );
-      const exported = fn.Handler.replace(/^index\./, "");
       expect(entry).toContain(`export const ${exported} =`);
       // Lambda's timeout must not cut a submission short of its own deadline.
       const { scheduler } = await readLambdaConfig({ ONDEMAND_EKS_KUBECONFIG: "/k" });
@@ -77,7 +105,7 @@ describe("Lambda templates say what the handlers need", () => {
   it.each(TEMPLATES)(
     "%s: the role names every resource it may touch, and holds no managed policy",
     async (path) => {
-      const role = (await template(path)).Resources.SchedulerRole.Properties;
+      const role = (await template(path)).Resources[ids(path).role].Properties;
       expect(role.ManagedPolicyArns).toBeUndefined();
       const statements = JSON.stringify(role.Policies);
       expect(statements).not.toMatch(/"Resource":\s*"\*"/);
@@ -92,11 +120,11 @@ describe("Lambda templates say what the handlers need", () => {
       const given = (parameter: string) => ({
         "Fn::If": ["ClusterGiven", { Ref: parameter }, { Ref: "AWS::NoValue" }],
       });
-      const variables = t.Resources.Scheduler.Properties.Environment.Variables;
+      const variables = t.Resources[ids(path).fn].Properties.Environment.Variables;
       expect(variables.ONDEMAND_EKS_CLUSTER_ENDPOINT).toEqual(given("ClusterEndpoint"));
       expect(variables.ONDEMAND_EKS_CLUSTER_CA_DATA).toEqual(given("ClusterCaData"));
       const statements: Node[] =
-        t.Resources.SchedulerRole.Properties.Policies[0].PolicyDocument.Statement;
+        t.Resources[ids(path).role].Properties.Policies[0].PolicyDocument.Statement;
       const grant = statements.find((statement) =>
         JSON.stringify(statement).includes("eks:DescribeCluster"),
       );
@@ -145,4 +173,89 @@ describe("Lambda templates say what the handlers need", () => {
       6 * resources.Scheduler.Properties.Timeout,
     );
   });
+
+  it("controller: a schedule rule runs controller.handler, one pass at a time, never retried", async () => {
+    // Prepare
+    const t = await template(join(DEPLOY, "controller.yaml"));
+    const resources = t.Resources;
+    // Assess
+    const fn = resources.Controller.Properties;
+    expect(fn.Handler).toBe("controller.handler");
+    expect(fn.ReservedConcurrentExecutions).toBe(1);
+    expect(t.Parameters.Schedule.Default).toBe("rate(1 minute)");
+    // A pass ends before the next one is due.
+    expect(fn.Timeout).toBeLessThanOrEqual(60);
+    const rule = resources.PassSchedule.Properties;
+    expect(rule.ScheduleExpression).toEqual({ Ref: "Schedule" });
+    expect(rule.Targets[0].Arn).toEqual({ "Fn::GetAtt": "Controller.Arn" });
+    expect(resources.SchedulePermission.Properties).toMatchObject({
+      Principal: "events.amazonaws.com",
+      SourceArn: { "Fn::GetAtt": "PassSchedule.Arn" },
+    });
+    // The next pass is the retry; a throttled one is dropped, not queued.
+    expect(resources.ControllerInvokeConfig.Properties).toMatchObject({
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+    });
+    expect(resources.ControllerAccessEntry.Properties.KubernetesGroups).toEqual([
+      "ondemand-eks:controller",
+    ]);
+  });
+
+  it("controller: the role may read the one token ARN, with the one action its service needs", async () => {
+    // Prepare
+    const t = await template(join(DEPLOY, "controller.yaml"));
+    const statements: Node[] =
+      t.Resources.ControllerRole.Properties.Policies[0].PolicyDocument.Statement;
+    const arn = { Ref: "ClusterTokenArn" };
+    // Assess: the service is the ARN's third field.
+    expect(t.Conditions.TokenInSecretsManager).toEqual({
+      "Fn::Equals": [{ "Fn::Select": [2, { "Fn::Split": [":", arn] }] }, "secretsmanager"],
+    });
+    const grants = statements
+      .filter((s) => s["Fn::If"]?.[0] === "TokenInSecretsManager")
+      .map((s) => s["Fn::If"].slice(1));
+    expect(grants).toEqual([
+      [
+        { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: arn },
+        { Ref: "AWS::NoValue" },
+      ],
+      [{ Ref: "AWS::NoValue" }, { Effect: "Allow", Action: "ssm:GetParameter", Resource: arn }],
+    ]);
+    // kms:Decrypt only for a customer managed key, and only through the token's service.
+    const decrypt = statements.find((s) => s["Fn::If"]?.[0] === "TokenKeyGiven")?.["Fn::If"];
+    expect(decrypt?.[1]).toMatchObject({
+      Action: "kms:Decrypt",
+      Resource: { Ref: "ClusterTokenKeyArn" },
+      Condition: { StringEquals: { "kms:ViaService": expect.anything() } },
+    });
+    expect(decrypt?.[2]).toEqual({ Ref: "AWS::NoValue" });
+    expect(JSON.stringify(statements)).not.toContain("secretsmanager:*");
+    const variables = t.Resources.Controller.Properties.Environment.Variables;
+    expect(variables.ONDEMAND_EKS_CLUSTER_TOKEN_ARN).toEqual(arn);
+  });
+
+  it.each([
+    ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:buildkite/token-AbC123", true],
+    ["arn:aws:ssm:eu-west-1:123456789012:parameter/buildkite/token", true],
+    ["arn:aws:ssm:eu-west-1:123456789012:parameter/token", true],
+    // A partial secret ARN: the role's grant would not match the secret's real ARN.
+    ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:buildkite/token", false],
+    ["arn:aws:s3:::bucket/token", false],
+  ])(
+    "controller: ClusterTokenArn %s allowed: %s, and then the function reads it",
+    async (arn, ok) => {
+      const t = await template(join(DEPLOY, "controller.yaml"));
+      const allowed = new RegExp(`^${t.Parameters.ClusterTokenArn.AllowedPattern}$`).test(arn);
+      expect(allowed).toBe(ok);
+      if (!ok) return;
+      expect(parseClusterTokenArn(arn)).toBeDefined();
+      const config = await readControllerLambdaConfig({
+        ONDEMAND_EKS_CLUSTER_NAME: "ci",
+        AWS_REGION: "eu-west-1",
+        ONDEMAND_EKS_CLUSTER_TOKEN_ARN: arn,
+      });
+      expect(config.token).toEqual({ kind: "arn", arn });
+    },
+  );
 });

@@ -544,7 +544,7 @@ describe("deploy/kubernetes/controller", () => {
     expect(objects.map((object) => object.kind)).not.toContain("ClusterRoleBinding");
   });
 
-  it("binds each Role to the controller's account only, and that account to nothing of the scheduler's", () => {
+  it("binds each Role to the controller's account and the Lambda's group only, and that account to nothing of the scheduler's", () => {
     const bindings = objects.filter(
       (object): object is V1RoleBinding => object.kind === "RoleBinding",
     );
@@ -558,6 +558,8 @@ describe("deploy/kubernetes/controller", () => {
       expect(binding?.roleRef.kind, role.metadata?.name).toBe("Role");
       expect(binding?.subjects).toEqual([
         { kind: "ServiceAccount", name: "ondemand-eks-controller", namespace: SCHEDULER_NAMESPACE },
+        // The scheduled Lambda's IAM role, mapped by deploy/lambda/controller.yaml.
+        { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "ondemand-eks:controller" },
       ]);
     }
     const account = objects.find((object) => object.kind === "ServiceAccount") as {

@@ -154,7 +154,7 @@ export class Controller implements Attachment {
       this.#blocked = undefined;
       log.info("stacks registered", {
         organization: who.organizationSlug,
-        stacks: queues.map((queue) => this.stackKeyFor(queue)),
+        stacks: queues.map((queue) => this.stackKeyFor(queue)).join(", "),
       });
       return true;
     } catch (error) {

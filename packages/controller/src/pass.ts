@@ -139,6 +139,16 @@ export async function runPass(context: PassContext): Promise<PassReport> {
   });
   context.metrics?.jobs(plan.counts);
 
+  const resumes = plan.actions.filter((action) => action.kind === "resume");
+  if (resumes.length > 0) {
+    // In the order chosen: highest Buildkite priority first, then oldest.
+    log.debug("resuming", {
+      jobs: resumes
+        .map(({ job }) => `${job.uuid} (${job.queue}, priority ${job.priority})`)
+        .join(", "),
+    });
+  }
+
   const byName = new Map(
     ours.map((job) => [`${job.observed.namespace}/${job.observed.name}`, job]),
   );
@@ -152,7 +162,18 @@ export async function runPass(context: PassContext): Promise<PassReport> {
     await inParallel(actions, PARALLEL, async (action) => {
       if (!context.leading()) return;
       const ok = await act.run(action, seenOf, raw);
-      if (ok) done[action.kind] += 1;
+      if (!ok) return;
+      done[action.kind] += 1;
+      if (action.kind === "fail" || action.kind === "notify") {
+        log.info(action.kind === "fail" ? "job failed to start" : "job notified", {
+          job: action.job.uuid,
+          queue: action.job.queue,
+          reason: action.reason,
+          detail: action.detail,
+        });
+      } else if (action.kind === "stop") {
+        log.info("job stopped", { job: action.job.uuid, reason: action.reason });
+      }
     });
   }
   await act.reserveScheduled();
@@ -160,7 +181,7 @@ export async function runPass(context: PassContext): Promise<PassReport> {
   const complete = problems.length === 0;
   const total = Object.values(done).reduce((sum, count) => sum + count, 0);
   if (total > 0 || !complete) {
-    log[complete ? "info" : "warn"]("controller pass", { ...done, problems });
+    log[complete ? "info" : "warn"]("controller pass", { ...done, problems: problems.join("; ") });
   }
   return { complete, plan, done, problems };
 }

@@ -169,22 +169,29 @@ describe("planPass: a job an agent owns", () => {
 });
 
 describe("planPass: stopping, holding, deleting, scheduling", () => {
-  it("stops a Job whose Buildkite job is over once no pod runs, whatever its pods did", () => {
+  it("stops a Job whose Buildkite job is over only while its agent never started", () => {
     const cancelled = observed({ pods: [pod("Pending")] });
-    const finished = observed({
-      uuid: uuidOf(2),
+    const waiting = observed({ uuid: uuidOf(2), suspended: true });
+    const exited = observed({
+      uuid: uuidOf(3),
       pods: [pod("Failed", [{ name: "agent", state: { terminated: { exitCode: 27 } } }])],
     });
-    const stillRunning = observed({ uuid: uuidOf(3), pods: [pod("Running")] });
+    const stillRunning = observed({ uuid: uuidOf(4), pods: [pod("Running")] });
+    // The agent ran the job and its pod exited: Kubernetes marks the Job Complete next.
+    const succeeding = observed({ uuid: uuidOf(5), pods: [pod("Succeeded")] });
     const states = new Map([
       [cancelled.uuid, "canceled"],
-      [finished.uuid, "finished"],
+      [waiting.uuid, "expired"],
+      [exited.uuid, "canceled"],
       [stillRunning.uuid, "canceled"],
+      [succeeding.uuid, "finished"],
     ]);
-    const input = pass([cancelled, finished, stillRunning], undefined, { states });
+    const input = pass([cancelled, waiting, exited, stillRunning, succeeding], undefined, {
+      states,
+    });
     expect(planPass(input).actions).toEqual([
       { kind: "stop", job: cancelled, reason: "cancelled" },
-      { kind: "stop", job: finished, reason: "finished" },
+      { kind: "stop", job: waiting, reason: "finished" },
     ]);
   });
 

@@ -2,11 +2,26 @@
  * `@ondemand-eks/adapter-lambda/runtime`: a whole function built from environment
  * variables, as the bundle deployed to Lambda uses it: configuration checked at init,
  * and the runtime's scheduler (EKS IAM tokens or a kubeconfig; the pod library bundled
- * or in S3) created once.
+ * or in S3) created once. Also the scheduled controller function, and the reader of its
+ * cluster token (Secrets Manager or SSM Parameter Store, by ARN).
  *
  * @module
  */
+export {
+  type ClusterTokenLocation,
+  parseClusterTokenArn,
+  type ReadClusterTokenOptions,
+  readClusterToken,
+} from "./cluster-token.js";
 export { type LambdaConfig, readLambdaConfig } from "./config.js";
+export {
+  CLUSTER_TOKEN_ARN,
+  type ClusterTokenSource,
+  type ControllerLambdaConfig,
+  LAMBDA_CONTROLLER_SETTINGS,
+  readControllerLambdaConfig,
+} from "./controller-config.js";
+export { type ControllerFunction, createControllerFunction } from "./controller-function.js";
 export {
   createLambdaFunction,
   type LambdaFunction,

@@ -74,6 +74,14 @@ export interface PassPlan {
 
 const hasRunningPod = (job: ObservedJob) => job.pods.some((p) => p.status?.phase === "Running");
 
+/**
+ * A pod that got past Pending: its agent may have run the job (a Buildkite job that
+ * finished while its pod exits, Complete moments later), so the Job is left to end by
+ * itself rather than stopped.
+ */
+const hasStartedPod = (job: ObservedJob) =>
+  job.pods.some((p) => p.status?.phase !== undefined && p.status.phase !== "Pending");
+
 /** Counts against the caps: making or running its pod. */
 const isRunning = (job: ObservedJob) =>
   !job.suspended && job.stopped === undefined && job.outcome === "running";
@@ -99,8 +107,9 @@ function actionFor(
   // Every other action rests on Buildkite's word from this pass.
   if (state === "unknown" || state === "other") return undefined;
   if (state === "terminal") {
-    // A Buildkite job that is over is never failed: its agent exiting 27 is normal.
-    if (job.outcome !== "running" || hasRunningPod(job)) return undefined;
+    // A Buildkite job that is over is never failed: its agent exiting 27 is normal. Only
+    // a Job whose agent never started is stopped: one that waits, or whose pods all pend.
+    if (job.outcome !== "running" || hasStartedPod(job)) return undefined;
     return { kind: "stop", job, reason: rawState === "canceled" ? "cancelled" : "finished" };
   }
   const owned = state === "agent-owned";

@@ -7,6 +7,7 @@ import { type JobSpec, type JobView, newJob, type TimelineEntry, viewOf } from "
 import { type DeliveryTarget, deliver } from "./event-delivery.js";
 import { createFaults } from "./faults.js";
 import { readBody, sendJson, tokenOf } from "./http-io.js";
+import { webhookBody } from "./job-events.js";
 import { metricsRoutes } from "./metrics.js";
 import { findRoute, type Route, route } from "./router.js";
 import { stacksApiRoutes } from "./stacks-api.js";
@@ -66,6 +67,11 @@ export interface BuildkiteEmulator {
   jobs(): readonly JobView[];
   /** Cancels a job (`canceled`, or `canceling` while an agent runs it); throws for an unknown id. */
   cancel(id: string): JobView;
+  /**
+   * The job's "Job Scheduled" webhook body, as it was sent when the job was created: what
+   * a late redelivery (a webhook retried, an SQS message seen again) would carry.
+   */
+  scheduledWebhook(id: string): unknown;
   /** Sends "Job Scheduled" for every later job to `target` too. */
   deliverTo(target: DeliveryTarget): void;
   /** Resolves once every event delivery started so far has ended. */
@@ -128,7 +134,8 @@ export async function startBuildkiteEmulator(
     if (!job) throw new Error(`the Buildkite emulator has no job ${id}`);
     return job;
   };
-  const controls: Controls & Pick<BuildkiteEmulator, "deliveries" | "requests"> = {
+  const controls: Controls &
+    Pick<BuildkiteEmulator, "deliveries" | "requests" | "scheduledWebhook"> = {
     createJob(spec) {
       const context = {
         webUrl: state.origin,
@@ -150,6 +157,7 @@ export async function startBuildkiteEmulator(
       cancelJob(state, found(id));
       return viewOf(found(id), state.now());
     },
+    scheduledWebhook: (id) => webhookBody(found(id)),
     deliverTo: (target) => void targets.push(target),
     deliveries: async () => void (await Promise.all([...pending])),
     throttle: (count, retryAfterSeconds) => throttle.refuseNext(count, retryAfterSeconds),

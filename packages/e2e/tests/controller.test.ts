@@ -1,0 +1,223 @@
+import { fileURLToPath } from "node:url";
+import type { V1Job } from "@kubernetes/client-node";
+import { run } from "@ondemand-eks/cli";
+import { describeWith } from "@ondemand-eks/testenv/vitest";
+import { afterAll, expect, it } from "vitest";
+import { HELLO, podOf, runToEnd, schedulerFlags, startWorld, story, type World } from "./world.js";
+
+// The lifecycle controller against the emulator's Stacks API, the local control plane and
+// the test kubelet: jobs whose events never came start anyway; jobs whose pods cannot
+// start fail in Buildkite with a reason; cancelled jobs stop before an agent starts.
+const world = await startWorld("e2e-controller");
+afterAll(() => world.close());
+
+/** Pod definitions made to fail in each way a pod can (tests/controller-pods). */
+const LIBRARY = fileURLToPath(new URL("./controller-pods", import.meta.url));
+const STACK = "ondemand-eks-default";
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The settings every controller run here gets. */
+function controllerFlags(world: World, extra: string[] = []): string[] {
+  return [
+    "controller",
+    ...schedulerFlags(world),
+    ...["--buildkite-endpoint", world.local.buildkite.url, "--library", LIBRARY],
+    ...extra,
+  ];
+}
+
+/** `ondemand-eks controller --once`: its exit status and what it said. */
+async function once(world: World, extra: string[] = [], token?: string) {
+  let output = "";
+  const status = await run([...controllerFlags(world, extra), "--once"], {
+    stdout: (text) => {
+      output += text;
+    },
+    stderr: (text) => {
+      output += text;
+    },
+    readStdin: async () => "",
+    readFile: async () => "",
+    env: { BUILDKITE_CLUSTER_TOKEN: token ?? world.local.agentToken },
+  });
+  return { status, output };
+}
+
+/** Passes until `done()` holds (a minute at most); each pass is a fresh `--once`. */
+async function passUntil(world: World, done: () => boolean | Promise<boolean>, extra: string[]) {
+  for (let i = 0; i < 60 && !(await done()); i++) {
+    const { status, output } = await once(world, extra);
+    expect(status, output).toBe(0);
+    await sleep(500);
+  }
+}
+
+const jobOf = async (world: World, id: string): Promise<V1Job | undefined> => {
+  for (const namespace of ["buildkite", "buildkite-privileged"]) {
+    const found = await world.batch
+      .readNamespacedJob({ name: `buildkite-${id}`, namespace })
+      .catch(() => undefined);
+    if (found) return found;
+  }
+  return undefined;
+};
+
+describeWith(world.info, "the controller: nothing lost", () => {
+  const w = () => world.info.value as World;
+
+  it("starts a job whose event never came within one pass, and reserves it for its stack", async () => {
+    // Arrange: no event delivery is configured in this world.
+    const id = w().local.buildkite.createJob({ command: HELLO });
+
+    // Act
+    const first = await once(w());
+    const ended = await runToEnd(w(), id);
+    const second = await once(w());
+
+    // Assess
+    expect(first.status, first.output).toBe(0);
+    expect(first.output).toContain("schedule 1");
+    expect(ended.exitStatus, ended.story).toBe(0);
+    expect(ended.log).toContain("hello");
+    expect(ended.story).toContain(`reserved by ${STACK}`);
+    // The job is over and its Job made: the next pass has nothing to do.
+    expect(second.output).toContain("nothing to do");
+  });
+
+  it("starts nothing from a paused queue until it resumes", async () => {
+    // Arrange
+    const { buildkite } = w().local;
+    buildkite.pauseQueue("default", true);
+    const id = buildkite.createJob({ command: HELLO });
+
+    // Act
+    const paused = await once(w());
+    const jobWhilePaused = await jobOf(w(), id);
+    buildkite.pauseQueue("default", false);
+    const resumed = await once(w());
+    const ended = await runToEnd(w(), id);
+
+    // Assess
+    expect(paused.status, paused.output).toBe(0);
+    expect(jobWhilePaused).toBeUndefined();
+    expect(resumed.output).toContain("schedule 1");
+    expect(ended.exitStatus, ended.story).toBe(0);
+  });
+
+  it("says once and clearly when Buildkite refuses the cluster token, without the token", async () => {
+    // Act
+    const token = "not-the-cluster-token-0123456789abcdef";
+    const { status, output } = await once(w(), [], token);
+
+    // Assess: exit 1 (a person must act), the refusal named, the token nowhere.
+    expect(status, output).toBe(1);
+    expect(output).toMatch(/refused the cluster token \(401\)/);
+    expect(output).not.toContain(token);
+  });
+});
+
+describeWith(world.info, "the controller: a pod that cannot start fails its job", () => {
+  const w = () => world.info.value as World;
+  const limits = [
+    ...["--image-pull-grace-seconds", "1", "--pending-timeout-seconds", "4"],
+    ...["--empty-job-grace-seconds", "4"],
+  ];
+
+  it("fails each with exit -1 and a detail a pipeline author can act on, then stops its Job", async () => {
+    // Arrange: one job per way of failing, all at once.
+    const { buildkite } = w().local;
+    const cases = {
+      "bad-pull":
+        /image "registry\.invalid\/ci\/agent:1" could not be pulled for \d+ s \((ErrImagePull|ImagePullBackOff)\)/,
+      "bad-name": /not a valid image reference \(InvalidImageName\)/,
+      "missing-secret": /CreateContainerConfigError.*Secret or ConfigMap/,
+      nowhere:
+        /could not be scheduled for \d+ s: .*node\(s\) didn't match Pod's node affinity\/selector/,
+      "no-account": /no pod .*serviceaccount "nobody-made-this" not found/i,
+      "failing-init": /init container "fetch-tools" exited with status 3/,
+      "main-only": /cannot run this job: .*pipelines/,
+      "not-a-definition": /cannot run this job: .*not-a-definition/,
+    } as const;
+    const ids = Object.fromEntries(
+      Object.keys(cases).map((pod) => [
+        pod,
+        buildkite.createJob({ command: HELLO, agentQueryRules: ["queue=default", `pod=${pod}`] }),
+      ]),
+    ) as Record<keyof typeof cases, string>;
+    const over = () => Object.values(ids).every((id) => buildkite.job(id).state === "finished");
+
+    // Act
+    await passUntil(w(), over, limits);
+
+    // Assess
+    for (const [pod, detail] of Object.entries(cases)) {
+      const id = ids[pod as keyof typeof cases];
+      const job = buildkite.job(id);
+      const told = await story(w(), id);
+      expect(job.state, `${pod}\n${told}`).toBe("finished");
+      expect(job.exitStatus, `${pod}\n${told}`).toBe(-1);
+      const error = job.timeline.find((entry) => entry.event === `stack error from ${STACK}`);
+      expect(error?.detail, `${pod}\n${told}`).toMatch(detail);
+      // No agent ever took it.
+      expect(job.agent, pod).toBeUndefined();
+      const k8s = await jobOf(w(), id);
+      if (pod === "main-only" || pod === "not-a-definition") {
+        expect(k8s, pod).toBeUndefined();
+      } else {
+        expect(k8s?.spec?.suspend, pod).toBe(true);
+        expect(k8s?.metadata?.annotations?.["ondemand-eks.io/stopped"], pod).toMatch(/^failed: /);
+      }
+    }
+  });
+});
+
+describeWith(world.info, "the controller: cancellation", () => {
+  const w = () => world.info.value as World;
+
+  it("stops the Job of a job cancelled before its agent started, and a late duplicate event starts nothing", async () => {
+    // Arrange: a pod that stays pending, so no agent can take the job.
+    const { buildkite } = w().local;
+    const id = buildkite.createJob({
+      command: HELLO,
+      agentQueryRules: ["queue=default", "pod=nowhere"],
+    });
+    await once(w());
+    const pending = await podOf(w(), id);
+
+    // Act
+    buildkite.cancel(id);
+    const stopped = await once(w());
+    const duplicate = await run(
+      ["schedule", "--event", "-", "--library", LIBRARY, ...schedulerFlags(w())],
+      {
+        stdout: () => {},
+        stderr: () => {},
+        readStdin: async () => JSON.stringify(buildkite.scheduledWebhook(id)),
+        readFile: async () => "",
+        env: {},
+      },
+    );
+    let pods = 1;
+    for (let i = 0; i < 50 && pods > 0; i++) {
+      await sleep(100);
+      pods = (
+        await w().core.listNamespacedPod({
+          namespace: "buildkite",
+          labelSelector: `buildkite.com/job-uuid=${id}`,
+        })
+      ).items.filter((pod) => !pod.metadata?.deletionTimestamp).length;
+    }
+
+    // Assess
+    expect(pending?.status?.phase).toBe("Pending");
+    expect(stopped.output).toContain("stop 1");
+    const k8s = await jobOf(w(), id);
+    expect(k8s?.spec?.suspend).toBe(true);
+    expect(k8s?.metadata?.annotations?.["ondemand-eks.io/stopped"]).toBe("cancelled");
+    expect(pods, "the pending pod was deleted").toBe(0);
+    // The tombstone keeps the name: the duplicate ends `exists`, exit 0, and no pod.
+    expect(duplicate).toBe(0);
+    expect((await podOf(w(), id))?.metadata?.deletionTimestamp ?? undefined).toBeUndefined();
+    expect(buildkite.job(id).state).toBe("canceled");
+  });
+});
