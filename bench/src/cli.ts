@@ -3,6 +3,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { attackTargets } from "./attack-stats.js";
+import { runController } from "./controller.js";
+import { controllerTable, controllerTargets } from "./controller-stats.js";
 import { runE2e } from "./e2e.js";
 import { e2eTargets } from "./e2e-stats.js";
 import { attackTable, e2eTable, table, targets } from "./report.js";
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     paths: { type: "string" },
     "e2e-only": { type: "boolean", default: false },
     "attack-only": { type: "boolean", default: false },
+    "controller-only": { type: "boolean", default: false },
   },
 });
 
@@ -71,6 +74,24 @@ if (values["attack-only"]) {
     await writeFile(values.out, json);
   }
   process.stderr.write(attackTable(attack));
+  process.stdout.write(json);
+  process.exit(0);
+}
+if (values["controller-only"]) {
+  // Only the controller section, its table on stderr and its JSON on stdout (and in --out
+  // when given; with --save, also results/<UTC date>T<HHMM>-controller.json).
+  const date = new Date().toISOString();
+  const controller = await runController(values.smoke ? SMOKE : FULL, log);
+  const json = `${JSON.stringify({ date, controller, targets: controllerTargets(controller) }, null, 2)}\n`;
+  if (values.out) {
+    await mkdir(dirname(values.out), { recursive: true });
+    await writeFile(values.out, json);
+  }
+  if (values.save) {
+    const stamp = `${date.slice(0, 13)}${date.slice(14, 16)}`;
+    await writeFile(join(RESULTS, `${stamp}-controller.json`), json);
+  }
+  process.stderr.write(controllerTable(controller));
   process.stdout.write(json);
   process.exit(0);
 }

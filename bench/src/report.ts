@@ -1,4 +1,5 @@
 import { type AttackResults, attackTargets, HOSTILE_ANSWERS } from "./attack-stats.js";
+import { controllerRows, controllerTargets } from "./controller-stats.js";
 import { E2E_PATHS, type E2eResults, e2eTargets, SPLITS } from "./e2e-stats.js";
 import type { BenchResults } from "./run.js";
 import type { Figure } from "./stats.js";
@@ -41,6 +42,7 @@ export function targets(r: BenchResults): Target[] {
     atMost("burst.duplicates", r.burst.duplicates.max, 0),
     ...attackTargets(r.attack),
     ...e2eTargets(r.e2e),
+    ...controllerTargets(r.controller),
   ];
 }
 
@@ -160,6 +162,7 @@ export function table(r: BenchResults): string {
     ["burst.lost", cell(r.burst.lost)],
     ["burst.duplicates", cell(r.burst.duplicates)],
     ...attackRows(r.attack),
+    ...controllerRows(r.controller),
   );
   const cpu = (name: string, perJob: Readonly<Record<string, number>>) =>
     `${name}.cpu_ms_per_job`.padEnd(28) +

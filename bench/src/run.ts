@@ -5,6 +5,8 @@ import { type AttackResults, attackResults } from "./attack-stats.js";
 import { burst } from "./burst.js";
 import type { BenchJobs } from "./cluster.js";
 import { bundleBytes, coldStarts } from "./cold-start.js";
+import { runController } from "./controller.js";
+import type { ControllerResults } from "./controller-stats.js";
 import { runE2e } from "./e2e.js";
 import type { E2eResults } from "./e2e-stats.js";
 import type { Path, Servers } from "./paths.js";
@@ -41,6 +43,10 @@ export interface BenchScale {
   /** End to end: jobs per path in a round, one at a time, and rounds. */
   readonly e2eJobs: number;
   readonly e2eRounds: number;
+  /** The controller: scheduled jobs per size (smallest first), quiet passes per size, process passes. */
+  readonly controllerJobs: readonly number[];
+  readonly controllerRounds: number;
+  readonly controllerProcessPasses: number;
 }
 
 export const FULL: BenchScale = {
@@ -63,6 +69,9 @@ export const FULL: BenchScale = {
   attackRounds: 3,
   e2eJobs: 20,
   e2eRounds: 3,
+  controllerJobs: [100, 1_000, 10_000],
+  controllerRounds: 3,
+  controllerProcessPasses: 3,
 };
 
 export const SMOKE: BenchScale = {
@@ -85,6 +94,9 @@ export const SMOKE: BenchScale = {
   attackRounds: 1,
   e2eJobs: 2,
   e2eRounds: 1,
+  controllerJobs: [20],
+  controllerRounds: 1,
+  controllerProcessPasses: 1,
 };
 
 export { ADAPTERS, type PathName } from "./rounds.js";
@@ -131,6 +143,8 @@ export interface BenchResults {
   readonly attack: AttackResults;
   /** From the emulator's event to the agent's acquire call and to the job finished (e2e.ts). */
   readonly e2e: E2eResults;
+  /** One reconcile pass against 100 to 10,000 scheduled jobs, and the controller's memory (controller.ts). */
+  readonly controller: ControllerResults;
 }
 
 /** CPU milliseconds per Job by process in the saturated runs (medians). */
@@ -257,7 +271,7 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
   const library = await repeat(scale.libraryRuns, () => libraryLoadMs(scale.libraryCount));
 
   const measured = await withServers(
-    async ({ servers, jobs, state, moto }): Promise<Omit<BenchResults, "e2e">> => {
+    async ({ servers, jobs, state, moto }): Promise<Omit<BenchResults, "e2e" | "controller">> => {
       const paths: Path[] = [];
       try {
         const { latency, throughput, ratios, cpu } = await measurePaths(
@@ -345,5 +359,8 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
   );
   // On a control plane of its own, with the scheduler, the controller manager and nodes.
   log(`e2e: ${scale.e2eRounds} rounds of ${scale.e2eJobs} jobs per path`);
-  return { ...measured, e2e: await runE2e(scale, log) };
+  const e2e = await runE2e(scale, log);
+  // On a control plane of its own too: 10,000 Jobs would weigh on every other section.
+  log(`controller: passes over ${scale.controllerJobs.join(", ")} scheduled jobs`);
+  return { ...measured, e2e, controller: await runController(scale, log) };
 }

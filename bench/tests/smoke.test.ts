@@ -74,7 +74,16 @@ it("npm run bench --smoke writes every figure the issue asks for", async () => {
         rounds: results.scale.e2eRounds,
         lead_over_poller: { webhook: figure, sqs: figure, lambda: figure },
       },
+      controller: {
+        rounds: results.scale.controllerRounds,
+        process: { rss_mb: expect.any(Number), passes: expect.any(Number) },
+      },
     });
+    // Every size's first pass made one Job per scheduled job.
+    for (const size of results.controller.sizes) {
+      expect(size.first_pass.jobs_created).toBe(size.jobs);
+      expect(size.second_pass).toMatchObject({ seconds: figure, kube_calls: figure });
+    }
     // Every split of every path and of the poller, each a p50 and a p99 over rounds.
     for (const path of ["webhook", "sqs", "lambda", "poller"]) {
       for (const split of SPLITS) {

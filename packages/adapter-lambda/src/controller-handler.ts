@@ -17,6 +17,8 @@ export interface PassRunner {
   once(): Promise<PassReportLike | undefined>;
   /** Why the controller cannot work, when Buildkite refused its cluster token. */
   readonly blocked?: string | undefined;
+  /** Why the last `once()` ran no pass: another replica leads, or Buildkite was out of reach. */
+  readonly skipped?: { readonly message: string } | undefined;
 }
 
 /** What an invocation returns when its pass read everything. */
@@ -63,7 +65,7 @@ export function controllerHandler(dependencies: ControllerHandlerDependencies) {
     if (!report) {
       throw new ControllerPassError(
         "incomplete",
-        "no pass ran: another controller holds the Lease, or Buildkite or the API server could not be reached (see the log)",
+        `no pass ran: ${controller.skipped?.message ?? "see the log"}`,
       );
     }
     const summary = { done: { ...report.done }, problems: [...report.problems] };

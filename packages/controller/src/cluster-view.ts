@@ -1,4 +1,10 @@
-import { type JobLike, type ObservedJob, observeJob, type PodLike } from "@ondemand-eks/core";
+import {
+  type ContainerStatusLike,
+  type JobLike,
+  type ObservedJob,
+  observeJob,
+  type PodLike,
+} from "@ondemand-eks/core";
 import { LABELS, MANAGED_BY } from "@ondemand-eks/core/manifest";
 import type { ClusterApi } from "@ondemand-eks/submitter";
 
@@ -55,8 +61,52 @@ function eventTime(event: EventObject): number {
   return Number.isFinite(ms) ? ms : 0;
 }
 
+/** A container status cut to what start failures are judged on. */
+function slimContainer(status: ContainerStatusLike): ContainerStatusLike {
+  const { waiting, terminated } = status.state ?? {};
+  return {
+    name: status.name,
+    ...(status.image === undefined ? {} : { image: status.image }),
+    state: {
+      ...(waiting ? { waiting: { reason: waiting.reason, message: waiting.message } } : {}),
+      ...(terminated
+        ? { terminated: { exitCode: terminated.exitCode, reason: terminated.reason } }
+        : {}),
+    } as ContainerStatusLike["state"],
+  };
+}
+
 /**
- * Our Jobs and their pods in `namespaces`, read with paged lists.
+ * A pod cut to what the plan reads (phase, conditions, container states), with the uid of
+ * its Job: a list of pods holds one page of full objects at a time, not all of them.
+ */
+function slimPod(pod: PodObject): { owner: string; pod: PodLike } | undefined {
+  const owner = ownerUid(pod);
+  if (owner === undefined) return undefined;
+  const status = pod.status;
+  return {
+    owner,
+    pod: {
+      metadata: { creationTimestamp: pod.metadata?.creationTimestamp },
+      status: {
+        phase: status?.phase,
+        startTime: status?.startTime,
+        conditions: status?.conditions?.map(({ type, status: value, reason, message }) => ({
+          type,
+          status: value,
+          reason,
+          message,
+        })),
+        initContainerStatuses: status?.initContainerStatuses?.map(slimContainer),
+        containerStatuses: status?.containerStatuses?.map(slimContainer),
+      },
+    },
+  };
+}
+
+/**
+ * Our Jobs and their pods in `namespaces`, read with paged lists, each page cut down as it
+ * comes: with 10,000 Jobs the controller holds 10,000 small records, never 10,000 Jobs.
  *
  * @example
  * const jobs = await readJobs(api, ["buildkite", "buildkite-privileged"]);
@@ -68,30 +118,32 @@ export async function readJobs(
 ): Promise<SeenJob[]> {
   const seen: SeenJob[] = [];
   for (const namespace of new Set(namespaces)) {
-    const [jobs, pods] = await Promise.all([
-      api.list<KubeObject>(jobsPath(namespace), { labelSelector: OUR_JOBS, timeoutMs }),
-      api.list<PodObject>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, {
-        labelSelector: OUR_JOBS,
-        timeoutMs,
-      }),
-    ]);
-    const podsByOwner = new Map<string, PodObject[]>();
-    for (const pod of pods.items) {
-      const owner = ownerUid(pod);
-      if (owner === undefined) continue;
+    const { items: pods } = await api.listReduced<PodObject, { owner: string; pod: PodLike }>(
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
+      slimPod,
+      { labelSelector: OUR_JOBS, timeoutMs },
+    );
+    const podsByOwner = new Map<string, PodLike[]>();
+    for (const { owner, pod } of pods) {
       podsByOwner.set(owner, [...(podsByOwner.get(owner) ?? []), pod]);
     }
-    for (const job of jobs.items) {
-      const uid = job.metadata?.uid;
-      const observed = observeJob(job, uid ? (podsByOwner.get(uid) ?? []) : []);
-      if (!observed) continue;
-      seen.push({
-        observed,
-        path: `${jobsPath(namespace)}/${encodeURIComponent(observed.name)}`,
-        uid,
-        resourceVersion: job.metadata?.resourceVersion,
-      });
-    }
+    // Read after the pods: a pod made in between belongs to a Job this list sees.
+    const { items } = await api.listReduced<KubeObject, SeenJob>(
+      jobsPath(namespace),
+      (job) => {
+        const uid = job.metadata?.uid;
+        const observed = observeJob(job, uid ? (podsByOwner.get(uid) ?? []) : []);
+        if (!observed) return undefined;
+        return {
+          observed,
+          path: `${jobsPath(namespace)}/${encodeURIComponent(observed.name)}`,
+          uid,
+          resourceVersion: job.metadata?.resourceVersion,
+        };
+      },
+      { labelSelector: OUR_JOBS, timeoutMs },
+    );
+    seen.push(...items);
   }
   return seen;
 }

@@ -21,6 +21,8 @@ export interface ControllerOptions {
   readonly limits: PassLimits;
   /** Time between passes. */
   readonly intervalMs: number;
+  /** With a cap, how often an admission pass runs between full passes. Default 1 s. */
+  readonly admissionIntervalMs?: number;
   /** How often the Lease is renewed (and taken when free). Default 2 s. */
   readonly leaseRetryMs?: number;
   /** How long a reservation holds. Default 300 s (Buildkite's own default). */
@@ -55,6 +57,11 @@ export class Controller implements Attachment {
   #registered = false;
   #blocked: Blocked;
   #lastPass: { at: number; complete: boolean } | undefined;
+  /** The queues the last full pass saw paused: admission passes resume none of theirs. */
+  #paused: ReadonlySet<string> = new Set();
+  #skipped: { reason: "not-leading" | "unavailable"; message: string } | undefined;
+  /** The last failure to reach Buildkite while registering. */
+  #unreachable: string | undefined;
 
   constructor(options: ControllerOptions) {
     this.#options = options;
@@ -77,9 +84,28 @@ export class Controller implements Attachment {
    * replica leads or Buildkite cannot be used (the reason is logged).
    */
   async once(): Promise<PassReport | undefined> {
-    if (!(await this.#lead())) return undefined;
-    if (!(await this.#prepare())) return undefined;
+    this.#skipped = undefined;
+    if (!(await this.#lead())) {
+      this.#skipped = { reason: "not-leading", message: "another replica holds the Lease" };
+      return undefined;
+    }
+    if (!(await this.#prepare())) {
+      if (!this.#blocked) {
+        this.#skipped = {
+          reason: "unavailable",
+          message: `Buildkite could not be reached: ${this.#unreachable ?? "no detail"}`,
+        };
+      }
+      return undefined;
+    }
     return this.#pass();
+  }
+
+  /** Why the last {@link Controller.once} ran no pass (besides `blocked`). */
+  get skipped():
+    | { readonly reason: "not-leading" | "unavailable"; readonly message: string }
+    | undefined {
+    return this.#skipped;
   }
 
   /** Ready while Buildkite accepts our token and the last pass (if any) could read everything. */
@@ -112,15 +138,26 @@ export class Controller implements Attachment {
 
   async #run(): Promise<void> {
     const retryMs = this.#options.leaseRetryMs ?? 2_000;
+    const { limits } = this.#options;
+    // With a cap, Jobs wait suspended: an admission pass (the cluster only) every second
+    // between full passes resumes them as soon as capacity frees.
+    const capped = limits.maxInFlight !== undefined || limits.maxInFlightTotal !== undefined;
+    const admissionMs = capped ? (this.#options.admissionIntervalMs ?? 1_000) : Infinity;
     let nextPass = 0;
+    let nextAdmission = Infinity;
     while (!this.#stop.signal.aborted) {
       const leading = await this.#lead();
       if (!leading) this.#registered = false;
       if (leading && this.#now() >= nextPass) {
         if (await this.#prepare()) await this.#pass();
         nextPass = this.#now() + this.#options.intervalMs;
+        nextAdmission = this.#now() + admissionMs;
+      } else if (leading && this.#registered && this.#now() >= nextAdmission) {
+        await this.#pass({ paused: this.#paused });
+        nextAdmission = this.#now() + admissionMs;
       }
-      const wait = leading ? Math.min(retryMs, Math.max(0, nextPass - this.#now())) : retryMs;
+      const next = Math.min(nextPass, nextAdmission);
+      const wait = leading ? Math.min(retryMs, Math.max(0, next - this.#now())) : retryMs;
       try {
         await sleep(wait, undefined, { signal: this.#stop.signal });
       } catch {
@@ -162,13 +199,14 @@ export class Controller implements Attachment {
         if (!this.#blocked) log.error("controller stopped", { reason: error.message });
         this.#blocked = { reason: error.message };
       } else {
-        log.warn("registering stacks", { error: String(error) });
+        this.#unreachable = error instanceof Error ? error.message : String(error);
+        log.warn("registering stacks", { error: this.#unreachable });
       }
       return false;
     }
   }
 
-  async #pass(): Promise<PassReport | undefined> {
+  async #pass(admissionOnly?: PassContext["admissionOnly"]): Promise<PassReport | undefined> {
     const options = this.#options;
     const organization = this.#organization;
     if (!organization) return undefined;
@@ -188,6 +226,7 @@ export class Controller implements Attachment {
       metrics: options.metrics,
       leading: () => options.lease.isLeader(),
       now: this.#now,
+      ...(admissionOnly ? { admissionOnly } : {}),
     };
     let report: PassReport;
     try {
@@ -195,9 +234,18 @@ export class Controller implements Attachment {
     } catch (error) {
       // runPass notes failures itself; anything else must not end the loop.
       options.log.error("controller pass", { error: String(error) });
-      report = { complete: false, plan: undefined, done: emptyDone(), problems: [String(error)] };
+      report = {
+        complete: false,
+        plan: undefined,
+        done: emptyDone(),
+        problems: [String(error)],
+        paused: new Set(),
+      };
     }
-    this.#lastPass = { at: this.#now(), complete: report.complete };
+    if (!admissionOnly) {
+      this.#lastPass = { at: this.#now(), complete: report.complete };
+      if (report.plan) this.#paused = report.paused;
+    }
     options.metrics?.pass(report.complete, (this.#now() - started) / 1000);
     return report;
   }

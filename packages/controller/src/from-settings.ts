@@ -6,7 +6,7 @@ import type { Scheduler } from "@ondemand-eks/runtime";
 import { Controller } from "./controller.js";
 import { LeaderLease } from "./lease.js";
 import type { ControllerMetrics } from "./metrics.js";
-import { CONTROLLER_SETTINGS } from "./settings.js";
+import { BUILDKITE_DEFAULT_ENDPOINT, CONTROLLER_SETTINGS } from "./settings.js";
 import { StacksClient } from "./stacks/client.js";
 
 const c = CONTROLLER_SETTINGS;
@@ -84,7 +84,7 @@ export function controllerFromSettings(
   const api = submitter.api();
   const metrics = options.metrics;
   const stacks = new StacksClient({
-    endpoint: settings.get(c.buildkiteEndpoint) ?? "https://agent.buildkite.com/v3",
+    endpoint: settings.get(c.buildkiteEndpoint) ?? BUILDKITE_DEFAULT_ENDPOINT,
     token: options.token,
     ...(metrics ? { onRequest: metrics.stacksRequest } : {}),
   });
@@ -121,4 +121,39 @@ export function controllerFromSettings(
   });
   scheduler.attach(controller);
   return controller;
+}
+
+/**
+ * For an entry point (`serve http`, `consume sqs`) given a cluster token: Buildkite's state
+ * of a job, read through the stack of its first queue (the controller registers the
+ * stacks), and how old an event must be to be checked. Undefined without a token.
+ *
+ * @example
+ * const check = await lateEventCheck(settings, scheduler.config.settings.queues, readFile);
+ * const scheduler = await createScheduler(config, { ...check });
+ */
+export async function lateEventCheck(
+  settings: LoadedSettings,
+  queues: readonly string[],
+  readFile: (path: string) => Promise<string>,
+): Promise<
+  { jobState: (uuid: string) => Promise<string | undefined>; staleAfterMs: number } | undefined
+> {
+  if (
+    settings.get(c.clusterToken) === undefined &&
+    settings.get(c.clusterTokenFile) === undefined
+  ) {
+    return undefined;
+  }
+  const stacks = new StacksClient({
+    endpoint: settings.get(c.buildkiteEndpoint) ?? BUILDKITE_DEFAULT_ENDPOINT,
+    token: await clusterTokenFrom(settings, readFile),
+    // One quick look: a late event waits for it, and a failure only means the Job is made.
+    timeoutMs: 2_000,
+  });
+  const stack = `${settings.get(c.stackKey) ?? "ondemand-eks"}-${queues[0] ?? "default"}`;
+  return {
+    jobState: async (uuid) => (await stacks.states(stack, [uuid])).get(uuid),
+    staleAfterMs: settings.get(c.staleEventMs) ?? 60_000,
+  };
 }

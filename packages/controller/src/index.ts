@@ -14,6 +14,7 @@ export {
   checkControllerSettings,
   clusterTokenFrom,
   controllerFromSettings,
+  lateEventCheck,
 } from "./from-settings.js";
 export { LeaderLease, type LeaseOptions } from "./lease.js";
 export { type ControllerMetrics, createControllerMetrics } from "./metrics.js";

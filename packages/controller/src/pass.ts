@@ -32,6 +32,12 @@ export interface PassContext {
   readonly kubeTimeoutMs: number;
   readonly log: Logger;
   readonly metrics: ControllerMetrics | undefined;
+  /**
+   * An admission pass: no Buildkite call, only resumes within the caps (and old
+   * tombstones), between full passes, so a Job waiting for capacity starts within a
+   * second of it freeing. `paused` are the queues the last full pass saw paused.
+   */
+  readonly admissionOnly?: { readonly paused: ReadonlySet<string> };
   /** Whether we still lead: checked before every write. */
   readonly leading: () => boolean;
   readonly now: () => number;
@@ -45,6 +51,8 @@ export interface PassReport {
   /** Actions taken, by kind. */
   readonly done: Readonly<Record<PassAction["kind"], number>>;
   readonly problems: readonly string[];
+  /** The queues this pass read as paused. */
+  readonly paused: ReadonlySet<string>;
 }
 
 /** Most writes in flight at once: enough to make 10,000 Jobs quickly, not a flood. */
@@ -80,6 +88,9 @@ function messageOf(error: unknown): string {
  */
 export async function runPass(context: PassContext): Promise<PassReport> {
   const { api, stacks, log } = context;
+  /** Reads that failed: nothing is decided on what they would have said. */
+  const readProblems: string[] = [];
+  /** Writes that failed: the next pass tries again. */
   const problems: string[] = [];
   const done = { schedule: 0, fail: 0, notify: 0, stop: 0, hold: 0, resume: 0, delete: 0 };
 
@@ -89,7 +100,7 @@ export async function runPass(context: PassContext): Promise<PassReport> {
   } catch (error) {
     // Without the cluster's state nothing can be decided: not even what to schedule.
     problems.push(`reading Jobs: ${messageOf(error)}`);
-    return { complete: false, plan: undefined, done, problems };
+    return { complete: false, plan: undefined, done, problems, paused: new Set() };
   }
   const served = new Set(context.queues);
   const ours = seen.filter((job) => served.has(job.observed.queue));
@@ -97,7 +108,8 @@ export async function runPass(context: PassContext): Promise<PassReport> {
   // Scheduled jobs per queue, all pages; a queue that cannot be read is left out.
   const listings = new Map<string, QueueListing>();
   const raw = new Map<string, { queue: string; job: unknown }>();
-  for (const queue of context.queues) {
+  const admissionOnly = context.admissionOnly;
+  for (const queue of admissionOnly ? [] : context.queues) {
     try {
       const listing = await stacks.scheduledJobs(context.stackKeyFor(queue), queue);
       listings.set(queue, {
@@ -106,12 +118,18 @@ export async function runPass(context: PassContext): Promise<PassReport> {
       });
       for (const job of listing.jobs) raw.set(job.uuid, { queue, job: job.raw });
     } catch (error) {
-      problems.push(`listing queue ${queue}: ${messageOf(error)}`);
+      readProblems.push(`listing queue ${queue}: ${messageOf(error)}`);
     }
   }
 
-  // Buildkite's state of every Job that may still need us.
-  const states = await readStates(context, ours, problems);
+  if (admissionOnly) {
+    for (const queue of context.queues) {
+      listings.set(queue, { paused: admissionOnly.paused.has(queue), jobs: [] });
+    }
+  }
+  // Buildkite's state of every Job that may still need us (none read for admission:
+  // without states, the plan only resumes and deletes old tombstones).
+  const states = admissionOnly ? undefined : await readStates(context, ours, readProblems);
 
   // Events only for Jobs that got no pod: why is in them (quota, missing ServiceAccount).
   const now = context.now();
@@ -124,7 +142,7 @@ export async function runPass(context: PassContext): Promise<PassReport> {
         observed.outcome === "running" &&
         observed.pods.length === 0 &&
         now - since >= context.limits.emptyJobGraceMs;
-      if (!bare) return observed;
+      if (!bare || admissionOnly) return observed;
       return { ...observed, events: await readJobEvents(api, observed, context.kubeTimeoutMs) };
     }),
   );
@@ -178,12 +196,18 @@ export async function runPass(context: PassContext): Promise<PassReport> {
   }
   await act.reserveScheduled();
 
-  const complete = problems.length === 0;
+  const paused = new Set(
+    [...listings].filter(([, listing]) => listing.paused).map(([queue]) => queue),
+  );
+  // Complete when everything was read; a write refused (a race, say) is retried by the
+  // next pass, and only reported.
+  const complete = readProblems.length === 0;
+  problems.unshift(...readProblems);
   const total = Object.values(done).reduce((sum, count) => sum + count, 0);
   if (total > 0 || !complete) {
     log[complete ? "info" : "warn"]("controller pass", { ...done, problems: problems.join("; ") });
   }
-  return { complete, plan, done, problems };
+  return { complete, plan, done, problems, paused };
 }
 
 /** The states of `jobs`' Buildkite jobs, by queue's stack; undefined when any read failed. */
@@ -332,14 +356,13 @@ class Actions {
   }
 
   /**
-   * A merge patch that applies only to the version we read: a Job changed since (or
-   * deleted and made again under its name) answers 409, and the next pass decides again.
+   * A merge patch that applies only to the Job we read: its uid rides along, and a Job
+   * deleted and made again under the name since (another uid) refuses it. Not its
+   * resourceVersion: the Job controller updates a Job's status all the time, and a
+   * conflict on each of those would only delay the patch to the next pass.
    */
   async #patch(job: SeenJob, patch: { metadata?: object; spec?: object }) {
-    const metadata = {
-      ...(patch.metadata ?? {}),
-      ...(job.resourceVersion ? { resourceVersion: job.resourceVersion } : {}),
-    };
+    const metadata = { ...(patch.metadata ?? {}), ...(job.uid ? { uid: job.uid } : {}) };
     await this.#context.api.patch(
       job.path,
       { ...patch, metadata },

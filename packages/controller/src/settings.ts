@@ -6,6 +6,12 @@ export const BUILDKITE_DEFAULT_ENDPOINT = "https://agent.buildkite.com/v3";
 const seconds = (ms: number) => String(ms / 1000);
 
 /**
+ * Where Buildkite is read: the controller, and the long-running entry points that check a
+ * late event's job before making its Job (given a cluster token).
+ */
+const CHECKERS = ["controller", "serve-http", "consume-sqs"] as const;
+
+/**
  * The controller's own settings, beside the scheduler's (queues, namespaces, caps) and the
  * runtime's (cluster, library, logging). Declared in the one settings table, so the
  * `controller` command's flags, `--help`, environment and config file come from here.
@@ -19,7 +25,7 @@ export const CONTROLLER_SETTINGS = {
     description: "Buildkite's agent API, where the Stacks API is",
     parse: httpUrl,
     default: BUILDKITE_DEFAULT_ENDPOINT,
-    scopes: ["controller"],
+    scopes: CHECKERS,
   }),
   clusterToken: setting({
     key: "clusterToken",
@@ -29,7 +35,7 @@ export const CONTROLLER_SETTINGS = {
     description:
       "a cluster agent token of the cluster whose queues are served (never a flag: ps shows flags)",
     parse: text,
-    scopes: ["controller"],
+    scopes: CHECKERS,
   }),
   clusterTokenFile: setting({
     key: "clusterTokenFile",
@@ -38,7 +44,7 @@ export const CONTROLLER_SETTINGS = {
     env: ["ONDEMAND_EKS_CLUSTER_TOKEN_FILE"],
     description: "file holding the cluster agent token (instead of BUILDKITE_CLUSTER_TOKEN)",
     parse: text,
-    scopes: ["controller"],
+    scopes: CHECKERS,
   }),
   stackKey: setting({
     key: "stackKey",
@@ -51,7 +57,19 @@ export const CONTROLLER_SETTINGS = {
         ? { value: raw.trim() }
         : { expected: "letters, digits, '.', '_' or '-', at most 63" },
     default: "ondemand-eks",
-    scopes: ["controller"],
+    scopes: CHECKERS,
+  }),
+  staleEventMs: setting({
+    key: "staleEventSeconds",
+    flag: "--stale-event-seconds",
+    placeholder: "<seconds>",
+    env: ["ONDEMAND_EKS_STALE_EVENT_SECONDS"],
+    description:
+      "with a cluster token, an event this much older than its job is checked in Buildkite first: a late redelivery of a job already over makes no Job",
+    parse: secondsAsMs(1, 86_400),
+    default: 60_000,
+    showDefault: seconds,
+    scopes: ["serve-http", "consume-sqs"],
   }),
   reconcileIntervalMs: setting({
     key: "reconcileIntervalSeconds",

@@ -27,6 +27,7 @@ describe("parseEvent: the three forms of Job Scheduled", () => {
       agentQueryRules: ["queue=default", "pod=node-postgres"],
       label: ":node: test",
       stepKey: "test",
+      runnableAt: Date.parse("2026-11-28T10:01:14Z"),
       pipeline: {
         slug: "my-pipeline",
         uuid: "0190a3c0-1111-4222-8333-444455556666",

@@ -318,3 +318,61 @@ describe("schedule: who may use a definition", () => {
     expect(h.submitted).toHaveLength(1);
   });
 });
+
+describe("schedule: a late event's job is checked in Buildkite first", () => {
+  /** The fixture's job became runnable at 2026-11-28 10:01:14 UTC. */
+  const RUNNABLE = Date.parse("2026-11-28T10:01:14Z");
+
+  /** A harness whose clock reads `ageMs` after the job became runnable, and a state reader. */
+  function late(ageMs: number, state: string | Error | undefined) {
+    const h = harness();
+    const asked: string[] = [];
+    const dependencies = {
+      ...h.dependencies,
+      now: () => RUNNABLE + ageMs,
+      jobState: async (uuid: string) => {
+        asked.push(uuid);
+        if (state instanceof Error) throw state;
+        return state;
+      },
+    };
+    return { h, asked, dependencies };
+  }
+
+  it.each(["finished", "canceled", "expired"])(
+    "makes no Job for a job already %s (a redelivery), and says why",
+    async (state) => {
+      const { h, asked, dependencies } = late(5 * 60_000, state);
+      const outcome = await schedule(event(), dependencies);
+      expect(outcome).toMatchObject({ outcome: "ignored", job: JOB });
+      expect(outcome.outcome === "ignored" && outcome.reason).toContain(`already ${state}`);
+      expect(asked).toEqual([JOB]);
+      expect(h.submitted).toHaveLength(0);
+    },
+  );
+
+  it("makes the Job of a late event whose job still waits", async () => {
+    const { h, dependencies } = late(5 * 60_000, "scheduled");
+    expect((await schedule(event(), dependencies)).outcome).toBe("created");
+    expect(h.submitted).toHaveLength(1);
+  });
+
+  it("asks nothing about a fresh event", async () => {
+    const { asked, dependencies } = late(10_000, "finished");
+    expect((await schedule(event(), dependencies)).outcome).toBe("created");
+    expect(asked).toEqual([]);
+  });
+
+  it("makes the Job when Buildkite cannot be asked: a short pod beats a job that never starts", async () => {
+    const { h, dependencies } = late(5 * 60_000, new Error("503"));
+    expect((await schedule(event(), dependencies)).outcome).toBe("created");
+    expect(h.submitted).toHaveLength(1);
+  });
+
+  it("honours the threshold it is given", async () => {
+    const { asked, dependencies } = late(5 * 60_000, "finished");
+    const outcome = await schedule(event(), { ...dependencies, staleAfterMs: 10 * 60_000 });
+    expect(outcome.outcome).toBe("created");
+    expect(asked).toEqual([]);
+  });
+});

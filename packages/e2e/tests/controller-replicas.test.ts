@@ -83,11 +83,12 @@ describeWith(world.info, "the controller's cap", () => {
       { BUILDKITE_CLUSTER_TOKEN: w().local.agentToken },
       /health and metrics on (\S+)/,
     );
-    await controller.announced;
+    const url = await controller.announced;
     const over = await until(
       () => ids.every((id) => buildkite.job(id).state === "finished"),
       150_000,
     );
+    const metrics = await (await fetch(`${url}/metrics`)).text();
     const output = controller.output();
     await controller.stop();
     controller = undefined;
@@ -109,6 +110,14 @@ describeWith(world.info, "the controller's cap", () => {
       );
     expect(priorities).toHaveLength(50);
     expect(priorities).toEqual([...priorities].sort((a, b) => b - a));
+    // What it did, on /metrics: every Job made by reconciliation (no event came), this
+    // replica leading, and the Stacks API's calls by status.
+    expect(metrics).toContain('ondemand_eks_jobs_reconciled_total{queue="default"} 50');
+    expect(metrics).toContain("ondemand_eks_controller_leader 1");
+    expect(metrics).toMatch(
+      /ondemand_eks_stacks_api_requests_total\{call="[^"]+",status="200"\} \d+/,
+    );
+    expect(metrics).toMatch(/ondemand_eks_jobs_running\{queue="default"\} \d+/);
   });
 });
 

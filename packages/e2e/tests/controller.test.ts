@@ -174,6 +174,48 @@ describeWith(world.info, "the controller: a pod that cannot start fails its job"
 describeWith(world.info, "the controller: cancellation", () => {
   const w = () => world.info.value as World;
 
+  it("never touches a Job it did not make, whatever its name", async () => {
+    // Arrange: a cancelled job, and a Job under its name made by someone else (no
+    // managed-by label) whose pod cannot be placed: were it ours, it would be stopped.
+    const { buildkite } = w().local;
+    const id = buildkite.createJob({ command: HELLO });
+    buildkite.cancel(id);
+    await w().batch.createNamespacedJob({
+      namespace: "buildkite",
+      body: {
+        metadata: { name: `buildkite-${id}`, labels: { "buildkite.com/job-uuid": id } },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            metadata: { labels: { "buildkite.com/job-uuid": id } },
+            spec: {
+              restartPolicy: "Never",
+              nodeSelector: { "ondemand-eks.io/nowhere": "true" },
+              containers: [{ name: "theirs", image: "busybox:1" }],
+            },
+          },
+        },
+      },
+    });
+
+    // Act
+    const pass = await once(w());
+
+    // Assess
+    expect(pass.status, pass.output).toBe(0);
+    const theirs = await w().batch.readNamespacedJob({
+      name: `buildkite-${id}`,
+      namespace: "buildkite",
+    });
+    expect(theirs.spec?.suspend ?? false).toBe(false);
+    expect(theirs.metadata?.annotations ?? {}).toEqual({});
+    await w().batch.deleteNamespacedJob({
+      name: `buildkite-${id}`,
+      namespace: "buildkite",
+      propagationPolicy: "Background",
+    });
+  });
+
   it("stops the Job of a job cancelled before its agent started, and a late duplicate event starts nothing", async () => {
     // Arrange: a pod that stays pending, so no agent can take the job.
     const { buildkite } = w().local;

@@ -36,6 +36,13 @@ export interface SchedulerOptions {
   readonly authTimeoutMs?: number;
   /** The S3 client of an S3 library. */
   readonly s3?: S3Client;
+  /**
+   * Buildkite's state of a job, to check an event older than `staleAfterMs` before its Job
+   * is made (core's `schedule`): given by entry points that have a cluster token.
+   */
+  readonly jobState?: (uuid: string) => Promise<string | undefined>;
+  /** How old an event must be to be checked. Default 60 s. */
+  readonly staleAfterMs?: number;
 }
 
 /**
@@ -142,6 +149,8 @@ export async function createScheduler(
       const pods = await source.get();
       const outcome = await schedule(input, {
         ...parse,
+        ...(options.jobState ? { jobState: options.jobState } : {}),
+        ...(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs } : {}),
         settings: config.settings,
         lookup: (name) => pods.get(name),
         submit,

@@ -155,6 +155,24 @@ export class ClusterApi {
    * ```
    */
   async list<T>(path: string, options: ListOptions = {}): Promise<ListResult<T>> {
+    return this.listReduced<T, T>(path, (item) => item, options);
+  }
+
+  /**
+   * {@link ClusterApi.list}, keeping of each item only what `reduce` returns (an item it
+   * returns undefined for is dropped), page by page: the full objects of one page at most
+   * are held at a time, however many pages there are.
+   *
+   * @example
+   * ```ts
+   * const { items: names } = await api.listReduced<V1Job, string>(jobs, (job) => job.metadata?.name);
+   * ```
+   */
+  async listReduced<T, U>(
+    path: string,
+    reduce: (item: T) => U | undefined,
+    options: ListOptions = {},
+  ): Promise<ListResult<U>> {
     const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     if (!Number.isInteger(pageSize) || pageSize < 1) {
       throw new RangeError(`pageSize: expected a whole number >= 1, received ${pageSize}`);
@@ -163,7 +181,7 @@ export class ClusterApi {
     const timing = this.#timing(options);
     const count: AttemptCount = { attempts: 0 };
     let restarted = false;
-    let items: T[] = [];
+    let items: U[] = [];
     let token: string | undefined;
     for (;;) {
       const query = new URLSearchParams({
@@ -184,7 +202,10 @@ export class ClusterApi {
         token = undefined;
         continue;
       }
-      items.push(...page.items);
+      for (const item of page.items) {
+        const kept = reduce(item);
+        if (kept !== undefined) items.push(kept);
+      }
       token = page.continue;
       if (token === undefined) return { items, resourceVersion: page.resourceVersion };
     }

@@ -23,8 +23,14 @@ export async function consumeSqs(flags: CommandFlags, io: CliIo): Promise<number
     throw new Error("consume sqs: the queue URL and region were not checked");
   }
   const waitTimeSeconds = settings.get(r.waitSeconds) ?? 20;
+  // With a cluster token: a late event's job is checked in Buildkite before its Job is made.
+  const { lateEventCheck } = await import("@ondemand-eks/controller");
+  const check = await lateEventCheck(settings, config.settings.queues, (path) =>
+    io.readFile(path, 64 * 1024),
+  );
   const scheduler = await createScheduler(config, {
     env: io.env,
+    ...check,
     metrics: createMetrics(),
     log: createLogger({ level: config.logLevel, write: (line) => io.stdout(`${line}\n`) }),
   });

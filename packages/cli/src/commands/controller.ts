@@ -47,10 +47,10 @@ export async function controller(flags: ControllerFlags, io: CliIo): Promise<num
         return EXIT.invalid;
       }
       if (!report) {
-        io.stderr(
-          "ondemand-eks: another replica holds the Lease (or Buildkite could not be reached): nothing done\n",
-        );
-        return EXIT.done;
+        const skipped = running.skipped;
+        io.stderr(`ondemand-eks: no pass: ${skipped?.message ?? "nothing could be read"}\n`);
+        // Another replica leading is normal; Buildkite out of reach may clear on retry.
+        return skipped?.reason === "not-leading" ? EXIT.done : EXIT.unavailable;
       }
       const done = Object.entries(report.done)
         .filter(([, count]) => count > 0)

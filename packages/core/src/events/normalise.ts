@@ -45,6 +45,7 @@ export function toScheduledJob(
     label: orUndefined(job.label ?? ("name" in job ? job.name : undefined)),
     stepKey: orUndefined(job.step_key),
     priority: job.priority ?? undefined,
+    runnableAt: job.runnable_at ?? job.scheduled_at ?? undefined,
     pipeline: {
       slug: pipeline.slug,
       uuid: orUndefined(pipeline.uuid ?? pipeline.id),

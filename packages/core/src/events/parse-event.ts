@@ -128,6 +128,8 @@ function fromStacks(input: unknown, options: ParseEventOptions): ParsedEvent {
           agent_query_rules: job.agent_query_rules,
           step_key: job.step?.key,
           priority: job.priority ?? undefined,
+          runnable_at: undefined,
+          scheduled_at: job.scheduled_at,
         },
         build: job.build,
         pipeline: job.pipeline,

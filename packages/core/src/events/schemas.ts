@@ -46,6 +46,24 @@ const PrioritySchema = z
   .catch(null)
   .transform((value) => (typeof value === "object" ? (value?.number ?? undefined) : value));
 
+/**
+ * When the job became runnable, as milliseconds: Buildkite writes ISO 8601 in webhooks and
+ * the Stacks API, and `2026-11-28 10:01:14 UTC` in EventBridge details. Anything else
+ * reads as absent: the time only decides whether to check a late event's job first.
+ */
+const TimeSchema = z
+  .string()
+  .nullish()
+  .catch(null)
+  .transform((value) => {
+    if (!value) return undefined;
+    const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)? UTC$/.test(value)
+      ? `${value.slice(0, -4).replace(" ", "T")}Z`
+      : value;
+    const ms = Date.parse(iso);
+    return Number.isFinite(ms) ? ms : undefined;
+  });
+
 const jobFields = {
   type: text,
   label: text,
@@ -58,6 +76,8 @@ const jobFields = {
   passed: z.boolean().nullish(),
   web_url: text,
   priority: PrioritySchema,
+  runnable_at: TimeSchema,
+  scheduled_at: TimeSchema,
 };
 
 /** `detail.job` of an EventBridge job event: the job's id is `uuid`. */
@@ -133,7 +153,7 @@ export const StacksScheduledJobSchema = z.object({
   id: BuildkiteUuidSchema,
   priority: z.number().int().nullish(),
   agent_query_rules: AgentQueryRulesSchema,
-  scheduled_at: text,
+  scheduled_at: TimeSchema,
   pipeline: z.object({ slug, uuid: text }),
   build: z.object({ uuid: text, number: z.number().int().nonnegative(), branch: text }),
   step: z.object({ key: text }).nullish(),

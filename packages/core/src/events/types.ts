@@ -18,6 +18,11 @@ export interface ScheduledJob {
    * event carried it. The controller admits suspended Jobs in this order.
    */
   readonly priority: number | undefined;
+  /**
+   * When the job became runnable (ms since the epoch), when the event says: an event much
+   * older than that is checked against Buildkite before a Job is made for it.
+   */
+  readonly runnableAt: number | undefined;
   readonly pipeline: {
     readonly slug: string;
     readonly uuid: string | undefined;

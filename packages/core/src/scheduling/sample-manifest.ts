@@ -16,6 +16,7 @@ function sampleScheduledJob(definition: string, queue: string): ScheduledJob {
     label: "sample",
     stepKey: undefined,
     priority: undefined,
+    runnableAt: undefined,
     pipeline: { slug: "sample", uuid: undefined, repository: undefined },
     build: {
       number: 1,

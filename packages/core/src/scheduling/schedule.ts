@@ -1,6 +1,6 @@
 import { isOndemandEksError } from "../errors.js";
 import { type ParseEventOptions, parseEvent } from "../events/parse-event.js";
-import type { ParsedEvent } from "../events/types.js";
+import type { ParsedEvent, ScheduledJob } from "../events/types.js";
 import type { JobManifest } from "../manifest/kubernetes.js";
 import { checkAccess } from "../pod-definition/access.js";
 import type { SchedulerSettings } from "../settings.js";
@@ -16,7 +16,16 @@ export interface ScheduleDependencies extends ParseEventOptions {
    * taken for `failed`.
    */
   readonly submit: (manifest: JobManifest) => Promise<SubmitOutcome>;
-  /** Milliseconds, for the duration. Default Date.now. */
+  /**
+   * Buildkite's state of a job (the Stacks API's `get-states`), for an event older than
+   * `staleAfterMs`: a late redelivery of a job already over (finished, cancelled) makes no
+   * Job. Without it, or when it fails, the Job is made: the controller stops one whose job
+   * is over, while a job never started would wait forever.
+   */
+  readonly jobState?: (uuid: string) => Promise<string | undefined>;
+  /** How old (since the job became runnable) an event is before its job's state is checked. Default 60 s. */
+  readonly staleAfterMs?: number;
+  /** Milliseconds, for the duration and an event's age. Default Date.now. */
   readonly now?: () => number;
   /** Called once per event with its outcome: a structured log line. */
   readonly log?: (outcome: ScheduleOutcome) => void;
@@ -74,6 +83,15 @@ async function decide(
   if (rendered.kind === "ignored") {
     return { outcome: "ignored", reason: rendered.reason, ...withJob, durationMs: elapsed() };
   }
+  const over = await overInBuildkite(rendered.job, dependencies);
+  if (over) {
+    return {
+      outcome: "ignored",
+      reason: `the job is already ${over} in Buildkite: this event came late (a redelivery), so no Job is made`,
+      ...withJob,
+      durationMs: elapsed(),
+    };
+  }
   // The job chose its definition (pod=<name>): untrusted input, checked against the
   // definition's own access rules before anything reaches the API server.
   const access = checkAccess(rendered.definition, { job: rendered.job, queue: rendered.queue });
@@ -123,6 +141,39 @@ async function decide(
         attempts: result.attempts,
         durationMs: elapsed(),
       };
+  }
+}
+
+/** Buildkite's states in which a job will never need an agent again. */
+const OVER = new Set([
+  "finished",
+  "canceled",
+  "canceling",
+  "expired",
+  "timed_out",
+  "timing_out",
+  "skipped",
+  "broken",
+]);
+
+/**
+ * The state of a late event's job when it is over, else undefined. Only an event older
+ * than the threshold is checked (one call to Buildkite), and only when a reader is given;
+ * a failed read counts as not over.
+ */
+async function overInBuildkite(
+  job: ScheduledJob,
+  dependencies: ScheduleDependencies,
+): Promise<string | undefined> {
+  const { jobState } = dependencies;
+  if (!jobState || job.form === "stacks" || job.runnableAt === undefined) return undefined;
+  const now = (dependencies.now ?? Date.now)();
+  if (now - job.runnableAt < (dependencies.staleAfterMs ?? 60_000)) return undefined;
+  try {
+    const state = await jobState(job.uuid);
+    return state !== undefined && OVER.has(state) ? state : undefined;
+  } catch {
+    return undefined;
   }
 }
 
