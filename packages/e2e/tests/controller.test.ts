@@ -1,9 +1,20 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { V1Job } from "@kubernetes/client-node";
 import { run } from "@ondemand-eks/cli";
 import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, expect, it } from "vitest";
-import { HELLO, podOf, runToEnd, schedulerFlags, startWorld, story, type World } from "./world.js";
+import {
+  HELLO,
+  podOf,
+  runToEnd,
+  schedulerFlags,
+  startCli,
+  startWorld,
+  story,
+  type World,
+} from "./world.js";
 
 // The lifecycle controller against the emulator's Stacks API, the local control plane and
 // the test kubelet: jobs whose events never came start anyway; jobs whose pods cannot
@@ -113,6 +124,54 @@ describeWith(world.info, "the controller: nothing lost", () => {
     expect(status, output).toBe(1);
     expect(output).toMatch(/refused the cluster token \(401\)/);
     expect(output).not.toContain(token);
+  });
+});
+
+describeWith(world.info, "a late event, checked in Buildkite first", () => {
+  const w = () => world.info.value as World;
+
+  it("makes no Job when serve http gets a late redelivery of a job already cancelled", async () => {
+    // Arrange: a stack to ask through (the controller registers it), a cancelled job, and
+    // the webhook it was scheduled with, arriving now, after the threshold.
+    const { buildkite } = w().local;
+    await once(w());
+    const id = buildkite.createJob({ command: HELLO });
+    buildkite.cancel(id);
+    const token = "e2e-late-webhook-token-0123456789abcdef01";
+    const tokenFile = join(w().kubeconfig, "..", "late-webhook-token");
+    await writeFile(tokenFile, token, { mode: 0o600 });
+    const server = startCli(
+      [
+        "serve",
+        "http",
+        ...["--port", "0", "--host", "127.0.0.1", "--webhook-token-file", tokenFile],
+        ...["--buildkite-endpoint", buildkite.url, "--stale-event-seconds", "1"],
+        ...schedulerFlags(w()),
+      ],
+      { BUILDKITE_CLUSTER_TOKEN: w().local.agentToken },
+      /listening on (\S+)/,
+    );
+    const url = await server.announced;
+    await sleep(1_100);
+
+    // Act
+    const answer = await fetch(`${url}/webhook`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-buildkite-event": "job.scheduled",
+        "x-buildkite-token": token,
+      },
+      body: JSON.stringify(buildkite.scheduledWebhook(id)),
+    });
+    const said = await answer.text();
+    const status = await server.stop();
+
+    // Assess: acknowledged (nothing to retry), no Job, and the reason in the log.
+    expect(answer.status, said).toBe(200);
+    expect(status).toBe(0);
+    expect(await jobOf(w(), id)).toBeUndefined();
+    expect(server.output()).toMatch(/already canceled in Buildkite/);
   });
 });
 
