@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   OUR_JOBS,
@@ -22,6 +23,8 @@ import {
   type PassCost,
   type QuietRound,
 } from "./controller-stats.js";
+import { applyControllerAccount, CONTROLLER_ACCOUNT } from "./controller-account.js";
+import { type InCluster, inCluster } from "./in-cluster.js";
 import { startCli } from "./processes.js";
 
 /**
@@ -30,7 +33,8 @@ import { startCli } from "./processes.js";
  * calls, first with no Jobs in the cluster (every job scheduled) and then with every Job
  * there (nothing to do), beside a bare paged list of the same Jobs in the same round; and
  * the peak memory of `ondemand-eks controller` as a process with the largest N's Jobs in
- * the cluster. On a control plane of its own without a controller manager: no pods are
+ * the cluster: as deployed (`--in-cluster`, its own ServiceAccount's token) where this
+ * machine allows it, and by the admin kubeconfig. On a control plane of its own without a controller manager: no pods are
  * made, so every Job stays without one (see `LIMITS`).
  *
  * @module
@@ -208,13 +212,16 @@ function counterTotal(text: string, name: string): number {
   return total;
 }
 
+/** How the process reaches the cluster: as in a pod, or by the admin kubeconfig. */
+type ProcessAuth = { readonly pod: InCluster } | { readonly kubeconfig: string };
+
 /**
- * `ondemand-eks controller` as deployed (V8 heap capped at 192 MiB), passes every second
- * against the cluster and the emulator as the last size left them, until `passes` are
- * done: its peak resident set.
+ * `ondemand-eks controller` with the Deployment's V8 heap cap (192 MiB), passes every
+ * second against the cluster and the emulator as the last size left them, until `passes`
+ * are done: its peak resident set.
  */
 async function processRss(
-  kubeconfig: string,
+  auth: ProcessAuth,
   emulator: BuildkiteEmulator,
   passes: number,
 ): Promise<{ rssMb: number; passes: number }> {
@@ -222,8 +229,7 @@ async function processRss(
   const child = startCli(
     [
       "controller",
-      "--kubeconfig",
-      kubeconfig,
+      ...("pod" in auth ? ["--in-cluster"] : ["--kubeconfig", auth.kubeconfig]),
       "--buildkite-endpoint",
       emulator.url,
       "--agent-endpoint",
@@ -237,7 +243,12 @@ async function processRss(
       "--host",
       "127.0.0.1",
     ],
-    { BUILDKITE_CLUSTER_TOKEN: TOKEN, NODE_OPTIONS: "--max-old-space-size=192" },
+    {
+      BUILDKITE_CLUSTER_TOKEN: TOKEN,
+      NODE_OPTIONS: "--max-old-space-size=192",
+      ...("pod" in auth ? auth.pod.env : {}),
+    },
+    "pod" in auth ? auth.pod.wrap : undefined,
   );
   try {
     const deadline = Date.now() + 300_000;
@@ -257,6 +268,48 @@ async function processRss(
   } finally {
     await child.stop();
   }
+}
+
+const tenth = (value: number) => Math.round(value * 10) / 10;
+
+/**
+ * The process as deployed (in-cluster, as the controller's ServiceAccount) where this
+ * machine can build a pod's view, then by the admin kubeconfig; only the latter where it
+ * cannot (not root, no unshare).
+ */
+async function measureProcess(
+  plane: { kubeconfig: string; server: string; caCert: string; dir: string },
+  emulator: BuildkiteEmulator,
+  jobs: number,
+  passes: number,
+  log: Log,
+): Promise<ControllerResults["process"]> {
+  await applyControllerAccount(plane.kubeconfig);
+  const pod = await inCluster({
+    kubeconfig: plane.kubeconfig,
+    server: plane.server,
+    caPem: await readFile(plane.caCert, "utf8"),
+    dir: plane.dir,
+    account: CONTROLLER_ACCOUNT,
+  });
+  const byKubeconfig = async () => {
+    log(`controller: the process by kubeconfig, ${passes} passes over ${jobs} Jobs`);
+    return processRss({ kubeconfig: plane.kubeconfig }, emulator, passes);
+  };
+  if (!pod) {
+    const proc = await byKubeconfig();
+    return { jobs, passes: proc.passes, rss_mb: tenth(proc.rssMb), auth: "kubeconfig" };
+  }
+  log(`controller: the process in-cluster as ${CONTROLLER_ACCOUNT}, ${passes} passes over ${jobs} Jobs`);
+  const deployed = await processRss({ pod }, emulator, passes);
+  const admin = await byKubeconfig();
+  return {
+    jobs,
+    passes: deployed.passes,
+    rss_mb: tenth(deployed.rssMb),
+    auth: "in-cluster",
+    kubeconfig_rss_mb: tenth(admin.rssMb),
+  };
 }
 
 /**
@@ -297,19 +350,16 @@ export async function runController(scale: ControllerScale, log: Log): Promise<C
     }
     if (!emulator) throw new Error("controller: no size left its jobs for the process");
 
-    log(`controller: the process, ${scale.controllerProcessPasses} passes over ${largest} Jobs`);
-    const proc = await processRss(kubeconfig, emulator, scale.controllerProcessPasses);
-    return {
-      sizes,
-      namespaces: NAMESPACES,
-      rounds: scale.controllerRounds,
-      process: {
-        jobs: largest,
-        passes: proc.passes,
-        rss_mb: Math.round(proc.rssMb * 10) / 10,
-        auth: "kubeconfig",
-      },
-    };
+    if (!plane.state) throw new Error("controller: the control plane has no state");
+    const { server, pki, dir } = plane.state;
+    const process = await measureProcess(
+      { kubeconfig, server, caCert: pki.caCert, dir },
+      emulator,
+      largest,
+      scale.controllerProcessPasses,
+      log,
+    );
+    return { sizes, namespaces: NAMESPACES, rounds: scale.controllerRounds, process };
   } finally {
     await emulator?.close();
     await scheduler?.close();

@@ -23,12 +23,13 @@ export interface BenchServers {
  * adapters reach the cluster: in-cluster, as deployed, where this machine allows it.
  */
 async function serversOf(state: ControlPlaneState, moto: Moto): Promise<Servers> {
-  const pod = await inCluster(
-    state.kubeconfig,
-    state.server,
-    await readFile(state.pki.caCert, "utf8"),
-    state.dir,
-  );
+  const pod = await inCluster({
+    kubeconfig: state.kubeconfig,
+    server: state.server,
+    caPem: await readFile(state.pki.caCert, "utf8"),
+    dir: state.dir,
+    account: "ondemand-eks-scheduler",
+  });
   return {
     kubeconfig: state.kubeconfig,
     sqsEndpoint: moto.endpoint,

@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { V1Job } from "@kubernetes/client-node";
 import { run } from "@ondemand-eks/cli";
+import { type PassContext, runPass, StacksClient } from "@ondemand-eks/controller";
+import { createScheduler, readConfig, silentLogger } from "@ondemand-eks/runtime";
 import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, expect, it } from "vitest";
 import {
@@ -226,6 +228,80 @@ describeWith(world.info, "the controller: a pod that cannot start fails its job"
         expect(k8s?.spec?.suspend, pod).toBe(true);
         expect(k8s?.metadata?.annotations?.["ondemand-eks.io/stopped"], pod).toMatch(/^failed: /);
       }
+    }
+  });
+});
+
+describeWith(world.info, "the controller when Buildkite cannot be read", () => {
+  const w = () => world.info.value as World;
+
+  it("fails, stops and deletes nothing on what it could not read, and does it once Buildkite answers", async () => {
+    // Arrange: a job whose pod can never start (InvalidImageName fails at once), its Job
+    // made by a first pass; then Buildkite answering 503 to every Stacks API call.
+    const { buildkite } = w().local;
+    const id = buildkite.createJob({
+      command: HELLO,
+      agentQueryRules: ["queue=default", "pod=bad-name"],
+    });
+    await once(w());
+    for (let i = 0; i < 50; i++) {
+      const pod = await podOf(w(), id);
+      const waiting = pod?.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+      if (waiting === "InvalidImageName") break;
+      await sleep(100);
+    }
+    const { scheduler: config } = await readConfig({
+      scope: "controller",
+      env: {},
+      flags: { kubeconfig: w().kubeconfig, agentEndpoint: buildkite.url, library: LIBRARY },
+    });
+    const scheduler = await createScheduler(config, { log: silentLogger });
+    const api = scheduler.submitter?.api();
+    if (!api) throw new Error("no cluster");
+    const stacks = new StacksClient({
+      endpoint: buildkite.url,
+      token: w().local.agentToken,
+      timeoutMs: 500,
+    });
+    const context: PassContext = {
+      api,
+      stacks,
+      scheduler,
+      queues: ["default"],
+      namespaces: ["buildkite", "buildkite-privileged"],
+      stackKeyFor: (queue) => `ondemand-eks-${queue}`,
+      organization: { slug: "emulated", uuid: "" },
+      limits: {
+        graceMs: 1_000,
+        pendingTimeoutMs: 900_000,
+        emptyJobGraceMs: 30_000,
+        stoppedRetentionMs: 3_600_000,
+      },
+      reservationSeconds: 300,
+      kubeTimeoutMs: 10_000,
+      log: silentLogger,
+      metrics: undefined,
+      leading: () => true,
+      now: Date.now,
+    };
+
+    try {
+      // Act
+      buildkite.failStacks(10_000, 503);
+      const blind = await runPass(context);
+      buildkite.failStacks(0, 503);
+      const seeing = await runPass(context);
+
+      // Assess: blind, an incomplete pass that did nothing; seeing, the job failed.
+      expect(blind.complete).toBe(false);
+      expect(blind.problems.join("\n")).toMatch(/503/);
+      expect(Object.values(blind.done).every((count) => count === 0)).toBe(true);
+      expect(seeing.complete, seeing.problems.join("\n")).toBe(true);
+      expect(seeing.done.fail).toBe(1);
+      expect(buildkite.job(id).exitStatus).toBe(-1);
+    } finally {
+      buildkite.failStacks(0, 503);
+      await scheduler.close();
     }
   });
 });
