@@ -15,6 +15,7 @@ import {
   startBuildkiteEmulator,
   startTestControlPlane,
 } from "@ondemand-eks/testenv";
+import { applyControllerAccount, CONTROLLER_ACCOUNT } from "./controller-account.js";
 import {
   type ControllerResults,
   type ControllerSize,
@@ -23,7 +24,6 @@ import {
   type PassCost,
   type QuietRound,
 } from "./controller-stats.js";
-import { applyControllerAccount, CONTROLLER_ACCOUNT } from "./controller-account.js";
 import { type InCluster, inCluster } from "./in-cluster.js";
 import { startCli } from "./processes.js";
 
@@ -300,7 +300,9 @@ async function measureProcess(
     const proc = await byKubeconfig();
     return { jobs, passes: proc.passes, rss_mb: tenth(proc.rssMb), auth: "kubeconfig" };
   }
-  log(`controller: the process in-cluster as ${CONTROLLER_ACCOUNT}, ${passes} passes over ${jobs} Jobs`);
+  log(
+    `controller: the process in-cluster as ${CONTROLLER_ACCOUNT}, ${passes} passes over ${jobs} Jobs`,
+  );
   const deployed = await processRss({ pod }, emulator, passes);
   const admin = await byKubeconfig();
   return {
@@ -352,14 +354,14 @@ export async function runController(scale: ControllerScale, log: Log): Promise<C
 
     if (!plane.state) throw new Error("controller: the control plane has no state");
     const { server, pki, dir } = plane.state;
-    const process = await measureProcess(
+    const proc = await measureProcess(
       { kubeconfig, server, caCert: pki.caCert, dir },
       emulator,
       largest,
       scale.controllerProcessPasses,
       log,
     );
-    return { sizes, namespaces: NAMESPACES, rounds: scale.controllerRounds, process };
+    return { sizes, namespaces: NAMESPACES, rounds: scale.controllerRounds, process: proc };
   } finally {
     await emulator?.close();
     await scheduler?.close();

@@ -90,7 +90,7 @@ describeWith(world.info, "the controller's cap", () => {
     );
     const metrics = await (await fetch(`${url}/metrics`)).text();
     const output = controller.output();
-    await controller.stop();
+    expect(await controller.stop()).toBe(0);
     controller = undefined;
 
     // Assess: all ran, with exit 0.
@@ -118,6 +118,12 @@ describeWith(world.info, "the controller's cap", () => {
       /ondemand_eks_stacks_api_requests_total\{call="[^"]+",status="200"\} \d+/,
     );
     expect(metrics).toMatch(/ondemand_eks_jobs_running\{queue="default"\} \d+/);
+    // Registered its stack at start, deregistered it at shutdown.
+    const calls = buildkite.requests().map((request) => request.event);
+    expect(calls).toContainEqual(expect.stringMatching(/^POST \/v3\/stacks\/register/));
+    expect(calls).toContainEqual(
+      expect.stringMatching(/^POST \/v3\/stacks\/ondemand-eks-default\/deregister/),
+    );
   });
 });
 

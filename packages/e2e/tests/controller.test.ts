@@ -232,6 +232,39 @@ describeWith(world.info, "the controller: a pod that cannot start fails its job"
   });
 });
 
+describeWith(world.info, "the controller: a pod that dies before its agent took the job", () => {
+  const w = () => world.info.value as World;
+
+  it("fails the job with what killed the pod (out of memory)", async () => {
+    // Arrange: the pod is still in its init container, so no agent has the job.
+    const { buildkite, kubelet } = w().local;
+    const id = buildkite.createJob({
+      command: HELLO,
+      agentQueryRules: ["queue=default", "pod=slow-init"],
+    });
+    await once(w());
+    let started = false;
+    for (let i = 0; i < 100 && !started; i++) {
+      const pod = await podOf(w(), id);
+      started = pod?.status?.initContainerStatuses?.[0]?.state?.running !== undefined;
+      if (!started) await sleep(100);
+    }
+    const pod = await podOf(w(), id);
+
+    // Act
+    const killed = kubelet.oomKill("buildkite", pod?.metadata?.name ?? "", "prepare");
+    await passUntil(w(), () => buildkite.job(id).state === "finished", []);
+
+    // Assess
+    expect(started && killed).toBe(true);
+    const job = buildkite.job(id);
+    expect(job.exitStatus, await story(w(), id)).toBe(-1);
+    const error = job.timeline.find((entry) => entry.event === `stack error from ${STACK}`);
+    expect(error?.detail).toMatch(/"prepare" exited with status 137 \(OOMKilled\)/);
+    expect(job.agent).toBeUndefined();
+  });
+});
+
 describeWith(world.info, "the controller when Buildkite cannot be read", () => {
   const w = () => world.info.value as World;
 
