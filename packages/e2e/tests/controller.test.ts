@@ -127,6 +127,34 @@ describeWith(world.info, "the controller: nothing lost", () => {
     expect(output).toMatch(/refused the cluster token \(401\)/);
     expect(output).not.toContain(token);
   });
+
+  it("keeps running with a refused token, not ready, and says so once", async () => {
+    // Arrange
+    const token = "not-the-cluster-token-0123456789abcdef";
+    const running = startCli(
+      [
+        ...controllerFlags(w(), ["--port", "0", "--host", "127.0.0.1"]),
+        ...["--reconcile-interval-seconds", "1", "--lease-name", "refused-token"],
+      ],
+      { BUILDKITE_CLUSTER_TOKEN: token },
+      /health and metrics on (\S+)/,
+    );
+    const url = await running.announced;
+
+    // Act: a few passes' worth of time.
+    await sleep(3_500);
+    const ready = await fetch(`${url}/readyz`);
+    const alive = await fetch(`${url}/healthz`);
+    const status = await running.stop();
+
+    // Assess
+    expect(ready.status).toBe(503);
+    expect(alive.status).toBe(200);
+    expect(status).toBe(0);
+    const said = running.output().match(/refused the cluster token/g) ?? [];
+    expect(said, running.output()).toHaveLength(1);
+    expect(running.output()).not.toContain(token);
+  });
 });
 
 describeWith(world.info, "a late event, checked in Buildkite first", () => {
