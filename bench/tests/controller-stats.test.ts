@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   type ControllerResults,
+  controllerRows,
   controllerSize,
   controllerTargets,
   listPages,
@@ -58,5 +59,33 @@ describe("controllerTargets", () => {
       "controller.10000.second_pass.kube_calls",
       "controller.process.rss_mb",
     ]);
+  });
+});
+
+describe("controllerRows", () => {
+  it("judges the process as deployed and shows the kubeconfig's figure beside it", () => {
+    // Prepare
+    const first = { seconds: 20, stacks_calls: 210, kube_calls: 10_004, jobsCreated: 10_000 };
+    const results: ControllerResults = {
+      sizes: [controllerSize(10_000, first, [quiet(23)], 23)],
+      namespaces: ["buildkite"],
+      rounds: 1,
+      process: {
+        jobs: 10_000,
+        passes: 3,
+        rss_mb: 163.2,
+        auth: "in-cluster",
+        kubeconfig_rss_mb: 205,
+      },
+    };
+
+    // Act
+    const rows = Object.fromEntries(controllerRows(results));
+    const rss = controllerTargets(results).find((t) => t.key === "controller.process.rss_mb");
+
+    // Assess
+    expect(rows["controller.process.rss_mb"]).toBe("163 (10000 Jobs, 3 passes, in-cluster)");
+    expect(rows["controller.process.kubeconfig_rss_mb"]).toBe("205");
+    expect(rss).toMatchObject({ value: 163.2, met: true });
   });
 });
