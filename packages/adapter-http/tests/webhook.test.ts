@@ -69,7 +69,7 @@ const OUTCOMES: Record<ScheduleOutcome["outcome"], ScheduleOutcome> = {
   exists: { ...created(), outcome: "exists" },
   "dry-run": { ...created(), outcome: "dry-run", result: "created" },
   ignored: { outcome: "ignored", reason: "queue deploy", durationMs: 1 },
-  invalid: { outcome: "invalid", reason: "job.id: required", durationMs: 1 },
+  invalid: { outcome: "invalid", reason: "job.id: required", refusedBy: "event", durationMs: 1 },
   failed: { outcome: "failed", reason: "API server unreachable", durationMs: 1 },
 };
 

@@ -21,6 +21,11 @@ const VARIABLES = [
   "ONDEMAND_EKS_LOG_LEVEL",
   "AWS_REGION",
   "AWS_DEFAULT_REGION",
+  "ONDEMAND_EKS_CLUSTER_TOKEN_ARN",
+  "BUILDKITE_CLUSTER_TOKEN",
+  "ONDEMAND_EKS_BUILDKITE_ENDPOINT",
+  "ONDEMAND_EKS_STACK_KEY",
+  "ONDEMAND_EKS_STALE_EVENT_SECONDS",
 ];
 
 async function issuesOf(env: Record<string, string>): Promise<readonly Issue[]> {
@@ -157,6 +162,68 @@ describe("readLambdaConfig", () => {
       "ONDEMAND_EKS_QUEUES",
       "ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS",
     ]);
+  });
+
+  it("checks no late event without a cluster token, whatever else is set", async () => {
+    // Act
+    const config = await readLambdaConfig({
+      ONDEMAND_EKS_KUBECONFIG: "/k",
+      ONDEMAND_EKS_STALE_EVENT_SECONDS: "5",
+      ONDEMAND_EKS_STACK_KEY: "ci",
+    });
+    // Assess
+    expect(config.lateEvents).toBeUndefined();
+  });
+
+  it("with a token ARN, checks late events: through <stack key>-<first queue>, after 60 s", async () => {
+    // Prepare
+    const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:buildkite/token-AbC123";
+    // Act
+    const config = await readLambdaConfig({
+      ONDEMAND_EKS_KUBECONFIG: "/k",
+      ONDEMAND_EKS_CLUSTER_TOKEN_ARN: arn,
+      ONDEMAND_EKS_QUEUES: "build,deploy",
+    });
+    // Assess
+    expect(config.lateEvents).toMatchObject({
+      token: { kind: "arn", arn },
+      endpoint: "https://agent.buildkite.com/v3",
+      stack: "ondemand-eks-build",
+      staleAfterMs: 60_000,
+    });
+  });
+
+  it("with the token in its variable, reads the endpoint, stack key and threshold", async () => {
+    const config = await readLambdaConfig({
+      ONDEMAND_EKS_KUBECONFIG: "/k",
+      BUILDKITE_CLUSTER_TOKEN: "bkct_0123456789abcdef0123456789",
+      ONDEMAND_EKS_BUILDKITE_ENDPOINT: "http://127.0.0.1:9/v3",
+      ONDEMAND_EKS_STACK_KEY: "ci",
+      ONDEMAND_EKS_STALE_EVENT_SECONDS: "5",
+    });
+    expect(config.lateEvents).toMatchObject({
+      token: { kind: "variable" },
+      endpoint: "http://127.0.0.1:9/v3",
+      stack: "ci-default",
+      staleAfterMs: 5_000,
+    });
+  });
+
+  it.each([
+    [
+      {
+        ONDEMAND_EKS_CLUSTER_TOKEN_ARN: "arn:aws:ssm:eu-west-1:123456789012:parameter/t",
+        BUILDKITE_CLUSTER_TOKEN: "bkct_0123456789abcdef0123456789",
+      },
+      "ONDEMAND_EKS_CLUSTER_TOKEN_ARN, BUILDKITE_CLUSTER_TOKEN",
+      "choose one",
+    ],
+    [{ ONDEMAND_EKS_STALE_EVENT_SECONDS: "0" }, "ONDEMAND_EKS_STALE_EVENT_SECONDS", "expected"],
+    [{ ONDEMAND_EKS_STACK_KEY: "no spaces" }, "ONDEMAND_EKS_STACK_KEY", "expected"],
+    [{ ONDEMAND_EKS_BUILDKITE_ENDPOINT: "ftp://x" }, "ONDEMAND_EKS_BUILDKITE_ENDPOINT", ""],
+  ])("late-event settings %j are refused, naming %s", async (env, variable, message) => {
+    const issues = await issuesOf({ ONDEMAND_EKS_KUBECONFIG: "/k", ...env });
+    expect(issues).toContainEqual({ path: variable, message: expect.stringContaining(message) });
   });
 
   it("whatever the variables hold, the answer is a config or problems each naming a variable", async () => {

@@ -36,8 +36,11 @@ function scripted() {
     };
     if (outcome === "created" || outcome === "exists") return { outcome, ...placed };
     if (outcome === "dry-run") return { outcome, result: "created", ...placed };
+    if (outcome === "invalid") {
+      return { outcome, reason: "scripted invalid", refusedBy: "event", durationMs: 1 };
+    }
     return {
-      outcome: outcome as "ignored" | "invalid" | "failed",
+      outcome: outcome as "ignored" | "failed",
       reason: `scripted ${outcome}`,
       durationMs: 1,
     };

@@ -40,8 +40,9 @@ const CFN_TAGS: Tags = [
   "Or",
   "Select",
   "Split",
+  "Condition",
 ].flatMap((name) => {
-  const key = name === "Ref" ? "Ref" : `Fn::${name}`;
+  const key = name === "Ref" || name === "Condition" ? name : `Fn::${name}`;
   return [
     { tag: `!${name}`, resolve: (value: unknown) => ({ [key]: value }) },
     {
@@ -256,6 +257,45 @@ describe("Lambda templates say what the handlers need", () => {
         ONDEMAND_EKS_CLUSTER_TOKEN_ARN: arn,
       });
       expect(config.token).toEqual({ kind: "arn", arn });
+    },
+  );
+
+  it.each(TEMPLATES.slice(0, 2))(
+    "%s: an optional ClusterTokenArn; given, the role may read that one ARN, else nothing",
+    async (path) => {
+      // Prepare
+      const t = await template(path);
+      const arn = { Ref: "ClusterTokenArn" };
+      const statements: Node[] =
+        t.Resources.SchedulerRole.Properties.Policies[0].PolicyDocument.Statement;
+      const grant = (condition: string) =>
+        statements.find((s) => s["Fn::If"]?.[0] === condition)?.["Fn::If"].slice(1);
+      // Assess: empty (the default) is allowed, and then the variable is not set at all.
+      const allowed = new RegExp(`^${t.Parameters.ClusterTokenArn.AllowedPattern}$`);
+      expect(t.Parameters.ClusterTokenArn.Default).toBe("");
+      expect(allowed.test("")).toBe(true);
+      expect(allowed.test("arn:aws:ssm:eu-west-1:123456789012:parameter/buildkite/token")).toBe(
+        true,
+      );
+      expect(allowed.test("arn:aws:secretsmanager:eu-west-1:123456789012:secret:token")).toBe(
+        false,
+      );
+      expect(t.Conditions.TokenGiven).toEqual({ "Fn::Not": [{ "Fn::Equals": [arn, ""] }] });
+      const variables = t.Resources.Scheduler.Properties.Environment.Variables;
+      expect(variables.ONDEMAND_EKS_CLUSTER_TOKEN_ARN).toEqual({
+        "Fn::If": ["TokenGiven", arn, { Ref: "AWS::NoValue" }],
+      });
+      // Each grant is conditioned on the ARN's service, which an empty ARN has none of.
+      expect(grant("TokenInSecretsManager")).toEqual([
+        { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: arn },
+        { Ref: "AWS::NoValue" },
+      ]);
+      expect(grant("TokenInParameterStore")).toEqual([
+        { Effect: "Allow", Action: "ssm:GetParameter", Resource: arn },
+        { Ref: "AWS::NoValue" },
+      ]);
+      expect(grant("TokenKeyGiven")?.[0]).toMatchObject({ Action: "kms:Decrypt" });
+      expect(t.Conditions.TokenKeyGiven["Fn::And"]).toContainEqual({ Condition: "TokenGiven" });
     },
   );
 });

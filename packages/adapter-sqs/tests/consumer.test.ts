@@ -255,7 +255,7 @@ const OUTCOMES: Record<ScheduleOutcome["outcome"], ScheduleOutcome> = {
   exists: placed("exists"),
   "dry-run": { ...placed("created"), outcome: "dry-run", result: "created" },
   ignored: { outcome: "ignored", reason: "queue deploy", durationMs: 1 },
-  invalid: { outcome: "invalid", reason: "job.id: required", durationMs: 1 },
+  invalid: { outcome: "invalid", reason: "job.id: required", refusedBy: "event", durationMs: 1 },
   failed: { outcome: "failed", reason: "API server unreachable", durationMs: 1 },
 };
 

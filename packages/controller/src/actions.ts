@@ -11,8 +11,6 @@ export function messageOf(error: unknown): string {
 export class Actions {
   readonly #context: PassContext;
   readonly #problems: string[];
-  /** Jobs scheduled by this pass, per queue, to reserve at the end. */
-  readonly #toReserve = new Map<string, string[]>();
 
   constructor(context: PassContext, problems: string[]) {
     this.#context = context;
@@ -72,11 +70,15 @@ export class Actions {
       case "created":
       case "exists":
         if (outcome.outcome === "created") context.metrics?.reconciled(listed.queue);
-        this.#toReserve.set(listed.queue, [...(this.#toReserve.get(listed.queue) ?? []), uuid]);
         return true;
       case "invalid": {
-        // Refused by the core (unknown definition, not allowed, bad rules) or by the API
-        // server: it can never run here, so it fails now instead of waiting forever.
+        // What the job asks for can never run here (an unknown definition, one it may not
+        // use, bad rules): it fails now instead of waiting forever. A refusal that is not
+        // the pipeline's to fix (the API server's, or a listing we cannot read) is only
+        // reported, and tried again at the next pass.
+        if (outcome.refusedBy !== "job" && outcome.refusedBy !== "access") {
+          throw new Error(`not scheduled (${outcome.refusedBy}): ${outcome.reason}`);
+        }
         const detail = `ondemand-eks cannot run this job: ${outcome.reason}`;
         await context.stacks.finish(context.stackKeyFor(listed.queue), uuid, {
           exitStatus: -1,
@@ -85,6 +87,8 @@ export class Actions {
         context.metrics?.failedToStart("Refused");
         return true;
       }
+      case "failed":
+        throw new Error(`not scheduled: ${outcome.reason}`);
       default:
         return false;
     }
@@ -140,17 +144,5 @@ export class Actions {
       { ...patch, metadata },
       { timeoutMs: this.#context.kubeTimeoutMs },
     );
-  }
-
-  /** Tells Buildkite this stack took the jobs it scheduled. */
-  async reserveScheduled() {
-    const context = this.#context;
-    for (const [queue, uuids] of this.#toReserve) {
-      try {
-        await context.stacks.reserve(context.stackKeyFor(queue), uuids, context.reservationSeconds);
-      } catch (error) {
-        this.#problems.push(`reserving on queue ${queue}: ${messageOf(error)}`);
-      }
-    }
   }
 }

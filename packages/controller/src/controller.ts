@@ -98,7 +98,14 @@ export class Controller implements Attachment {
       }
       return undefined;
     }
-    return this.#pass();
+    try {
+      return await this.#pass();
+    } finally {
+      // One pass and done (a cron job, a scheduled Lambda whose next sandbox is another
+      // replica): give the Lease up now, and leave the stacks registered for the next.
+      this.#registered = false;
+      await this.#options.lease.release();
+    }
   }
 
   /** Why the last {@link Controller.once} ran no pass (besides `blocked`). */
@@ -126,6 +133,8 @@ export class Controller implements Attachment {
     const { lease, stacks, log } = this.#options;
     if (this.#registered && lease.isLeader()) {
       for (const queue of this.#options.queues) {
+        // A replica that took over in between registered these stacks for itself.
+        if (!lease.isLeader()) break;
         try {
           await stacks.deregister(this.stackKeyFor(queue));
         } catch (error) {
@@ -136,8 +145,12 @@ export class Controller implements Attachment {
     await lease.release();
   }
 
+  /**
+   * Two loops: the Lease is renewed every `leaseRetryMs` on its own, so a long pass never
+   * lets it lapse; passes run while this replica leads.
+   */
   async #run(): Promise<void> {
-    const retryMs = this.#options.leaseRetryMs ?? 2_000;
+    const renewing = this.#renew();
     const { limits } = this.#options;
     // With a cap, Jobs wait suspended: an admission pass (the cluster only) every second
     // between full passes resumes them as soon as capacity frees.
@@ -146,23 +159,39 @@ export class Controller implements Attachment {
     let nextPass = 0;
     let nextAdmission = Infinity;
     while (!this.#stop.signal.aborted) {
-      const leading = await this.#lead();
-      if (!leading) this.#registered = false;
-      if (leading && this.#now() >= nextPass) {
+      const leading = this.#options.lease.isLeader();
+      if (!leading) {
+        this.#registered = false;
+        nextPass = 0;
+      } else if (this.#now() >= nextPass) {
         if (await this.#prepare()) await this.#pass();
         nextPass = this.#now() + this.#options.intervalMs;
         nextAdmission = this.#now() + admissionMs;
-      } else if (leading && this.#registered && this.#now() >= nextAdmission) {
+      } else if (this.#registered && this.#now() >= nextAdmission) {
         await this.#pass({ paused: this.#paused });
         nextAdmission = this.#now() + admissionMs;
       }
       const next = Math.min(nextPass, nextAdmission);
-      const wait = leading ? Math.min(retryMs, Math.max(0, next - this.#now())) : retryMs;
-      try {
-        await sleep(wait, undefined, { signal: this.#stop.signal });
-      } catch {
-        // Closed.
-      }
+      const wait = leading ? Math.max(10, Math.min(250, next - this.#now())) : 250;
+      await this.#sleep(wait);
+    }
+    await renewing;
+  }
+
+  /** Renews (or takes) the Lease every `leaseRetryMs` until closed. */
+  async #renew(): Promise<void> {
+    const retryMs = this.#options.leaseRetryMs ?? 2_000;
+    while (!this.#stop.signal.aborted) {
+      await this.#lead();
+      await this.#sleep(retryMs);
+    }
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    try {
+      await sleep(ms, undefined, { signal: this.#stop.signal });
+    } catch {
+      // Closed.
     }
   }
 
@@ -227,6 +256,7 @@ export class Controller implements Attachment {
       leading: () => options.lease.isLeader(),
       now: this.#now,
       ...(admissionOnly ? { admissionOnly } : {}),
+      lastPaused: this.#paused,
     };
     let report: PassReport;
     try {
@@ -246,6 +276,9 @@ export class Controller implements Attachment {
       this.#lastPass = { at: this.#now(), complete: report.complete };
       if (report.plan) this.#paused = report.paused;
     }
+    // A stack Buildkite no longer knows (deregistered by a replica shutting down, say):
+    // registered again before the next pass.
+    if (report.stackMissing) this.#registered = false;
     options.metrics?.pass(report.complete, (this.#now() - started) / 1000);
     return report;
   }

@@ -20,8 +20,13 @@ export interface LeaseOptions {
   readonly durationMs?: number;
   /** How long the holder keeps acting without a successful renewal. Default 10 s. */
   readonly renewDeadlineMs?: number;
-  /** Milliseconds since the epoch; for tests. Default Date.now. */
+  /** Milliseconds since the epoch, for the Lease's timestamps. Default Date.now. */
   readonly now?: () => number;
+  /**
+   * A monotonic clock in milliseconds, for every duration (leading, expiry): a wall clock
+   * stepped by NTP must not make a replica think it still leads. Default performance.now.
+   */
+  readonly clock?: () => number;
 }
 
 /** The Lease object, as far as this reads and writes it. */
@@ -66,7 +71,8 @@ export class LeaderLease {
   readonly durationMs: number;
   readonly #renewDeadlineMs: number;
   readonly #now: () => number;
-  /** When we last renewed successfully (our clock); undefined while not leading. */
+  readonly #clock: () => number;
+  /** When we last renewed successfully (our monotonic clock); undefined while not leading. */
   #renewedAt: number | undefined;
   /** The other holder's record as last seen, and when (our clock) it last changed. */
   #observed: { key: string; at: number } | undefined;
@@ -84,6 +90,7 @@ export class LeaderLease {
       throw new RangeError("renewDeadlineMs must be shorter than durationMs");
     }
     this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? (() => performance.now());
   }
 
   /**
@@ -91,7 +98,7 @@ export class LeaderLease {
    * replica can have taken over yet.
    */
   isLeader(): boolean {
-    return this.#renewedAt !== undefined && this.#now() - this.#renewedAt < this.#renewDeadlineMs;
+    return this.#renewedAt !== undefined && this.#clock() - this.#renewedAt < this.#renewDeadlineMs;
   }
 
   /**
@@ -112,6 +119,8 @@ export class LeaderLease {
 
   async #attempt(): Promise<void> {
     const now = this.#now();
+    // Taken before the first request: a renewal counts from when it was asked for.
+    const tick = this.#clock();
     let current: LeaseObject;
     try {
       current = await this.#api.get<LeaseObject>(this.#path, { timeoutMs: this.#renewDeadlineMs });
@@ -120,7 +129,7 @@ export class LeaderLease {
       await this.#api.create(this.#collection, this.#record(now, now, 0), {
         timeoutMs: this.#renewDeadlineMs,
       });
-      this.#renewedAt = now;
+      this.#renewedAt = tick;
       return;
     }
     const spec = current.spec ?? {};
@@ -128,17 +137,17 @@ export class LeaderLease {
     if (holder === this.identity) {
       const acquired = spec.acquireTime ? Date.parse(spec.acquireTime) : now;
       await this.#write(current, this.#record(acquired, now, spec.leaseTransitions ?? 0));
-      this.#renewedAt = now;
+      this.#renewedAt = tick;
       return;
     }
     this.#renewedAt = undefined;
     // Someone else's record: it expires a lease duration after we last saw it change.
     const key = `${holder}|${spec.renewTime ?? ""}|${current.metadata.resourceVersion ?? ""}`;
-    if (this.#observed?.key !== key) this.#observed = { key, at: now };
+    if (this.#observed?.key !== key) this.#observed = { key, at: tick };
     const durationMs = (spec.leaseDurationSeconds ?? this.durationMs / 1000) * 1000;
-    if (holder !== "" && now - this.#observed.at < durationMs) return;
+    if (holder !== "" && tick - this.#observed.at < durationMs) return;
     await this.#write(current, this.#record(now, now, (spec.leaseTransitions ?? 0) + 1));
-    this.#renewedAt = now;
+    this.#renewedAt = tick;
   }
 
   /**

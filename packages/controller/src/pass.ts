@@ -13,6 +13,7 @@ import { Actions, messageOf } from "./actions.js";
 import { readJobEvents, readJobs, type SeenJob } from "./cluster-view.js";
 import type { ControllerMetrics } from "./metrics.js";
 import type { StacksClient } from "./stacks/client.js";
+import { StacksApiError } from "./stacks/errors.js";
 
 /** Everything one pass reads from and writes to, built once by the controller. */
 export interface PassContext {
@@ -38,6 +39,8 @@ export interface PassContext {
    * second of it freeing. `paused` are the queues the last full pass saw paused.
    */
   readonly admissionOnly?: { readonly paused: ReadonlySet<string> };
+  /** The queues the last full pass read as paused: a queue unread now keeps its flag. */
+  readonly lastPaused?: ReadonlySet<string>;
   /** Whether we still lead: checked before every write. */
   readonly leading: () => boolean;
   readonly now: () => number;
@@ -53,6 +56,8 @@ export interface PassReport {
   readonly problems: readonly string[];
   /** The queues this pass read as paused. */
   readonly paused: ReadonlySet<string>;
+  /** Buildkite answered 404 for one of our stacks: it must be registered again. */
+  readonly stackMissing?: boolean;
 }
 
 /** Most writes in flight at once: enough to make 10,000 Jobs quickly, not a flood. */
@@ -105,6 +110,7 @@ export async function runPass(context: PassContext): Promise<PassReport> {
   const listings = new Map<string, QueueListing>();
   const raw = new Map<string, { queue: string; job: unknown }>();
   const admissionOnly = context.admissionOnly;
+  let stackMissing = false;
   for (const queue of admissionOnly ? [] : context.queues) {
     try {
       const listing = await stacks.scheduledJobs(context.stackKeyFor(queue), queue);
@@ -115,6 +121,10 @@ export async function runPass(context: PassContext): Promise<PassReport> {
       for (const job of listing.jobs) raw.set(job.uuid, { queue, job: job.raw });
     } catch (error) {
       readProblems.push(`listing queue ${queue}: ${messageOf(error)}`);
+      if (error instanceof StacksApiError && error.status === 404) stackMissing = true;
+      // Unread: no job to schedule from it, and paused as the last read said, so that a
+      // Buildkite error never resumes the held Jobs of a paused queue.
+      listings.set(queue, { paused: context.lastPaused?.has(queue) ?? false, jobs: [] });
     }
   }
 
@@ -129,19 +139,28 @@ export async function runPass(context: PassContext): Promise<PassReport> {
 
   // Events only for Jobs that got no pod: why is in them (quota, missing ServiceAccount).
   const now = context.now();
-  const jobs: ObservedJob[] = await Promise.all(
-    ours.map(async ({ observed }) => {
-      const since = observed.startedAt ?? observed.createdAt;
-      const bare =
+  const jobs: ObservedJob[] = ours.map(({ observed }) => observed);
+  const bare = admissionOnly
+    ? []
+    : jobs.flatMap((observed, index) =>
         !observed.suspended &&
         observed.stopped === undefined &&
         observed.outcome === "running" &&
         observed.pods.length === 0 &&
-        now - since >= context.limits.emptyJobGraceMs;
-      if (!bare || admissionOnly) return observed;
-      return { ...observed, events: await readJobEvents(api, observed, context.kubeTimeoutMs) };
-    }),
-  );
+        observed.startedAt !== undefined &&
+        now - observed.startedAt >= context.limits.emptyJobGraceMs &&
+        states?.get(observed.uuid) !== undefined
+          ? [index]
+          : [],
+      );
+  // At most PARALLEL at a time: in a quota outage every Job is bare.
+  await inParallel(bare, PARALLEL, async (index) => {
+    const observed = jobs[index] as ObservedJob;
+    jobs[index] = {
+      ...observed,
+      events: await readJobEvents(api, observed, context.kubeTimeoutMs),
+    };
+  });
 
   const plan = planPass({
     now,
@@ -163,18 +182,31 @@ export async function runPass(context: PassContext): Promise<PassReport> {
     });
   }
 
+  // Reserve before making a Job for a listed job, as Buildkite's own stack does: a job
+  // another stack took (or an agent) comes back not reserved, and is left to it.
+  const reserved = await reserveListed(context, plan.actions, raw, problems);
+  // An admission pass read no states: a Job about to be resumed is asked about first, so
+  // a job cancelled while it waited is not started (the next full pass stops it).
+  const unclaimed = admissionOnly ? await unclaimedOf(context, resumes, problems) : undefined;
+
   const byName = new Map(
     ours.map((job) => [`${job.observed.namespace}/${job.observed.name}`, job]),
   );
   const seenOf = (job: ObservedJob) => byName.get(`${job.namespace}/${job.name}`) as SeenJob;
   const act = new Actions(context, problems);
+  let skipped = 0;
 
   // What frees capacity or stops work first, then new Jobs, then resumes.
   const order: PassAction["kind"][] = ["fail", "notify", "stop", "hold", "delete", "schedule"];
   for (const kind of [...order, "resume" as const]) {
     const actions = plan.actions.filter((action) => action.kind === kind);
     await inParallel(actions, PARALLEL, async (action) => {
-      if (!context.leading()) return;
+      if (action.kind === "schedule" && !reserved.has(action.uuid)) return;
+      if (action.kind === "resume" && unclaimed && !unclaimed.has(action.job.uuid)) return;
+      if (!context.leading()) {
+        skipped += 1;
+        return;
+      }
       const ok = await act.run(action, seenOf, raw);
       if (!ok) return;
       done[action.kind] += 1;
@@ -190,7 +222,7 @@ export async function runPass(context: PassContext): Promise<PassReport> {
       }
     });
   }
-  await act.reserveScheduled();
+  if (skipped > 0) readProblems.push(`leadership lost: ${skipped} actions left to the next leader`);
 
   const paused = new Set(
     [...listings].filter(([, listing]) => listing.paused).map(([queue]) => queue),
@@ -203,10 +235,14 @@ export async function runPass(context: PassContext): Promise<PassReport> {
   if (total > 0 || !complete) {
     log[complete ? "info" : "warn"]("controller pass", { ...done, problems: problems.join("; ") });
   }
-  return { complete, plan, done, problems, paused };
+  return { complete, plan, done, problems, paused, stackMissing };
 }
 
-/** The states of `jobs`' Buildkite jobs, by queue's stack; undefined when any read failed. */
+/**
+ * The states of `jobs`' Buildkite jobs, by queue's stack, as far as they could be read: a
+ * job whose request failed stays unknown (nothing is decided about it); undefined when
+ * nothing could be read.
+ */
 async function readStates(
   context: PassContext,
   jobs: readonly SeenJob[],
@@ -218,15 +254,69 @@ async function readStates(
     byQueue.set(observed.queue, [...(byQueue.get(observed.queue) ?? []), observed.uuid]);
   }
   const states = new Map<string, string>();
-  try {
-    for (const [queue, uuids] of byQueue) {
-      for (const [uuid, state] of await context.stacks.states(context.stackKeyFor(queue), uuids)) {
-        states.set(uuid, state);
-      }
+  let failed = 0;
+  for (const [queue, uuids] of byQueue) {
+    const read = await context.stacks.statesEach(context.stackKeyFor(queue), uuids);
+    for (const [uuid, state] of read.states) states.set(uuid, state);
+    if (read.errors.length > 0) {
+      failed += read.errors.length;
+      problems.push(`reading job states on queue ${queue}: ${messageOf(read.errors[0])}`);
     }
-  } catch (error) {
-    problems.push(`reading job states: ${messageOf(error)}`);
-    return undefined;
   }
-  return states;
+  return failed > 0 && states.size === 0 ? undefined : states;
+}
+
+/**
+ * Reserves, per queue, the listed jobs the plan would make Jobs for; resolves to those
+ * Buildkite reserved for us. A queue whose reservation fails schedules nothing this pass.
+ */
+async function reserveListed(
+  context: PassContext,
+  actions: readonly PassAction[],
+  raw: ReadonlyMap<string, { queue: string; job: unknown }>,
+  problems: string[],
+): Promise<Set<string>> {
+  const byQueue = new Map<string, string[]>();
+  for (const action of actions) {
+    const listed = action.kind === "schedule" ? raw.get(action.uuid) : undefined;
+    if (action.kind !== "schedule" || !listed) continue;
+    byQueue.set(listed.queue, [...(byQueue.get(listed.queue) ?? []), action.uuid]);
+  }
+  const reserved = new Set<string>();
+  for (const [queue, uuids] of byQueue) {
+    if (!context.leading()) break;
+    try {
+      const answer = await context.stacks.reserve(
+        context.stackKeyFor(queue),
+        uuids,
+        context.reservationSeconds,
+      );
+      for (const uuid of answer.reserved) reserved.add(uuid);
+    } catch (error) {
+      problems.push(`reserving on queue ${queue}: ${messageOf(error)}`);
+    }
+  }
+  return reserved;
+}
+
+/** Which of the Jobs about to be resumed Buildkite still has scheduled or reserved. */
+async function unclaimedOf(
+  context: PassContext,
+  resumes: readonly PassAction[],
+  problems: string[],
+): Promise<Set<string>> {
+  const unclaimed = new Set<string>();
+  const byQueue = new Map<string, string[]>();
+  for (const action of resumes) {
+    if (action.kind !== "resume") continue;
+    byQueue.set(action.job.queue, [...(byQueue.get(action.job.queue) ?? []), action.job.uuid]);
+  }
+  for (const [queue, uuids] of byQueue) {
+    const { states, errors } = await context.stacks.statesEach(context.stackKeyFor(queue), uuids);
+    for (const [uuid, state] of states) {
+      if (state === "scheduled" || state === "reserved") unclaimed.add(uuid);
+    }
+    if (errors.length > 0) problems.push(`reading states to resume: ${messageOf(errors[0])}`);
+  }
+  return unclaimed;
 }

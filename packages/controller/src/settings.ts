@@ -11,6 +11,9 @@ const seconds = (ms: number) => String(ms / 1000);
  */
 const CHECKERS = ["controller", "serve-http", "consume-sqs"] as const;
 
+/** The checkers and the Lambda event function, which reads its token by ARN or variable. */
+const CHECKERS_AND_LAMBDA = [...CHECKERS, "lambda"] as const;
+
 /**
  * The controller's own settings, beside the scheduler's (queues, namespaces, caps) and the
  * runtime's (cluster, library, logging). Declared in the one settings table, so the
@@ -25,7 +28,7 @@ export const CONTROLLER_SETTINGS = {
     description: "Buildkite's agent API, where the Stacks API is",
     parse: httpUrl,
     default: BUILDKITE_DEFAULT_ENDPOINT,
-    scopes: CHECKERS,
+    scopes: CHECKERS_AND_LAMBDA,
   }),
   clusterToken: setting({
     key: "clusterToken",
@@ -35,7 +38,7 @@ export const CONTROLLER_SETTINGS = {
     description:
       "a cluster agent token of the cluster whose queues are served (never a flag: ps shows flags)",
     parse: text,
-    scopes: CHECKERS,
+    scopes: CHECKERS_AND_LAMBDA,
   }),
   clusterTokenFile: setting({
     key: "clusterTokenFile",
@@ -57,7 +60,7 @@ export const CONTROLLER_SETTINGS = {
         ? { value: raw.trim() }
         : { expected: "letters, digits, '.', '_' or '-', at most 63" },
     default: "ondemand-eks",
-    scopes: CHECKERS,
+    scopes: CHECKERS_AND_LAMBDA,
   }),
   staleEventMs: setting({
     key: "staleEventSeconds",
@@ -69,7 +72,7 @@ export const CONTROLLER_SETTINGS = {
     parse: secondsAsMs(1, 86_400),
     default: 60_000,
     showDefault: seconds,
-    scopes: ["serve-http", "consume-sqs"],
+    scopes: ["serve-http", "consume-sqs", "lambda"],
   }),
   reconcileIntervalMs: setting({
     key: "reconcileIntervalSeconds",

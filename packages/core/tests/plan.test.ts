@@ -130,6 +130,12 @@ describe("planPass: failing a job no agent has", () => {
     ]);
   });
 
+  it("does not judge a Job the Job controller has not looked at yet (just resumed, no startTime)", () => {
+    // Created suspended an hour ago, resumed a moment ago: its age is not a wait for a pod.
+    const resumed = observed({ createdAt: NOW - 3_600_000, startedAt: undefined });
+    expect(planPass(pass([resumed], "scheduled")).actions).toEqual([]);
+  });
+
   it("does not fail an agent refused its job (exit 27): Buildkite will say it is over", () => {
     const job = observed({
       pods: [pod("Failed", [{ name: "agent", state: { terminated: { exitCode: 27 } } }])],

@@ -145,14 +145,22 @@ describe("schedule: one outcome per event", () => {
     const broken = event();
     delete broken.detail.job.uuid;
     const outcome = await schedule(broken, harness().dependencies);
-    expect(outcome).toMatchObject({ outcome: "invalid", reason: expect.stringContaining("uuid") });
+    expect(outcome).toMatchObject({
+      outcome: "invalid",
+      reason: expect.stringContaining("uuid"),
+      refusedBy: "event",
+    });
     expect(outcome.job).toBeUndefined();
   });
 
   it("invalid: an unknown pod definition, with the job it was for", async () => {
     const h = harness();
     const outcome = await schedule(event(["queue=default", "pod=gpu"]), h.dependencies);
-    expect(outcome).toMatchObject({ outcome: "invalid", reason: expect.stringContaining("gpu") });
+    expect(outcome).toMatchObject({
+      outcome: "invalid",
+      reason: expect.stringContaining("gpu"),
+      refusedBy: "job",
+    });
     expect(outcome.job).toMatch(/^[0-9a-f-]{36}$/);
     expect(h.submitted).toHaveLength(0);
   });
@@ -174,6 +182,7 @@ describe("schedule: one outcome per event", () => {
     expect(outcome).toMatchObject({
       outcome: "invalid",
       reason: "the API server refused the Job: 422 Invalid: bad field",
+      refusedBy: "cluster",
     });
   });
 
@@ -300,6 +309,7 @@ describe("schedule: who may use a definition", () => {
       outcome: "invalid",
       reason:
         'pod definition "elastic-ci-stack" is not available to pipeline "acme/my-pipeline" (its access allows pipelines: acme/infra-*); ask your platform team to add this pipeline to its access rules',
+      refusedBy: "access",
       job: JOB,
       durationMs: 0,
     });

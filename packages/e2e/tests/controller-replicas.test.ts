@@ -188,7 +188,9 @@ describeWith(world.info, "two controller replicas", () => {
     child.kill("SIGKILL");
     const madeByTheFirst = await made();
     const takenOver = await until(
-      async () => (await lease())?.spec?.holderIdentity !== first?.holderIdentity,
+      async () =>
+        (await lease())?.spec?.holderIdentity !== first?.holderIdentity &&
+        /stacks registered/.test(second?.output() ?? ""),
       30_000,
     );
     const over = await until(

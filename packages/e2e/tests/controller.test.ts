@@ -97,6 +97,25 @@ describeWith(world.info, "the controller: nothing lost", () => {
     expect(second.output).toContain("nothing to do");
   });
 
+  it("leaves a job another stack reserved to that stack", async () => {
+    // Arrange: a second stack on the queue (another install, or Buildkite's own) took it.
+    const { buildkite } = w().local;
+    const other = new StacksClient({ endpoint: buildkite.url, token: w().local.agentToken });
+    await other.register({ key: "someone-else-default", queueKey: "default" });
+    const id = buildkite.createJob({ command: HELLO });
+    const taken = await other.reserve("someone-else-default", [id]);
+
+    // Act
+    const pass = await once(w());
+
+    // Assess
+    expect(taken.reserved).toEqual([id]);
+    expect(pass.status, pass.output).toBe(0);
+    expect(pass.output).toContain("nothing to do");
+    expect(await jobOf(w(), id)).toBeUndefined();
+    buildkite.cancel(id);
+  });
+
   it("starts nothing from a paused queue until it resumes", async () => {
     // Arrange
     const { buildkite } = w().local;

@@ -138,7 +138,6 @@ export class StacksClient {
       throw new RangeError(`scheduledJobs: pageSize must be a positive integer, not ${pageSize}`);
     }
     const call = "scheduledJobs";
-    const deadline = this.#deadline();
     const jobs = new Map<string, StacksJob>();
     const cursors = new Set<string>();
     let after: string | undefined;
@@ -150,7 +149,9 @@ export class StacksClient {
       const query = { queue_key: queueKey, limit: pageSize?.toString(), after };
       const path = `stacks/${segment(key)}/scheduled-jobs`;
       const answer = await this.#send(
-        { call, method: "GET", path, query, deadline },
+        // A deadline per page: a queue of 10,000 jobs is 200 pages, and a rate-limited
+        // Buildkite may space them out; what bounds the whole is MAX_PAGES.
+        { call, method: "GET", path, query, deadline: this.#deadline() },
         scheduledJobsAnswer,
       );
       paused = answer.cluster_queue.paused;
@@ -197,9 +198,41 @@ export class StacksClient {
     return result;
   }
 
-  /** The states of jobs by uuid (`scheduled`, `reserved`, `running`, `finished`...); unknown jobs are absent. */
+  /**
+   * The states of jobs by uuid (`scheduled`, `reserved`, `running`, `finished`...); unknown
+   * jobs are absent. Requests of 100 uuids, each with its own deadline; one that fails
+   * fails the call (use {@link StacksClient.statesEach} to keep the others).
+   */
   async states(key: string, uuids: readonly string[]): Promise<Map<string, string>> {
-    return this.#states("states", key, uuids, this.#deadline());
+    const states = new Map<string, string>();
+    for (const chunk of chunks([...new Set(uuids)], STATES_CHUNK)) {
+      for (const [uuid, state] of await this.#states("states", key, chunk, this.#deadline())) {
+        states.set(uuid, state);
+      }
+    }
+    return states;
+  }
+
+  /**
+   * {@link StacksClient.states}, keeping what could be read: the states of the requests
+   * that succeeded, and the error of each that did not (its uuids stay unknown).
+   */
+  async statesEach(
+    key: string,
+    uuids: readonly string[],
+  ): Promise<{ states: Map<string, string>; errors: unknown[] }> {
+    const states = new Map<string, string>();
+    const errors: unknown[] = [];
+    for (const chunk of chunks([...new Set(uuids)], STATES_CHUNK)) {
+      try {
+        for (const [uuid, state] of await this.#states("states", key, chunk, this.#deadline())) {
+          states.set(uuid, state);
+        }
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    return { states, errors };
   }
 
   /**

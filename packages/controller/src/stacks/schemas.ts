@@ -21,7 +21,16 @@ export const tokenAnswer = z.looseObject({
 });
 
 /** One job of `scheduled-jobs`: its id and priority are read, the rest is kept raw. */
-export const scheduledJob = z.looseObject({ id: z.string().min(1), priority: z.number() });
+export const scheduledJob = z.looseObject({
+  id: z.string().min(1),
+  // Priority only orders admission: a job without one (or with an odd one) is listed at 0
+  // rather than making the whole queue's listing unreadable.
+  priority: z
+    .number()
+    .nullish()
+    .catch(0)
+    .transform((value) => value ?? 0),
+});
 
 /** `GET stacks/{key}/scheduled-jobs`. */
 export const scheduledJobsAnswer = z.looseObject({

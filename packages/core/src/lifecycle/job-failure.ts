@@ -110,8 +110,11 @@ function endedFailure(job: ObservedJob, owned: boolean): JobFailure | undefined 
 /** A running, not suspended Job that Kubernetes has made no pod for, past the grace. */
 function noPodFailure(job: ObservedJob, limits: JobFailureLimits): JobFailure | undefined {
   if (job.suspended || job.outcome !== "running" || job.pods.length > 0) return undefined;
-  // startTime is reset on every resume, so a Job admitted late is judged from then.
-  const waited = limits.now - (job.startedAt ?? job.createdAt);
+  // The Job controller sets startTime when it first syncs an unsuspended Job (whether or
+  // not it can make the pod) and again on every resume: a Job without one has not been
+  // looked at yet (just resumed, say), and is not judged until it has.
+  if (job.startedAt === undefined) return undefined;
+  const waited = limits.now - job.startedAt;
   if (waited < limits.emptyJobGraceMs) return undefined;
   const recent = job.events.slice(-EVENTS_QUOTED);
   const said = recent.length > 0 ? `; Kubernetes said: ${recent.join("; ")}` : "";

@@ -65,7 +65,17 @@ export type ScheduleOutcome =
   | (Placed & { readonly outcome: "created" | "exists" })
   | (Placed & { readonly outcome: "dry-run"; readonly result: "created" | "exists" })
   | (Common & { readonly outcome: "ignored"; readonly reason: string })
-  | (Common & { readonly outcome: "invalid"; readonly reason: string })
+  | (Common & {
+      readonly outcome: "invalid";
+      readonly reason: string;
+      /**
+       * Who refused it: `event` (the input is not a job event we can read), `job` (what
+       * the job asks for: an unknown definition, bad rules, a queue not served), `access`
+       * (a definition the job may not use), or `cluster` (the API server refused the Job).
+       * Only `job` and `access` are the pipeline author's to fix.
+       */
+      readonly refusedBy: "event" | "job" | "access" | "cluster";
+    })
   | (Common & { readonly outcome: "failed"; readonly reason: string; readonly attempts?: number });
 
 /**

@@ -61,7 +61,12 @@ async function decide(
   try {
     event = parseEvent(input, dependencies);
   } catch (error) {
-    return { outcome: "invalid", reason: reasonOf(error), durationMs: elapsed() };
+    return {
+      outcome: "invalid",
+      reason: reasonOf(error),
+      refusedBy: "event",
+      durationMs: elapsed(),
+    };
   }
   const job = event.kind === "ignored" ? undefined : event.job.uuid;
   const withJob = job === undefined ? {} : { job };
@@ -71,7 +76,13 @@ async function decide(
     rendered = renderParsedEvent(event, dependencies);
   } catch (error) {
     if (isOndemandEksError(error)) {
-      return { outcome: "invalid", reason: reasonOf(error), ...withJob, durationMs: elapsed() };
+      return {
+        outcome: "invalid",
+        reason: reasonOf(error),
+        refusedBy: "job",
+        ...withJob,
+        durationMs: elapsed(),
+      };
     }
     return {
       outcome: "failed",
@@ -96,7 +107,13 @@ async function decide(
   // definition's own access rules before anything reaches the API server.
   const access = checkAccess(rendered.definition, { job: rendered.job, queue: rendered.queue });
   if (!access.allowed) {
-    return { outcome: "invalid", reason: access.reason, ...withJob, durationMs: elapsed() };
+    return {
+      outcome: "invalid",
+      reason: access.reason,
+      refusedBy: "access",
+      ...withJob,
+      durationMs: elapsed(),
+    };
   }
 
   let result: SubmitOutcome;
@@ -129,6 +146,7 @@ async function decide(
     case "rejected":
       return {
         outcome: "invalid",
+        refusedBy: "cluster",
         reason: `the API server refused the Job: ${result.status} ${result.reason}: ${result.message}`,
         job: rendered.job.uuid,
         durationMs: elapsed(),
