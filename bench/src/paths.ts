@@ -3,6 +3,7 @@ import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent, type RequestOptions } from "node:https";
 import {
   CreateQueueCommand,
+  GetQueueAttributesCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
@@ -37,6 +38,11 @@ export interface Path {
   readonly pid?: number;
   /** Peak RSS of the adapter's own process, where it has one. */
   readonly peakRssMb?: () => number;
+  /**
+   * Resolves once what the last run left behind is done (an SQS path: every message
+   * deleted), so that it does not weigh on the next path's run.
+   */
+  settle?(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -308,11 +314,38 @@ export async function sqsPath(servers: Servers, concurrency: number, floor = fal
     },
     pid: consumer.pid,
     peakRssMb: () => consumer.peakRssMb(),
+    settle: () => drained(sqs, queueUrl),
     async stop() {
       await consumer.stop();
       sqs.destroy();
     },
   };
+}
+
+/**
+ * Resolves once the queue holds no message, visible or in flight: the consumer's deletes
+ * run after the line the bench waits for, and until they are answered they are moto's
+ * work in whatever path runs next. Gives up after `timeoutMs`, saying so.
+ */
+export async function drained(sqs: SQSClient, queueUrl: string, timeoutMs = 30_000) {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
+    );
+    const left =
+      Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    if (left === 0) return;
+    if (performance.now() > until) {
+      process.stderr.write(`[bench] ${queueUrl}: ${left} messages left after ${timeoutMs} ms\n`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /**

@@ -19,6 +19,11 @@ export type PathName = "http" | "sqs" | "lambda" | "http-floor" | "sqs-floor";
 /** Every path but direct: each is compared with direct in every round. */
 export const ADAPTERS: readonly PathName[] = ["http", "sqs", "lambda", "http-floor", "sqs-floor"];
 
+/** The arrival rate of a path's latency runs: the SQS pair's is lower (see `sqsRate`). */
+export function rateOf(path: Pick<Path, "name">, scale: BenchScale): number {
+  return path.name === "sqs" || path.name === "sqs-floor" ? scale.sqsRate : scale.rate;
+}
+
 /** Each round measures every path once, the order rotated so no path always goes first. */
 function rotation<T>(items: readonly T[], round: number): T[] {
   const shift = round % items.length;
@@ -59,7 +64,10 @@ export async function measurePaths(
 ) {
   log(`adapters reach the cluster ${servers.inCluster ? "in-cluster" : "by kubeconfig"}`);
   log(`warm-up: ${scale.warmupEvents} events per path`);
-  for (const path of paths) await saturate(path.fire, scale.concurrency, scale.warmupEvents);
+  for (const path of paths) {
+    await saturate(path.fire, scale.concurrency, scale.warmupEvents);
+    await path.settle?.();
+  }
   await jobs.clear();
 
   const latency = new Map<string, { p50: number[]; p99: number[] }>();
@@ -72,15 +80,19 @@ export async function measurePaths(
     ratios.set(name, { p50: [], p99: [], throughput: [], beyondFloor: [] });
 
   for (let round = 0; round < scale.rateRounds; round++) {
-    log(`latency at ${scale.rate}/s, round ${round + 1} of ${scale.rateRounds}`);
+    log(
+      `latency at ${scale.rate}/s (SQS ${scale.sqsRate}/s), round ${round + 1} of ${scale.rateRounds}`,
+    );
     const this_round = new Map<string, { p50: number; p99: number }>();
     for (const path of rotation(paths, round)) {
-      const samples = await atRate(path.fire, scale.rate, scale.rateEvents);
+      const samples = await atRate(path.fire, rateOf(path, scale), scale.rateEvents);
       const p50 = percentile(samples, 50);
       const p99 = percentile(samples, 99);
       this_round.set(path.name, { p50, p99 });
       latency.get(path.name)?.p50.push(p50);
       latency.get(path.name)?.p99.push(p99);
+      log(`  ${path.name}: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
+      await path.settle?.();
       await jobs.clear();
     }
     const direct = this_round.get("direct");
@@ -107,6 +119,8 @@ export async function measurePaths(
       const pids = path.pid ? { ...servers.pids, adapter: path.pid } : servers.pids;
       const cpu = await cpuPerJob(pids, scale.saturationEvents, async () => {
         perSec = await saturate(path.fire, scale.concurrency, scale.saturationEvents);
+        // Inside the count: the deletes that follow an SQS path's last lines are its work.
+        await path.settle?.();
       });
       cpuByPath.get(path.name)?.push(cpu);
       this_round.set(path.name, perSec);

@@ -9,6 +9,8 @@ export default defineConfig({
     "src/manifest/index.ts",
     "src/pod-definition/index.ts",
     "src/config/index.ts",
+    // fast-check arbitraries; fast-check is an optional peer, never bundled.
+    "src/testing/index.ts",
   ],
   shims: false,
 });

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type ListenOptions, listen, urlOf } from "./listen.js";
 import { handleOps, type OpsOptions, sendJson } from "./ops.js";
 
 /** A running operations server. */
@@ -12,11 +12,14 @@ export interface OpsServer {
 
 /**
  * /healthz, /readyz and /metrics alone, for long-running entry points that take their
- * events from elsewhere (the SQS consumer).
+ * events from elsewhere (the SQS consumer, the controller). It listens on every
+ * address, IPv6 included, unless given `host` (see {@link listen}).
+ *
+ * @example
+ * const ops = await startOpsServer({ port: 8080, ready: async () => true, log });
+ * await ops.close();
  */
-export async function startOpsServer(
-  options: OpsOptions & { readonly port: number; readonly host?: string },
-): Promise<OpsServer> {
+export async function startOpsServer(options: OpsOptions & ListenOptions): Promise<OpsServer> {
   const server = createServer((request, response) => {
     handleOps(request, response, options).catch(() => {
       if (!response.headersSent) sendJson(response, 500, { error: "internal error" });
@@ -24,13 +27,9 @@ export async function startOpsServer(
     });
   });
   server.requestTimeout = 10_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host ?? "0.0.0.0", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  await listen(server, options);
   return {
-    url: `http://${options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1"}:${port}`,
+    url: urlOf(server),
     server,
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
 import { createWebhookHandler, type WebhookHandlerOptions, webhookOpsOptions } from "./handler.js";
 import { RETRY_AFTER_SECONDS, resolveLimits, TIMEOUT_CHECK_INTERVAL_MS } from "./limits.js";
+import { DEFAULT_HOST, listen, urlOf } from "./listen.js";
 import { type OpsServer, startOpsServer } from "./ops-server.js";
 import { Traffic, type TrafficStats } from "./traffic.js";
 
@@ -9,7 +10,10 @@ import { Traffic, type TrafficStats } from "./traffic.js";
 export interface WebhookServerOptions extends Omit<WebhookHandlerOptions, "serveOps"> {
   /** The webhook's port (0: any free one). */
   readonly port: number;
-  /** The address to listen on; `0.0.0.0` by default. */
+  /**
+   * The address to listen on; by default `::`, every address, IPv6 and IPv4 (every IPv4
+   * address where the machine has no IPv6: see {@link listen}).
+   */
   readonly host?: string;
   /**
    * A separate listener for GET /healthz, /readyz and /metrics. With it, the webhook's
@@ -162,22 +166,18 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     ops = await startOpsServer({
       ...webhookOpsOptions(options, traffic),
       port: options.ops.port,
-      host: options.ops.host ?? options.host ?? "0.0.0.0",
+      host: options.ops.host ?? options.host ?? DEFAULT_HOST,
+      log: options.log,
     });
   }
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(options.port, options.host ?? "0.0.0.0", () => resolve());
-    });
+    await listen(server, { port: options.port, host: options.host, log: options.log });
   } catch (error) {
     await ops?.close();
     throw error;
   }
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(":") ? `[${address}]` : address;
   return {
-    url: `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${port}`,
+    url: urlOf(server),
     ...(ops ? { opsUrl: ops.url } : {}),
     server,
     stats: () => traffic.stats(),

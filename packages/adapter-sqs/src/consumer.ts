@@ -1,9 +1,9 @@
+import { setTimeout as sleepFor } from "node:timers/promises";
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   type Message,
   ReceiveMessageCommand,
-  type SQSClient,
 } from "@aws-sdk/client-sqs";
 import {
   dispositionOf,
@@ -11,9 +11,13 @@ import {
   type Logger,
   type ScheduleOutcome,
 } from "@ondemand-eks/core";
+import { type BackoffOptions, receiveBackoffMs } from "./backoff.js";
+import { deadline } from "./deadline.js";
+import type { SqsSender } from "./sqs-client.js";
 
 export interface SqsConsumerOptions {
-  client: SQSClient;
+  /** An `SQSClient` (any v3 version), or anything with its `send`. */
+  client: SqsSender;
   queueUrl: string;
   /**
    * The scheduling path (a runtime scheduler's `schedule`): it logs the outcome with
@@ -26,9 +30,24 @@ export interface SqsConsumerOptions {
   waitTimeSeconds?: number;
   /** Visibility a message gets, and is extended by while in progress, seconds. Default 60. */
   visibilityTimeoutSeconds?: number;
-  /** For the consumer's own problems (receive, delete, visibility); never given bodies. */
-  log?: Logger;
+  /**
+   * For the consumer's own problems (receive, delete, visibility); never given bodies.
+   * Required, so that a consumer that cannot reach SQS always says so: pass the
+   * scheduler's (`scheduler.log`), as `ondemand-eks consume sqs` does.
+   */
+  log: Logger;
+  /** Waits between failed receives: doubling from 1 s up to 30 s, with jitter. */
+  receiveBackoff?: BackoffOptions;
+  /**
+   * Waits `ms` or until `signal` aborts, whichever is first, and never rejects. Default
+   * a timer; tests pass one that records the waits.
+   */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
+
+/** A timer that `stop()` cuts short: a consumer in a long backoff stops at once. */
+const abortableSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  sleepFor(ms, undefined, { signal }).catch(() => {});
 
 /** Deadline of each delete and visibility change (a receive waits its poll time plus this). */
 const CALL_TIMEOUT_MS = 10_000;
@@ -41,11 +60,15 @@ const CALL_TIMEOUT_MS = 10_000;
  * extended, so a slow API server never makes it reappear while we still work on it.
  */
 export class SqsConsumer {
-  readonly #options: Required<Omit<SqsConsumerOptions, "log">> & Pick<SqsConsumerOptions, "log">;
+  readonly #options: Required<SqsConsumerOptions>;
+  /** Messages being scheduled: at most `concurrency`. */
   readonly #inFlight = new Set<Promise<void>>();
+  /** Acknowledged messages whose DeleteMessage is under way: a slot of their own. */
+  readonly #deleting = new Set<Promise<void>>();
   readonly #heartbeats = new Set<NodeJS.Timeout>();
   #stopping = new AbortController();
-  #receiveFailed = false;
+  /** Receives that failed in a row: 0 while receiving works. */
+  #receiveFailures = 0;
   #loop: Promise<void> | undefined;
 
   constructor(options: SqsConsumerOptions) {
@@ -53,6 +76,8 @@ export class SqsConsumer {
       concurrency: 10,
       waitTimeSeconds: 20,
       visibilityTimeoutSeconds: 60,
+      receiveBackoff: {},
+      sleep: abortableSleep,
       ...options,
     };
   }
@@ -67,7 +92,7 @@ export class SqsConsumer {
   /** Logging must never be what stops the consumer. */
   #warn(msg: string, fields: LogFields): void {
     try {
-      this.#options.log?.warn(msg, fields);
+      this.#options.log.warn(msg, fields);
     } catch {
       // Nothing better to do with a broken logger.
     }
@@ -78,12 +103,12 @@ export class SqsConsumer {
    * again after the next receive that works: what a readiness probe should report.
    */
   get receiving(): boolean {
-    return !this.#receiveFailed;
+    return this.#receiveFailures === 0;
   }
 
-  /** Messages being scheduled right now. */
+  /** Messages received and not finished with: being scheduled, or being deleted. */
   get inFlight(): number {
-    return this.#inFlight.size;
+    return this.#inFlight.size + this.#deleting.size;
   }
 
   /**
@@ -96,6 +121,7 @@ export class SqsConsumer {
       (async () => {
         await this.#loop?.catch(() => {});
         await Promise.allSettled([...this.#inFlight]);
+        await Promise.allSettled([...this.#deleting]);
       })(),
       new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
     ]);
@@ -108,12 +134,22 @@ export class SqsConsumer {
   async #run(): Promise<void> {
     const { client, queueUrl, concurrency } = this.#options;
     while (!this.#stopping.signal.aborted) {
-      const room = concurrency - this.#inFlight.size;
+      // `concurrency` messages are scheduled at once. A delete does not hold a scheduling
+      // slot (the next message need not wait for SQS to answer it), but deletes under way
+      // count against a second `concurrency`, so a slow SQS slows receiving too.
+      const room = Math.min(
+        concurrency - this.#inFlight.size,
+        2 * concurrency - this.#inFlight.size - this.#deleting.size,
+      );
       if (room <= 0) {
-        await Promise.race([...this.#inFlight]);
+        await Promise.race([...this.#inFlight, ...this.#deleting]);
         continue;
       }
       let messages: Message[] = [];
+      const call = deadline(
+        this.#options.waitTimeSeconds * 1000 + CALL_TIMEOUT_MS,
+        this.#stopping.signal,
+      );
       try {
         const answer = await client.send(
           new ReceiveMessageCommand({
@@ -123,21 +159,16 @@ export class SqsConsumer {
             VisibilityTimeout: this.#options.visibilityTimeoutSeconds,
             MessageSystemAttributeNames: ["ApproximateReceiveCount"],
           }),
-          {
-            abortSignal: AbortSignal.any([
-              this.#stopping.signal,
-              AbortSignal.timeout(this.#options.waitTimeSeconds * 1000 + CALL_TIMEOUT_MS),
-            ]),
-          },
+          { abortSignal: call.signal },
         );
         messages = answer.Messages ?? [];
-        this.#receiveFailed = false;
+        this.#receivedAgain();
       } catch (error) {
         if (this.#stopping.signal.aborted) break;
-        this.#receiveFailed = true;
-        this.#warn("receive failed", { error: (error as Error).message });
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        await this.#receiveFailed(error as Error);
         continue;
+      } finally {
+        call.end();
       }
       for (const message of messages) {
         const work: Promise<void> = this.#handle(message)
@@ -150,31 +181,44 @@ export class SqsConsumer {
     }
   }
 
-  async #handle(message: Message): Promise<void> {
-    const { client, queueUrl, visibilityTimeoutSeconds } = this.#options;
-    const receipt = message.ReceiptHandle ?? "";
-    // Extend visibility at half the timeout while this message is in progress.
-    const heartbeat = setInterval(
-      () => {
-        client
-          .send(
-            new ChangeMessageVisibilityCommand({
-              QueueUrl: queueUrl,
-              ReceiptHandle: receipt,
-              VisibilityTimeout: visibilityTimeoutSeconds,
-            }),
-            { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) },
-          )
-          .catch((error: Error) =>
-            this.#warn("visibility extension failed", {
-              messageId: message.MessageId,
-              error: error.message,
-            }),
-          );
-      },
-      (visibilityTimeoutSeconds * 1000) / 2,
+  /**
+   * Says the first failure of a streak, with its reason, then waits longer after each
+   * one. The rest of the streak is not logged: a queue unreachable for an hour is one
+   * line, then one more when it comes back (and `receiving` is false meanwhile).
+   */
+  async #receiveFailed(error: Error): Promise<void> {
+    this.#receiveFailures++;
+    const waitMs = Math.round(
+      receiveBackoffMs(this.#receiveFailures, this.#options.receiveBackoff),
     );
-    this.#heartbeats.add(heartbeat);
+    if (this.#receiveFailures === 1) {
+      this.#warn("receive failed; retrying with backoff until it works", {
+        error: error.message,
+        retryInMs: waitMs,
+      });
+    }
+    await this.#options.sleep(waitMs, this.#stopping.signal);
+  }
+
+  /** Ends a failure streak, saying how long it was. */
+  #receivedAgain(): void {
+    if (this.#receiveFailures === 0) return;
+    const failures = this.#receiveFailures;
+    this.#receiveFailures = 0;
+    try {
+      this.#options.log.info("receiving again", { failedReceives: failures });
+    } catch {
+      // As in #warn.
+    }
+  }
+
+  /**
+   * Schedules one message; once its outcome is acknowledged, starts its delete and
+   * returns, which frees its scheduling slot.
+   */
+  async #handle(message: Message): Promise<void> {
+    const release = this.#keepInvisible(message);
+    let released = false;
     try {
       let input: unknown;
       try {
@@ -195,18 +239,67 @@ export class SqsConsumer {
         return;
       }
       if (dispositionOf(outcome) !== "acknowledge") return;
-      try {
-        await client.send(
-          new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }),
-          { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) },
-        );
-      } catch (error) {
-        // Not deleted: it comes back after its visibility timeout and ends `exists`.
-        this.#warn("delete failed", { ...context, error: (error as Error).message });
-      }
+      // Added before this returns, so the message is always counted as held.
+      released = true;
+      const deleting: Promise<void> = this.#delete(message.ReceiptHandle ?? "", context).finally(
+        () => {
+          release();
+          this.#deleting.delete(deleting);
+        },
+      );
+      this.#deleting.add(deleting);
     } finally {
+      if (!released) release();
+    }
+  }
+
+  /** Deletes an acknowledged message; one that is not deleted comes back and ends `exists`. */
+  async #delete(receipt: string, context: LogFields): Promise<void> {
+    const call = deadline(CALL_TIMEOUT_MS);
+    try {
+      await this.#options.client.send(
+        new DeleteMessageCommand({ QueueUrl: this.#options.queueUrl, ReceiptHandle: receipt }),
+        { abortSignal: call.signal },
+      );
+    } catch (error) {
+      this.#warn("delete failed", { ...context, error: (error as Error).message });
+    } finally {
+      call.end();
+    }
+  }
+
+  /**
+   * Extends the message's visibility at half its timeout until the returned function is
+   * called, so a slow API server never makes it reappear while we still work on it.
+   */
+  #keepInvisible(message: Message): () => void {
+    const { client, queueUrl, visibilityTimeoutSeconds } = this.#options;
+    const heartbeat = setInterval(
+      () => {
+        const call = deadline(CALL_TIMEOUT_MS);
+        client
+          .send(
+            new ChangeMessageVisibilityCommand({
+              QueueUrl: queueUrl,
+              ReceiptHandle: message.ReceiptHandle ?? "",
+              VisibilityTimeout: visibilityTimeoutSeconds,
+            }),
+            { abortSignal: call.signal },
+          )
+          .catch((error: Error) =>
+            this.#warn("visibility extension failed", {
+              messageId: message.MessageId,
+              error: error.message,
+            }),
+          )
+          .finally(() => call.end());
+      },
+      (visibilityTimeoutSeconds * 1000) / 2,
+    );
+    this.#heartbeats.add(heartbeat);
+    return () => {
       clearInterval(heartbeat);
       this.#heartbeats.delete(heartbeat);
-    }
+    };
   }
 }

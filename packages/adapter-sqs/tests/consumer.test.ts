@@ -28,7 +28,7 @@ import {
 } from "@ondemand-eks/testenv/contract";
 import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, describe, expect, it } from "vitest";
-import { libraryWithBrokenDefinition, testScheduler, until } from "./helpers.js";
+import { libraryWithBrokenDefinition, recordingLog, testScheduler, until } from "./helpers.js";
 
 // A control plane and a moto of this file's own, started here so that a missing Go or
 // Python is reported as skipped (and fails under CI=true).
@@ -291,6 +291,7 @@ describe("what the consumer does with each outcome", () => {
       client,
       queueUrl: "http://q",
       waitTimeSeconds: 0,
+      log: recordingLog().log,
       schedule: async (input, context) => {
         seen.push(context);
         return OUTCOMES[input as ScheduleOutcome["outcome"]];
@@ -323,6 +324,7 @@ describe("what the consumer does with each outcome", () => {
       queueUrl: "http://q",
       waitTimeSeconds: 0,
       concurrency: 1,
+      log: recordingLog().log,
       schedule: async (input, context) => {
         seen.push([input, context]);
         return OUTCOMES.ignored;
@@ -443,10 +445,14 @@ describeWith(needs, "SQS consumer readiness", () => {
     const endpoint = aws.value?.endpoint ?? "";
     // moto's queue URLs are <endpoint>/<account>/<name>; the queue is created only later.
     const queueUrl = `${endpoint}/123456789012/${name}`;
+    const { log, lines } = recordingLog();
     const consumer = new SqsConsumer({
       client: sqs,
       queueUrl,
       waitTimeSeconds: 0,
+      log,
+      // Fast retries: the queue appears within a few of them.
+      receiveBackoff: { initialMs: 100, maxMs: 200 },
       schedule: async () => ({ outcome: "ignored", reason: "r", durationMs: 0 }),
     });
     expect(consumer.receiving).toBe(true);
@@ -459,5 +465,11 @@ describeWith(needs, "SQS consumer readiness", () => {
     } finally {
       await consumer.stop(1_000);
     }
+    // Assess: the streak said once, with SQS's reason, and its end.
+    expect(lines.map((line) => line.msg)).toEqual([
+      "receive failed; retrying with backoff until it works",
+      "receiving again",
+    ]);
+    expect(lines[0]).toMatchObject({ level: "warn", error: expect.stringMatching(/queue/i) });
   });
 });

@@ -1,6 +1,7 @@
 import { cp, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Logger } from "@ondemand-eks/core";
 import { bundledLibraryDir } from "@ondemand-eks/pod-library";
 import { createLogger, createScheduler, readConfig, type Scheduler } from "@ondemand-eks/runtime";
 
@@ -60,4 +61,17 @@ export async function until<T>(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`gave up waiting for ${what}`);
+}
+
+/**
+ * The runtime's logger at debug, writing parsed lines to `lines` instead of standard
+ * output: what a consumer says, read back by a test.
+ */
+export function recordingLog(): { log: Logger; lines: Line[] } {
+  const lines: Line[] = [];
+  const log = createLogger({
+    level: "debug",
+    write: (line) => lines.push(JSON.parse(line) as Line),
+  });
+  return { log, lines };
 }

@@ -61,9 +61,10 @@ export const CLI_SETTINGS = {
     flag: "--host",
     placeholder: "<address>",
     env: ["ONDEMAND_EKS_HOST"],
-    description: "address to listen on",
+    description:
+      "address to listen on; `::` is every address, IPv6 and IPv4 (IPv4 only, with a warning, where the machine has no IPv6)",
     parse: text,
-    default: "0.0.0.0",
+    default: "::",
     scopes: [...SERVERS],
   }),
   opsPort: setting({

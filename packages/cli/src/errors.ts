@@ -1,9 +1,12 @@
-import { formatIssues, isOndemandEksError, OndemandEksError } from "@ondemand-eks/core";
+import { formatIssues, type Issue, isOndemandEksError, OndemandEksError } from "@ondemand-eks/core";
 
-/** A problem with how the command was called (code `USAGE`); its message is shown as is. */
+/**
+ * A problem with how the command was called (code `USAGE`, exit 2): its message is shown
+ * as is, or its issues one per line (flags whose values do not parse, each named).
+ */
 export class UsageError extends OndemandEksError {
-  constructor(message: string) {
-    super("USAGE", message);
+  constructor(problem: string | readonly Issue[]) {
+    super("USAGE", problem);
     this.name = "UsageError";
   }
 }

@@ -1,5 +1,7 @@
 import type { Scope } from "@ondemand-eks/core/config";
 import { Command, CommanderError, Option } from "commander";
+// The version printed by --version: inlined from our own package.json when built.
+import { version } from "../package.json";
 // Commands are imported when they run: `serve http` never loads the AWS SDK for SQS,
 // and `render` loads no Kubernetes client, which keeps each process smaller and quicker
 // to start.
@@ -7,6 +9,7 @@ import { describeError } from "./errors.js";
 import { EXIT, EXIT_HELP, exitForError } from "./exit.js";
 import type { CliIo } from "./io.js";
 import { settingOptions } from "./settings.js";
+import { VALIDATE_JSON_HELP } from "./validate-report.js";
 
 /** Adds the options of every setting of `scope`, from the settings table. */
 function withSettings(command: Command, scope: Scope): Command {
@@ -43,6 +46,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       outputError: (text, write) => write(`ondemand-eks: ${text}`),
     })
     .showSuggestionAfterError(true)
+    .version(version, "-V, --version", "print the version of ondemand-eks")
     .addHelpText("after", EXIT_HELP);
 
   withSettings(
@@ -89,7 +93,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       .option(
         "--server",
         "also have the API server dry-run what each definition becomes (needs a cluster)",
-      ),
+      )
+      .addOption(outputOption(["text", "json"]))
+      .addHelpText("after", VALIDATE_JSON_HELP),
     "validate",
   ).action(async (flags) => {
     status = await (await import("./commands/validate.js")).validate(flags, io);
@@ -132,7 +138,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   program
     .command("eks-token")
     .description(
-      "print an EKS token as a kubectl ExecCredential (client.authentication.k8s.io/v1beta1)",
+      "print an EKS token as a kubectl ExecCredential, in the apiVersion $KUBERNETES_EXEC_INFO asks for (default client.authentication.k8s.io/v1beta1)",
     )
     .requiredOption("--cluster-name <name>", "the EKS cluster's name")
     .option("--region <region>", "its AWS region (default: $AWS_REGION, then $AWS_DEFAULT_REGION)")

@@ -1,9 +1,10 @@
 import { InvalidSettingsError } from "@ondemand-eks/core";
-import { describeDefault, type Scope, type Setting } from "@ondemand-eks/core/config";
+import { describeDefault, loadSettings, type Scope, type Setting } from "@ondemand-eks/core/config";
 import { type EntryPointConfig, type ReadConfigOptions, readConfig } from "@ondemand-eks/runtime";
 import { Option } from "commander";
 import { parse as parseYaml } from "yaml";
 import { ALL_SETTINGS, CLI_SETTINGS } from "./cli-settings.js";
+import { UsageError } from "./errors.js";
 import type { CliIo } from "./io.js";
 
 /** Largest config file read: settings fit in a few lines. */
@@ -11,6 +12,9 @@ const MAX_CONFIG_BYTES = 64 * 1024;
 
 /** Flag values as commander hands them over, by the option's attribute name. */
 export type CommandFlags = Readonly<Record<string, unknown>>;
+
+/** Flag values by setting key, as the settings loader takes them. */
+type SettingFlags = Record<string, string | string[] | boolean>;
 
 /** The settings of `scope` that have a flag. */
 function flagged(scope: Scope): Setting[] {
@@ -49,6 +53,24 @@ export function settingOptions(scope: Scope): Option[] {
   });
 }
 
+/**
+ * Throws a {@link UsageError} naming every flag whose value its setting does not parse
+ * (`--timeout abc`): a mistake in the command line, like an unknown flag, where a bad
+ * value from the environment or the config file is invalid settings. Checked with the
+ * same parsers, and worded the same, as the loader reads every source with.
+ */
+function checkFlagValues(scope: Scope, flags: SettingFlags): void {
+  const given = new Set(
+    flagged(scope)
+      .filter((declaration) => flags[declaration.key] !== undefined)
+      .map((declaration) => declaration.flag),
+  );
+  // Flags alone: a missing required setting is reported later, with the other sources.
+  const { issues } = loadSettings(ALL_SETTINGS, { scope, flags });
+  const unparsed = issues.filter((issue) => given.has(issue.path));
+  if (unparsed.length > 0) throw new UsageError(unparsed);
+}
+
 /** Reads the config file a flag or ONDEMAND_EKS_CONFIG names; problems name the file. */
 async function readConfigFile(
   path: string,
@@ -74,7 +96,8 @@ async function readConfigFile(
 
 /**
  * An entry point's configuration from, in rising precedence: defaults, the config file
- * (`--config` or ONDEMAND_EKS_CONFIG), environment variables, flags. Throws
+ * (`--config` or ONDEMAND_EKS_CONFIG), environment variables, flags. Throws a
+ * `UsageError` naming each flag whose value does not parse, otherwise
  * `InvalidSettingsError` with every problem, each naming the flag, variable or file
  * (and key) it came from.
  */
@@ -84,13 +107,14 @@ export async function loadCliConfig(
   io: CliIo,
   check?: ReadConfigOptions["check"],
 ): Promise<EntryPointConfig> {
-  const byKey: Record<string, string | string[] | boolean> = {};
+  const byKey: SettingFlags = {};
   for (const declaration of flagged(scope)) {
     const value = flags[attributeOf(declaration.flag as string)];
     if (typeof value === "string" || typeof value === "boolean" || Array.isArray(value)) {
       byKey[declaration.key] = value as string | string[] | boolean;
     }
   }
+  checkFlagValues(scope, byKey);
   const configFlag = byKey[CLI_SETTINGS.config.key];
   const configPath =
     typeof configFlag === "string" ? configFlag : io.env[CLI_SETTINGS.config.env[0] as string];

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import {
   ApiException,
   BatchV1Api,
@@ -12,7 +11,7 @@ import { beforeAll, expect, it } from "vitest";
 import { describeWithCluster, kubeconfigPath } from "./cluster.js";
 import { cli, sample, tempDir } from "./helpers.js";
 
-// deploy/kubernetes/scheduler-admission-policy.yaml, applied with the base by the test
+// deploy/kubernetes/base/scheduler-admission-policy.yaml, applied with the base by the test
 // control plane: Jobs sent with the scheduler's own ServiceAccount token, and with the
 // lifecycle controller's (deploy/kubernetes/controller), which creates Jobs too.
 

@@ -1,9 +1,14 @@
 import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { SAMPLE_EVENT } from "./helpers.js";
+import { LAUNCHER, SAMPLE_EVENT, tempDir } from "./helpers.js";
 
-// The built executable, run as a user runs it (turbo builds the package before its tests).
-const BIN = new URL("../dist/bin.js", import.meta.url).pathname;
+// The executable npm links, run as a user runs it (turbo builds the package before its
+// tests): the committed launcher, which runs the build.
+const BIN = LAUNCHER;
+const ROOT = new URL("../../../", import.meta.url).pathname;
+const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 
 function ondemandEks(args: string[], input?: string) {
   return spawnSync(process.execPath, [BIN, ...args], { input, encoding: "utf8", timeout: 30_000 });
@@ -55,6 +60,48 @@ describe("the ondemand-eks executable", () => {
     const command = `"${process.execPath}" "${BIN}" render --event "${SAMPLE_EVENT}" | true`;
     const result = spawnSync("sh", ["-c", command], { encoding: "utf8", timeout: 30_000 });
     expect(result.stderr).toBe("");
+  });
+
+  it("prints its package's version with --version and -V", () => {
+    for (const flag of ["--version", "-V"]) {
+      expect(ondemandEks([flag])).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: "" });
+    }
+  });
+
+  it("runs as `npx ondemand-eks` from the repository root, linked by npm to the launcher", () => {
+    // Act
+    // npm_config_yes=false: never install a package of that name from the registry instead.
+    const result = spawnSync("npx", ["ondemand-eks", "--version"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...process.env, npm_config_yes: "false" },
+    });
+
+    // Assess
+    expect(result).toMatchObject({ status: 0, stdout: `${version}\n` });
+    // The link npm made at install time points at the committed launcher, which existed
+    // then; not at dist/, which did not.
+    expect(realpathSync(join(ROOT, "node_modules/.bin/ondemand-eks"))).toBe(realpathSync(BIN));
+  });
+
+  it("says to build first when there is no build to run", () => {
+    // Prepare: the launcher in a package that has not been built.
+    const dir = tempDir();
+    mkdirSync(join(dir, "bin"));
+    copyFileSync(BIN, join(dir, "bin/ondemand-eks.js"));
+
+    // Act
+    const result = spawnSync(process.execPath, [join(dir, "bin/ondemand-eks.js"), "--version"], {
+      encoding: "utf8",
+    });
+
+    // Assess
+    expect(result).toMatchObject({
+      status: 1,
+      stdout: "",
+      stderr: `ondemand-eks: ${join(dir, "dist/bin.js")} is missing: run "npm run build" in the repository first\n`,
+    });
   });
 
   it("prints help and exits 0", () => {

@@ -16,10 +16,10 @@ const env = {
 };
 
 describe("ondemand-eks consume sqs: settings", () => {
-  it("names a bad queue URL and a bad number, both at once", async () => {
+  it("names a bad queue URL and a bad number, both at once (a usage error: they are flags)", async () => {
     const bad = await cli(["consume", "sqs", "--queue-url", "my-queue", "--wait", "30"], { env });
     expect(bad).toEqual({
-      status: 1,
+      status: 2,
       stdout: "",
       stderr: [
         "ondemand-eks: error: 2 problems:",

@@ -37,13 +37,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { describeWithCluster, kubeconfigPath } from "./cluster.js";
 
-// deploy/kubernetes/webhook, sqs-consumer and controller: what `kubectl apply -k` sends,
-// checked for the properties the Deployments promise (non-root, read-only, no privileges,
+// deploy/kubernetes/webhook, sqs-consumer and controller: what `kubectl apply -k` sends
+// (each lists ../base, so one apply installs a route whole), checked for the properties the Deployments promise (non-root, read-only, no privileges,
 // resources, probes, secrets only by reference, least-privilege RBAC), then sent to a
 // real API server.
 
 const REPO = new URL("../../../", import.meta.url).pathname;
-const BASE = join(REPO, "deploy", "kubernetes");
+const DEPLOY = join(REPO, "deploy", "kubernetes");
+/** What every entry point's directory lists first, and the test control planes apply. */
+const BASE = join(DEPLOY, "base");
+/** The version the packages carry, which the Deployments' version label repeats. */
+const VERSION = (
+  JSON.parse(readFileSync(join(REPO, "packages", "cli", "package.json"), "utf8")) as {
+    version: string;
+  }
+).version;
 const POLICY = join(REPO, "deploy", "aws", "sqs-consumer-policy.json");
 const FIELD_MANAGER = "ondemand-eks-deploy-test";
 /** The label of the namespaces whose pods may reach the ops ports (Prometheus and the like). */
@@ -112,6 +120,25 @@ const base = render(BASE);
 const namespaces = base.filter((object) => object.kind === "Namespace");
 /** Where the scheduler's own pods, accounts and Secrets go. */
 const SCHEDULER_NAMESPACE = "ondemand-eks";
+
+/**
+ * An entry point's own objects, rendered as `kubectl kustomize` renders its directory,
+ * without the base it lists first (checked to be the base, whole and unchanged).
+ */
+function own(dir: string, namespace?: string): KubernetesObject[] {
+  const all = render(join(DEPLOY, dir), namespace);
+  const shared = render(BASE, namespace);
+  expect(all.slice(0, shared.length), `${dir} lists ../base first`).toEqual(shared);
+  return all.slice(shared.length);
+}
+
+/** The Prometheus Operator's PodMonitor, as far as the test reads it. */
+interface PodMonitor extends KubernetesObject {
+  spec: {
+    selector: { matchLabels: Record<string, string> };
+    podMetricsEndpoints: { port: string; path: string }[];
+  };
+}
 
 function deploymentOf(objects: KubernetesObject[]): V1Deployment {
   const deployments = objects.filter((object) => object.kind === "Deployment");
@@ -231,21 +258,35 @@ function expand(arg: string, env: Record<string, string>): string {
 const kubectl = await skipUnlessCi(kubectlVersion);
 
 describeWith(kubectl, "render(), against kubectl's own kustomize", () => {
-  it.each(["", ...OVERLAYS.map((overlay) => overlay.dir)])(
+  it.each(["base", "monitoring", ...OVERLAYS.map((overlay) => overlay.dir)])(
     "gives what `kubectl kustomize` gives for %s",
     (dir) => {
       const key = (object: KubernetesObject) =>
         `${object.kind}/${object.metadata?.namespace}/${object.metadata?.name}`;
       const sorted = (objects: KubernetesObject[]) =>
         [...objects].sort((a, b) => key(a).localeCompare(key(b)));
-      const built = execFileSync("kubectl", ["kustomize", join(BASE, dir)], { encoding: "utf8" });
+      const built = execFileSync("kubectl", ["kustomize", join(DEPLOY, dir)], {
+        encoding: "utf8",
+      });
       const real = parseAllDocuments(built).map((document) => document.toJS() as KubernetesObject);
-      expect(sorted(render(join(BASE, dir)))).toEqual(sorted(real));
+      expect(sorted(render(join(DEPLOY, dir)))).toEqual(sorted(real));
     },
   );
 });
 
-describe("the base, deploy/kubernetes", () => {
+describe("deploy/kubernetes/monitoring", () => {
+  it("is a PodMonitor alone, which no route's directory lists (it needs the operator's CRDs)", () => {
+    expect(render(join(DEPLOY, "monitoring")).map((object) => object.kind)).toEqual(["PodMonitor"]);
+    for (const dir of readdirSync(DEPLOY)) {
+      const kustomization = parseYaml(
+        readFileSync(join(DEPLOY, dir, "kustomization.yaml"), "utf8"),
+      ) as Kustomization;
+      expect(kustomization.resources ?? [], dir).not.toContain("../monitoring");
+    }
+  });
+});
+
+describe("the base, deploy/kubernetes/base", () => {
   it("separates the scheduler from job pods, each namespace at the Pod Security level it needs", () => {
     const level = (name: string) =>
       namespaces.find((object) => object.metadata?.name === name)?.metadata?.labels?.[
@@ -287,7 +328,7 @@ describe("the base, deploy/kubernetes", () => {
 });
 
 describe.each(OVERLAYS)("deploy/kubernetes/$dir", (overlay) => {
-  const objects = render(join(BASE, overlay.dir));
+  const objects = own(overlay.dir);
   const deployment = deploymentOf(objects);
   const pod = deployment.spec?.template.spec;
   const [container] = containersOf(deployment);
@@ -312,11 +353,56 @@ describe.each(OVERLAYS)("deploy/kubernetes/$dir", (overlay) => {
     expect(deployment.spec?.replicas).toBeGreaterThanOrEqual(1);
   });
 
+  it("installs the route whole from its one directory: the base first, then its own objects", () => {
+    const all = render(join(DEPLOY, overlay.dir));
+    expect(all.slice(0, base.length)).toEqual(base);
+    expect(all.slice(base.length)).toEqual(objects);
+    // No `namespace:`: it would move the base's Roles out of the job namespaces.
+    const kustomization = parseYaml(
+      readFileSync(join(DEPLOY, overlay.dir, "kustomization.yaml"), "utf8"),
+    ) as Kustomization;
+    expect(kustomization.resources?.[0]).toBe("../base");
+    expect(kustomization.namespace).toBeUndefined();
+  });
+
+  it("can be scraped: its pods' annotations name the ops port, and monitoring/'s PodMonitor selects them", () => {
+    const ops = container?.ports?.find((each) => each.name === "ops");
+    expect(deployment.spec?.template.metadata?.annotations).toEqual({
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": String(ops?.containerPort),
+      "prometheus.io/path": "/metrics",
+    });
+    const [monitor] = render(join(DEPLOY, "monitoring")) as PodMonitor[];
+    expect(deployment.spec?.template.metadata?.labels).toMatchObject(
+      monitor?.spec.selector.matchLabels ?? { nothing: "selected" },
+    );
+    expect(monitor?.spec.podMetricsEndpoints.map((each) => each.port)).toEqual(["ops"]);
+    expect(monitor?.metadata?.namespace).toBe(deployment.metadata?.namespace);
+  });
+
+  it("carries the recommended labels on the Deployment and its pods, version the packages'", () => {
+    const recommended = {
+      "app.kubernetes.io/name": "ondemand-eks",
+      "app.kubernetes.io/instance": "ondemand-eks",
+      "app.kubernetes.io/version": VERSION,
+      "app.kubernetes.io/component": overlay.component,
+      "app.kubernetes.io/part-of": "ondemand-eks",
+    };
+    expect(deployment.metadata?.labels).toMatchObject(recommended);
+    expect(deployment.spec?.template.metadata?.labels).toMatchObject(recommended);
+    // The selector cannot change after creation: a new version must not need a new one.
+    expect(Object.keys(deployment.spec?.selector.matchLabels ?? {})).not.toContain(
+      "app.kubernetes.io/version",
+    );
+  });
+
   it("takes its image from the kustomization's images entry", () => {
     const kustomization = parseYaml(
-      readFileSync(join(BASE, overlay.dir, "kustomization.yaml"), "utf8"),
+      readFileSync(join(DEPLOY, overlay.dir, "kustomization.yaml"), "utf8"),
     ) as Kustomization;
-    const raw = parseAllDocuments(readFileSync(join(BASE, overlay.dir, "deployment.yaml"), "utf8"))
+    const raw = parseAllDocuments(
+      readFileSync(join(DEPLOY, overlay.dir, "deployment.yaml"), "utf8"),
+    )
       .map((document) => document.toJS() as V1Deployment)
       .find((object) => object.kind === "Deployment");
     const declared = raw?.spec?.template.spec?.containers[0]?.image ?? "";
@@ -381,7 +467,7 @@ describe.each(OVERLAYS)("deploy/kubernetes/$dir", (overlay) => {
     expect(Object.keys(selector).length).toBeGreaterThan(0);
     expect(deployment.spec?.template.metadata?.labels).toMatchObject(selector);
     for (const other of OVERLAYS.filter((each) => each !== overlay)) {
-      const labels = deploymentOf(render(join(BASE, other.dir))).spec?.template.metadata?.labels;
+      const labels = deploymentOf(own(other.dir)).spec?.template.metadata?.labels;
       expect(labels, other.dir).not.toMatchObject(selector);
     }
     // Ingress only: the pods' calls out (API server, SQS, STS, DNS) are not restricted.
@@ -470,7 +556,7 @@ describe.each(OVERLAYS)("deploy/kubernetes/$dir", (overlay) => {
 });
 
 describe("deploy/kubernetes/webhook", () => {
-  const objects = render(join(BASE, "webhook"));
+  const objects = own("webhook");
   const deployment = deploymentOf(objects);
 
   it("reads the webhook token from a Secret, through the environment only", () => {
@@ -501,7 +587,7 @@ function rulesOf(object: KubernetesObject | undefined): V1PolicyRule[] {
 }
 
 describe("deploy/kubernetes/controller", () => {
-  const objects = render(join(BASE, "controller"));
+  const objects = own("controller");
   const deployment = deploymentOf(objects);
   const [container] = containersOf(deployment);
   const roles = objects.filter((object) => object.kind === "Role");
@@ -669,7 +755,7 @@ describeWithCluster("deploy/kubernetes on an API server", () => {
     });
     refusedObjects = await apply([
       ...render(BASE, namespace).filter((object) => object.kind !== "Namespace"),
-      ...OVERLAYS.flatMap((overlay) => render(join(BASE, overlay.dir), namespace)),
+      ...OVERLAYS.flatMap((overlay) => own(overlay.dir, namespace)),
     ]);
   });
   afterAll(async () => {
@@ -677,9 +763,9 @@ describeWithCluster("deploy/kubernetes on an API server", () => {
   });
 
   it.each(OVERLAYS)(
-    "accepts every object of $dir as rendered (server-side apply, dry run)",
+    "accepts every object of $dir as rendered, the base included (server-side apply, dry run)",
     async (overlay) => {
-      expect(await apply(render(join(BASE, overlay.dir)), true)).toEqual([]);
+      expect(await apply(render(join(DEPLOY, overlay.dir)), true)).toEqual([]);
     },
   );
 
@@ -707,7 +793,7 @@ describeWithCluster("deploy/kubernetes on an API server", () => {
     // Act: the Deployment and ReplicaSet controllers create the pods (which stay
     // Pending: no kubelet runs here).
     for (const overlay of OVERLAYS) {
-      const deployment = deploymentOf(render(join(BASE, overlay.dir), namespace));
+      const deployment = deploymentOf(own(overlay.dir, namespace));
       const selector = labelSelector(deployment.spec?.selector.matchLabels ?? {});
       const deadline = Date.now() + 60_000;
       let pods: V1Pod[] = [];
@@ -742,7 +828,7 @@ describeWithCluster("deploy/kubernetes on an API server", () => {
     const networking = config.makeApiClient(NetworkingV1Api);
     for (const overlay of OVERLAYS) {
       // Prepare
-      const objects = render(join(BASE, overlay.dir), namespace);
+      const objects = own(overlay.dir, namespace);
       const deployment = deploymentOf(objects);
       const rendered = networkPolicyOf(objects);
       const [container] = containersOf(deployment);
@@ -878,7 +964,7 @@ describeWithCluster("the controller's RBAC, as its own ServiceAccount on an API 
   beforeAll(async () => {
     admin = new KubeConfig();
     admin.loadFromFile(kubeconfigPath());
-    const rbac = render(join(BASE, "controller")).filter((object) =>
+    const rbac = own("controller").filter((object) =>
       ["ServiceAccount", "Role", "RoleBinding"].includes(object.kind ?? ""),
     );
     for (const object of rbac) {

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { cli, tempDir } from "./helpers.js";
+import { cli, LAUNCHER, tempDir } from "./helpers.js";
 
 const env = {
   AWS_ACCESS_KEY_ID: "AKIDCLITEST",
@@ -50,12 +50,67 @@ describe("ondemand-eks eks-token", () => {
       "ondemand-eks: error: --region: required (or set AWS_REGION or AWS_DEFAULT_REGION)\n",
     );
     const bad = await cli(["eks-token", "--cluster-name", "not a name"], { env });
-    expect(bad.status).toBe(1);
-    expect(bad.stderr).toContain("clusterName: expected an EKS cluster name");
+    expect(bad).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining("error: --cluster-name: expected an EKS cluster name"),
+    });
+    const badRegion = await cli(["eks-token", "--cluster-name", "ci", "--region", "mars"], { env });
+    expect(badRegion).toMatchObject({
+      status: 2,
+      stderr:
+        'ondemand-eks: error: --region: expected an AWS region such as us-east-1, received "mars"\n',
+    });
+    const badVariable = await cli(["eks-token", "--cluster-name", "ci"], {
+      env: { ...env, AWS_REGION: "mars" },
+    });
+    expect(badVariable).toMatchObject({
+      status: 1,
+      stderr:
+        'ondemand-eks: error: AWS_REGION: expected an AWS region such as us-east-1, received "mars"\n',
+    });
+  });
+
+  it("signs for the STS host of the region's partition, from the AWS SDK's table", async () => {
+    // Act
+    const result = await cli(["eks-token", "--cluster-name", "ci", "--region", "eusc-de-east-1"], {
+      env,
+    });
+
+    // Assess
+    expect(result).toMatchObject({ status: 0, stderr: "" });
+    expect(urlOf(JSON.parse(result.stdout).status.token).host).toBe(
+      "sts.eusc-de-east-1.amazonaws.eu",
+    );
+  });
+
+  it("answers in the apiVersion KUBERNETES_EXEC_INFO asks for", async () => {
+    // Prepare
+    const info = (apiVersion: string) =>
+      JSON.stringify({ kind: "ExecCredential", apiVersion, spec: { interactive: false } });
+
+    // Act
+    const v1 = await cli(["eks-token", "--cluster-name", "ci"], {
+      env: { ...env, KUBERNETES_EXEC_INFO: info("client.authentication.k8s.io/v1") },
+    });
+    const v1beta1 = await cli(["eks-token", "--cluster-name", "ci"], {
+      env: { ...env, KUBERNETES_EXEC_INFO: info("client.authentication.k8s.io/v1beta1") },
+    });
+    const v1alpha1 = await cli(["eks-token", "--cluster-name", "ci"], {
+      env: { ...env, KUBERNETES_EXEC_INFO: info("client.authentication.k8s.io/v1alpha1") },
+    });
+
+    // Assess
+    expect(JSON.parse(v1.stdout).apiVersion).toBe("client.authentication.k8s.io/v1");
+    expect(JSON.parse(v1beta1.stdout).apiVersion).toBe("client.authentication.k8s.io/v1beta1");
+    expect(v1alpha1).toMatchObject({
+      status: 1,
+      stdout: "",
+      stderr: expect.stringContaining("error: KUBERNETES_EXEC_INFO: expected apiVersion"),
+    });
   });
 
   it("works as a kubeconfig exec credential plugin (client-node runs it and sends the token)", async () => {
-    const bin = new URL("../dist/bin.js", import.meta.url).pathname;
+    const bin = LAUNCHER;
     const dir = tempDir();
     const path = join(dir, "kubeconfig");
     writeFileSync(

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { EXIT, exitFor, exitForError, InputTooLargeError, UsageError } from "@ondemand-eks/cli";
 import {
   dispositionOf,
@@ -8,7 +9,7 @@ import {
 import { EksAuthError } from "@ondemand-eks/eks-auth";
 import { PodLibraryUnavailableError } from "@ondemand-eks/runtime";
 import { describe, expect, it } from "vitest";
-import { cli, SAMPLE_EVENT } from "./helpers.js";
+import { cli, SAMPLE_EVENT, tempDir } from "./helpers.js";
 
 describe("exit statuses, decided in exit.ts", () => {
   it.each([
@@ -56,7 +57,7 @@ describe("exit statuses of the command", () => {
     const unknown = await cli(["schedule", "--event", SAMPLE_EVENT, "--nope"]);
     const missing = await cli(["schedule"]);
     const choice = await cli(["schedule", "--event", SAMPLE_EVENT, "--log-level", "warn"]);
-    const invalid = await cli(["schedule", "--event", SAMPLE_EVENT, "--timeout", "0"]);
+    const invalid = await cli(["schedule", "--event", SAMPLE_EVENT, "--namespace", "Bad NS"]);
 
     // Assess
     expect(help.status).toBe(0);
@@ -70,8 +71,48 @@ describe("exit statuses of the command", () => {
     expect(invalid).toEqual({
       status: 1,
       stdout: "",
-      stderr: 'ondemand-eks: error: --timeout: expected seconds from 0.1 to 3600, received "0"\n',
+      stderr:
+        "ondemand-eks: error: --namespace: expected a Kubernetes namespace name (RFC 1123 label)\n",
     });
+  });
+
+  it("2 for a flag whose value does not parse, naming every such flag; 1 for the same from elsewhere", async () => {
+    // Prepare
+    const args = ["schedule", "--event", SAMPLE_EVENT];
+    const config = tempDir({ "settings.yaml": "submitTimeoutSeconds: abc\n" });
+
+    // Act
+    const word = await cli([...args, "--timeout", "abc"]);
+    const range = await cli([...args, "--timeout", "0"]);
+    const two = await cli([...args, "--timeout", "abc", "--ttl-seconds-after-finished", "x"]);
+    const fromEnv = await cli(args, { env: { ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS: "abc" } });
+    const fromFile = await cli([...args, "--config", join(config, "settings.yaml")]);
+    const server = await cli(["serve", "http", "--port", "http"]);
+
+    // Assess
+    expect(word).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: 'ondemand-eks: error: --timeout: expected seconds from 0.1 to 3600, received "abc"\n',
+    });
+    expect(range).toMatchObject({ status: 2, stderr: expect.stringContaining('received "0"') });
+    expect(two.status).toBe(2);
+    expect(two.stderr).toMatch(/^ondemand-eks: error: 2 problems:\n/);
+    expect(two.stderr).toContain(
+      '\n  --timeout: expected seconds from 0.1 to 3600, received "abc"\n',
+    );
+    expect(two.stderr).toContain("\n  --ttl-seconds-after-finished: expected a whole number");
+    expect(fromEnv).toEqual({
+      status: 1,
+      stdout: "",
+      stderr:
+        'ondemand-eks: error: ONDEMAND_EKS_SUBMIT_TIMEOUT_SECONDS: expected seconds from 0.1 to 3600, received "abc"\n',
+    });
+    expect(fromFile).toMatchObject({
+      status: 1,
+      stderr: expect.stringContaining(": submitTimeoutSeconds: expected seconds"),
+    });
+    expect(server).toMatchObject({ status: 2, stderr: expect.stringMatching(/--port: expected/) });
   });
 
   it("2 when validate is given an S3 library: it checks directories", async () => {

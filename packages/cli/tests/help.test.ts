@@ -78,3 +78,18 @@ describe("--help of the new settings", () => {
     );
   });
 });
+
+describe("ondemand-eks --version", () => {
+  it("prints the version of the package, with -V too", async () => {
+    // Prepare
+    const { version } = await import("../package.json");
+
+    // Act
+    const long = await cli(["--version"]);
+    const short = await cli(["-V"]);
+
+    // Assess
+    expect(long).toEqual({ status: 0, stdout: `${version}\n`, stderr: "" });
+    expect(short).toEqual(long);
+  });
+});

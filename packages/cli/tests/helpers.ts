@@ -7,6 +7,9 @@ import { afterEach } from "vitest";
 export const SAMPLE_EVENT = new URL("../../../examples/job-scheduled.json", import.meta.url)
   .pathname;
 
+/** The executable npm links as `ondemand-eks` (it runs the build, dist/bin.js). */
+export const LAUNCHER = new URL("../bin/ondemand-eks.js", import.meta.url).pathname;
+
 export function sample(): Record<string, unknown> {
   return JSON.parse(readFileSync(SAMPLE_EVENT, "utf8"));
 }

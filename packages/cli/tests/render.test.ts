@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { EXIT } from "@ondemand-eks/cli";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { cli, SAMPLE_EVENT, sample, tempDir } from "./helpers.js";
@@ -26,7 +27,7 @@ describe("ondemand-eks render", () => {
     const job = parse(stdout);
     expect(job.kind).toBe("Job");
     expect(job.metadata.name).toBe(`buildkite-${UUID}`);
-    expect(job.metadata.labels["ondemand-eks/pod-definition"]).toBe("node-postgres");
+    expect(job.metadata.labels["ondemand-eks.io/pod-definition"]).toBe("node-postgres");
   });
 
   it("gives the Job's pod restrictive defaults: no API token, no service links, RuntimeDefault seccomp", async () => {
@@ -227,7 +228,7 @@ describe("settings: flags over environment over config file over defaults", () =
     expect(job.metadata.namespace).toBe("ci-privileged");
     expect(job.spec.ttlSecondsAfterFinished).toBe(30);
     expect(job.spec.activeDeadlineSeconds).toBe(900);
-    expect(job.metadata.labels["ondemand-eks/pod-definition"]).toBe("elastic-ci-stack");
+    expect(job.metadata.labels["ondemand-eks.io/pod-definition"]).toBe("elastic-ci-stack");
     expect(job.spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef).toEqual({
       name: "agent-token",
       key: "value",
@@ -273,40 +274,48 @@ describe("settings: flags over environment over config file over defaults", () =
       ["--ttl-seconds-after-finished", "soon"],
       {},
       '--ttl-seconds-after-finished: expected a whole number of seconds from 0 to 2147483647, received "soon"',
+      EXIT.usage,
     ],
     [
       [],
       { ONDEMAND_EKS_ACTIVE_DEADLINE_SECONDS: "-5" },
       'ONDEMAND_EKS_ACTIVE_DEADLINE_SECONDS: expected a whole number of seconds from 1 to 2147483647, received "-5"',
+      EXIT.invalid,
     ],
     [
       ["--namespace", "Bad Namespace"],
       {},
       "--namespace: expected a Kubernetes namespace name (RFC 1123 label)",
+      EXIT.invalid,
     ],
     [
       [],
       { ONDEMAND_EKS_QUEUES: "default, a=b" },
       "ONDEMAND_EKS_QUEUES: expected a queue name without spaces, commas or =",
+      EXIT.invalid,
     ],
     [
       ["--agent-endpoint", "agent.buildkite.com/v3"],
       {},
       "--agent-endpoint: expected an absolute http:// or https:// URL without credentials, like https://agent.buildkite.com/v3",
+      EXIT.invalid,
     ],
     [
       ["--library-ttl", "tomorrow"],
       {},
       '--library-ttl: expected a whole number of seconds from 0 to 86400, received "tomorrow"',
+      EXIT.usage,
     ],
     [
       [],
       { ONDEMAND_EKS_LIBRARY: "s3://No_Such Bucket/pods/" },
       'ONDEMAND_EKS_LIBRARY: expected s3://bucket/prefix/ or a directory, received "s3://No_Such Bucket/pods/"',
+      EXIT.invalid,
     ],
-  ])("names the source of a bad setting: %j %j", async (argv, env, message) => {
+  ])("names the source of a bad setting: %j %j", async (argv, env, message, status) => {
+    // A flag's value that does not parse is a usage error (2); any other bad setting, 1.
     const result = await cli(["render", "--event", SAMPLE_EVENT, ...argv], { env });
-    expect(result).toEqual({ status: 1, stdout: "", stderr: `ondemand-eks: error: ${message}\n` });
+    expect(result).toEqual({ status, stdout: "", stderr: `ondemand-eks: error: ${message}\n` });
   });
 
   it("names a bad config file", async () => {

@@ -68,7 +68,7 @@ describeWith(aws, "ondemand-eks render --library s3://bucket/prefix/", () => {
 
     // Assess
     expect({ status: fromFlag.status, stderr: fromFlag.stderr }).toEqual({ status: 0, stderr: "" });
-    expect(parse(fromFlag.stdout).metadata.labels["ondemand-eks/pod-definition"]).toBe(
+    expect(parse(fromFlag.stdout).metadata.labels["ondemand-eks.io/pod-definition"]).toBe(
       "node-postgres",
     );
     expect(fromEnv.status).toBe(0);

@@ -237,7 +237,8 @@ describeWithCluster("ondemand-eks schedule", () => {
   it("refuses a bad --timeout and --in-cluster outside a pod", async () => {
     const event = eventFile();
     const bad = await cli(["schedule", "--event", event.path, "--timeout", "soon"]);
-    expect(bad).toMatchObject({ status: 1 });
+    // A flag's value that does not parse is a usage error.
+    expect(bad).toMatchObject({ status: 2 });
     expect(bad.stderr).toContain('--timeout: expected seconds from 0.1 to 3600, received "soon"');
     const outside = await cli(["schedule", "--event", event.path, "--in-cluster"], { env: {} });
     expect(outside.status).toBe(1);
@@ -255,6 +256,32 @@ describeWithCluster("ondemand-eks validate --server", () => {
       );
     }
     expect(result.stdout).toMatch(/^linux-pool: accepted by .* \(Deployment, dry run\)$/m);
+  });
+
+  it("reports the server's answers in the JSON report", async () => {
+    // Act
+    const result = await cli([
+      "validate",
+      "--server",
+      "--kubeconfig",
+      kubeconfigPath(),
+      "--output",
+      "json",
+    ]);
+
+    // Assess
+    expect(result).toMatchObject({ status: 0, stderr: "" });
+    const report = JSON.parse(result.stdout);
+    expect(report.valid).toBe(true);
+    expect(report.server).toContainEqual({
+      definition: "linux-pool",
+      kind: "Deployment",
+      outcome: "accepted",
+      message: expect.stringMatching(
+        /^accepted by https:\/\/127\.0\.0\.1:\d+ \(Deployment, dry run\)$/,
+      ),
+    });
+    expect(report.server).toHaveLength(report.definitions.length);
   });
 
   it("names a definition the server refuses, with the server's message", async () => {

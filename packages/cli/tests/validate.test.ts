@@ -104,6 +104,69 @@ describe("ondemand-eks validate", () => {
     );
   });
 
+  it("reports definitions and problems as one JSON object with --output json", async () => {
+    // Act
+    const good = await cli(["validate", "--output", "json"]);
+
+    // Assess
+    expect({ status: good.status, stderr: good.stderr }).toEqual({ status: 0, stderr: "" });
+    const report = JSON.parse(good.stdout);
+    expect(report).toMatchObject({ valid: true, problems: [] });
+    expect(report.library).toMatch(/pods$/);
+    expect(report).not.toHaveProperty("server");
+    expect(report.definitions.map((definition: { name: string }) => definition.name)).toEqual([
+      "default",
+      "elastic-ci-stack",
+      "linux-pool",
+      "node-postgres",
+    ]);
+    expect(report.definitions).toContainEqual({
+      name: "elastic-ci-stack",
+      kind: "job",
+      privilege: [
+        { feature: "privileged", path: "services[0].securityContext.privileged" },
+        { feature: "service-account", path: "pod.serviceAccountName" },
+      ],
+      access: { pipelines: [] },
+    });
+    expect(report.definitions).toContainEqual(
+      expect.objectContaining({ name: "linux-pool", kind: "long-polling", access: null }),
+    );
+  });
+
+  it("puts every problem in the JSON report, and one summary line on stderr", async () => {
+    // Prepare
+    const library = tempDir({
+      "default.yaml": "name: default\nagent: { image: buildkite/agent:3 }\n",
+      "a.yaml": "name: a\nextends: nowhere\n",
+    });
+
+    // Act
+    const { status, stdout, stderr } = await cli(["validate", "--library", library, "-o", "json"]);
+
+    // Assess
+    expect(status).toBe(1);
+    expect(JSON.parse(stdout)).toEqual({
+      library,
+      valid: false,
+      definitions: [],
+      problems: [
+        {
+          file: "a.yaml",
+          path: "extends",
+          message: 'no pod definition named "nowhere" in this library',
+        },
+      ],
+    });
+    expect(stderr).toBe(`ondemand-eks: 1 problem in ${library}\n`);
+  });
+
+  it("documents the JSON report in --help", async () => {
+    const { stdout } = await cli(["validate", "--help"]);
+    expect(stdout).toContain("-o, --output <format>");
+    expect(stdout).toContain("With --output json, stdout is one JSON object");
+  });
+
   it("names a library directory that does not exist", async () => {
     const { status, stderr } = await cli(["validate", "--library", "/nonexistent/pods"]);
     expect(status).toBe(1);

@@ -66,7 +66,13 @@ export {
   type JobManifest,
   LABELS,
 } from "./manifest/index.js";
-export { definePodDefinition, type PodDefinition } from "./pod-definition/index.js";
+export {
+  definePodDefinition,
+  type PodDefinition,
+  type PodDefinitionInput,
+  parsePodDefinition,
+  safeParsePodDefinition,
+} from "./pod-definition/index.js";
 export {
   type Disposition,
   dispositionOf,

@@ -46,7 +46,7 @@ export const SchedulerSettingsSchema = z.strictObject({
     .default(DEFAULT_SETTINGS.namespace),
   /**
    * Namespace the Jobs of definitions that use privileged features go to: one whose Pod
-   * Security level allows them, apart from the other jobs (deploy/kubernetes makes it).
+   * Security level allows them, apart from the other jobs (deploy/kubernetes/base makes it).
    */
   privilegedNamespace: z
     .string()

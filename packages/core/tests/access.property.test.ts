@@ -1,19 +1,15 @@
 import type { PodDefinition, ScheduledJob } from "@ondemand-eks/core";
 import { checkAccess } from "@ondemand-eks/core/pod-definition";
+import { arbitraries } from "@ondemand-eks/core/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { branchName as branch, queueName as queue, slug } from "../src/testing/access.js";
 import { podDefinition, scheduledJob } from "./helpers/fixtures.js";
 
 const NUM_RUNS = 300;
 
-const slug = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,15}$/);
-const queue = fc.stringMatching(/^[a-z][a-z0-9.-]{0,10}$/);
-/** Branches as people name them: segments separated by "/", sometimes odd characters. */
-const branch = fc
-  .array(fc.stringMatching(/^[A-Za-z0-9._+-]{1,8}$/), { minLength: 1, maxLength: 4 })
-  .map((parts) => parts.join("/"));
 /** Untrusted text where the event allows any string. */
-const anyText = fc.string({ maxLength: 40, unit: "binary" });
+const anyText = arbitraries.hostileText({ maxLength: 40, mark: false });
 
 const jobArb = fc.record({
   organization: fc.option(slug, { nil: undefined }),
@@ -32,32 +28,7 @@ function toJob({ organization, pipeline, branch }: JobInput): ScheduledJob {
   });
 }
 
-const patternList = <T>(arb: fc.Arbitrary<T>) => fc.array(arb, { maxLength: 3 });
-const accessArb = fc.record(
-  {
-    queues: patternList(queue),
-    organizations: patternList(
-      fc.oneof(
-        slug,
-        fc.constant("*"),
-        slug.map((s) => `${s}*`),
-      ),
-    ),
-    pipelines: patternList(
-      fc
-        .tuple(fc.oneof(slug, fc.constant("*")), fc.oneof(slug, fc.constant("*")))
-        .map(([o, p]) => `${o}/${p}`),
-    ),
-    branches: patternList(
-      fc.oneof(
-        branch,
-        branch.map((b) => `${b}/*`),
-        fc.constant("**"),
-      ),
-    ),
-  },
-  { requiredKeys: [] },
-);
+const accessArb = arbitraries.podAccess();
 type AccessInput = typeof accessArb extends fc.Arbitrary<infer T> ? T : never;
 
 const definitionWith = (access: AccessInput | undefined): PodDefinition =>

@@ -266,6 +266,25 @@ describe("parseEvent: hostile but valid input", () => {
       "https://buildkite.com/acme/%C3%9Cmlaut%20Pipeline%2F..%2F..%2Fetc/builds/4312",
     );
   });
+
+  it("builds the build URL from slugs holding a lone surrogate instead of throwing URIError", () => {
+    // Prepare: JSON can carry "\ud800"; encodeURIComponent throws on it.
+    const detail = {
+      job: { uuid: UUID, agent_query_rules: [] },
+      build: { number: 1 },
+      pipeline: { slug: "p\ud800" },
+      organization: { slug: "\udc00acme" },
+    };
+
+    // Act
+    const event = parseEvent(detail);
+
+    // Assess
+    expect(event).toMatchObject({
+      kind: "scheduled",
+      job: { build: { url: "https://buildkite.com/%EF%BF%BDacme/p%EF%BF%BD/builds/1" } },
+    });
+  });
 });
 
 describe("parseEvent: a job the Stacks API lists as scheduled", () => {

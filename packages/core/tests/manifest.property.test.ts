@@ -1,9 +1,7 @@
 import {
   buildJob,
-  definePodDefinition,
   type PodDefinition,
   parseEvent,
-  resolveSettings,
   routeJob,
   type ScheduledJob,
   type SchedulerSettings,
@@ -14,6 +12,12 @@ import {
   MAX_ANNOTATION_LENGTH,
   toLabelValue,
 } from "@ondemand-eks/core/manifest";
+import {
+  arbitraries,
+  COMMAND_MARK,
+  type GeneratedEvent,
+  UNTRUSTED_MARK,
+} from "@ondemand-eks/core/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { deepFreeze } from "./helpers/fixtures.js";
@@ -24,101 +28,17 @@ const NUM_RUNS = 300;
 const isDnsLabel = (name: string) =>
   name.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name);
 
-/** Untrusted text carries this marker, so "did it leak?" is a substring search. */
-const MARK = "UNTRUSTED";
-/** The job's command gets a marker of its own: it must appear nowhere at all. */
-const COMMAND_MARK = "JOBCOMMAND";
-const untrusted = fc.string({ maxLength: 80, unit: "binary" }).map((s) => `${MARK}${s}`);
-const anyText = fc.oneof(fc.string({ maxLength: 400, unit: "binary" }), untrusted);
-
 const servedQueues = ["default", "build", "gpu.large"];
-/** An agent API endpoint: any http(s) URL without credentials (a proxy, an emulator). */
-const agentEndpointArb = fc.webUrl({
-  authoritySettings: { withIPv4: true, withIPv6: true, withPort: true },
-  withQueryParameters: true,
-  withFragments: true,
+
+/**
+ * A Job Scheduled event in any form, with marked hostile text everywhere a user can put
+ * it (the command too), a one-shot definition and settings serving the event's queues.
+ */
+const input = fc.record({
+  event: arbitraries.scheduledEvent({ queues: servedQueues }),
+  definition: arbitraries.podDefinition({ mode: "one-shot" }),
+  settings: arbitraries.settings({ queues: servedQueues }),
 });
-const settingsArb: fc.Arbitrary<SchedulerSettings> = fc
-  .record({
-    namespace: fc.stringMatching(/^[a-z]([-a-z0-9]{0,20}[a-z0-9])?$/),
-    ttlSecondsAfterFinished: fc.integer({ min: 0, max: 86_400 }),
-    activeDeadlineSeconds: fc.integer({ min: 1, max: 86_400 }),
-    agentEndpoint: fc.option(agentEndpointArb, { nil: undefined }),
-  })
-  .map(({ agentEndpoint, ...s }) =>
-    resolveSettings({
-      ...s,
-      queues: servedQueues,
-      ...(agentEndpoint === undefined ? {} : { agentEndpoint }),
-    }),
-  );
-
-const definitionArb: fc.Arbitrary<PodDefinition> = fc
-  .record({
-    name: fc.stringMatching(/^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/),
-    tags: fc.dictionary(
-      fc.stringMatching(/^[a-z][a-z0-9_.-]{0,10}$/),
-      fc.stringMatching(/^[a-z0-9]{0,8}$/),
-      { maxKeys: 3 },
-    ),
-    services: fc.uniqueArray(fc.constantFrom("postgres", "redis", "dockerd", "memcached"), {
-      maxLength: 3,
-    }),
-  })
-  .filter(({ tags }) => !["queue", "pod", "pod-template"].some((k) => k in tags))
-  .map(({ name, tags, services }) =>
-    definePodDefinition({
-      name,
-      agent: { image: "buildkite/agent:3", tags, env: [{ name: "TRUSTED", value: "x" }] },
-      services: services.map((service) => ({ name: service, image: `${service}:latest` })),
-    }),
-  );
-
-/** A Job Scheduled detail with untrusted text everywhere a user can put it, including the command. */
-const detailArb = fc.record({
-  uuid: fc.uuid(),
-  queue: fc.option(fc.constantFrom(...servedQueues), { nil: undefined }),
-  extraRules: fc.array(
-    untrusted.map((v) => `custom=${v}`),
-    { maxLength: 4 },
-  ),
-  command: fc.string({ maxLength: 80, unit: "binary" }).map((s) => `${COMMAND_MARK}${s}`),
-  label: fc.option(anyText, { nil: null }),
-  stepKey: fc.option(anyText, { nil: null }),
-  branch: fc.option(anyText, { nil: null }),
-  commit: fc.option(anyText, { nil: null }),
-  message: fc.option(anyText, { nil: null }),
-  pipeline: anyText.filter((s) => s.length > 0),
-  organization: fc.option(
-    anyText.filter((s) => s.length > 0),
-    { nil: null },
-  ),
-  repo: fc.option(anyText, { nil: null }),
-  buildNumber: fc.nat(),
-});
-
-type Detail = typeof detailArb extends fc.Arbitrary<infer T> ? T : never;
-
-function toJob(d: Detail): ScheduledJob {
-  const rules = [...(d.queue ? [`queue=${d.queue}`] : []), ...d.extraRules];
-  const event = parseEvent({
-    job: {
-      uuid: d.uuid,
-      type: "script",
-      label: d.label,
-      step_key: d.stepKey,
-      command: d.command,
-      agent_query_rules: rules,
-    },
-    build: { number: d.buildNumber, branch: d.branch, commit: d.commit, message: d.message },
-    pipeline: { slug: d.pipeline, repo: d.repo },
-    organization: d.organization === null ? null : { slug: d.organization },
-  });
-  if (event.kind !== "scheduled") throw new Error("generator made a non-scheduled event");
-  return event.job;
-}
-
-const input = fc.record({ detail: detailArb, definition: definitionArb, settings: settingsArb });
 
 /** The queue a job's rules ask for, read here independently of the code under test. */
 const askedQueue = (job: ScheduledJob) =>
@@ -131,16 +51,18 @@ function check(
     queue: string;
     definition: PodDefinition;
     settings: SchedulerSettings;
-    detail: Detail;
+    event: GeneratedEvent;
   }) => void,
 ) {
   fc.assert(
-    fc.property(input, ({ detail, definition, settings }) => {
-      const job = toJob(detail);
+    fc.property(input, ({ event, definition, settings }) => {
+      const parsed = parseEvent(event.input, event.options);
+      if (parsed.kind !== "scheduled") throw new Error(`generator made a ${parsed.kind} event`);
+      const job = parsed.job;
       const route = routeJob(job, settings);
       if (route.kind !== "schedule")
         throw new Error(`generator made an unserved job: ${route.reason}`);
-      predicate({ job, queue: route.queue, definition, settings, detail });
+      predicate({ job, queue: route.queue, definition, settings, event });
     }),
     { numRuns: NUM_RUNS },
   );
@@ -167,7 +89,7 @@ describe("buildJob invariants", () => {
         expect(labels["buildkite.com/queue"]).toBe(toLabelValue(askedQueue(job)));
         expect(labels["buildkite.com/pipeline"]).toBe(toLabelValue(job.pipeline.slug));
         expect(labels["buildkite.com/build-number"]).toBe(String(job.build.number));
-        expect(labels["ondemand-eks/pod-definition"]).toBe(definition.name);
+        expect(labels["ondemand-eks.io/pod-definition"]).toBe(definition.name);
         expect(labels["app.kubernetes.io/managed-by"]).toBe("ondemand-eks");
       }
     });
@@ -262,7 +184,7 @@ describe("buildJob invariants", () => {
   });
 
   it("isolation: no event text reaches a command, arg, image or env var; the job's command appears nowhere", () => {
-    check(({ job, queue, definition, settings, detail }) => {
+    check(({ job, queue, definition, settings, event }) => {
       const manifest = buildJob({ job, queue, definition, settings });
       const pod = manifest.spec.template.spec;
       for (const container of [...pod.containers, ...(pod.initContainers ?? [])]) {
@@ -275,9 +197,9 @@ describe("buildJob invariants", () => {
           if (env.name !== "BUILDKITE_AGENT_ACQUIRE_JOB")
             reachable.push(env.value, JSON.stringify(env.valueFrom ?? null));
         }
-        for (const text of reachable) expect(text ?? "").not.toContain(MARK);
+        for (const text of reachable) expect(text ?? "").not.toContain(UNTRUSTED_MARK);
       }
-      expect(detail.command.startsWith(COMMAND_MARK)).toBe(true);
+      expect(event.command.startsWith(COMMAND_MARK)).toBe(true);
       expect(JSON.stringify(manifest)).not.toContain(COMMAND_MARK);
     });
   });

@@ -79,7 +79,7 @@ describe("buildJob", () => {
       "buildkite.com/pipeline": "my-pipeline",
       "buildkite.com/build-number": "4312",
       "buildkite.com/organization": "acme",
-      "ondemand-eks/pod-definition": "node-postgres",
+      "ondemand-eks.io/pod-definition": "node-postgres",
     });
     expect(job.metadata.annotations).toEqual({
       "buildkite.com/build-url": "https://buildkite.com/acme/my-pipeline/builds/4312",
@@ -311,7 +311,7 @@ describe("buildDeployment", () => {
     expect(deployment.spec.selector.matchLabels).toEqual({
       "app.kubernetes.io/managed-by": "ondemand-eks",
       "app.kubernetes.io/component": "long-polling-agent",
-      "ondemand-eks/pod-definition": "linux-pool",
+      "ondemand-eks.io/pod-definition": "linux-pool",
     });
     for (const [key, value] of Object.entries(deployment.spec.selector.matchLabels)) {
       expect(deployment.spec.template.metadata.labels[key]).toBe(value);

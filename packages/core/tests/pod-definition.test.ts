@@ -1,4 +1,9 @@
-import { definePodDefinition, formatIssues, InvalidPodDefinitionError } from "@ondemand-eks/core";
+import {
+  definePodDefinition,
+  formatIssues,
+  InvalidPodDefinitionError,
+  parsePodDefinition,
+} from "@ondemand-eks/core";
 import {
   checkPodDefinition,
   safeParsePodDefinitionSource,
@@ -7,7 +12,7 @@ import { describe, expect, it } from "vitest";
 
 function issuesOf(input: unknown): string[] {
   try {
-    definePodDefinition(input);
+    parsePodDefinition(input);
   } catch (error) {
     if (error instanceof InvalidPodDefinitionError) return formatIssues(error.issues).split("\n");
     throw error;

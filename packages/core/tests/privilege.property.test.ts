@@ -7,73 +7,15 @@ import {
 } from "@ondemand-eks/core/pod-definition";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import {
+  type PodDefinitionDraft,
+  usePrivilege,
+  type PrivilegeWhere as Where,
+} from "../src/testing/privilege.js";
 
 const NUM_RUNS = 200;
 
 type Feature = (typeof PRIVILEGE_FEATURES)[number];
-type Where = "agent" | "init" | "service";
-
-interface DraftContainer {
-  name?: string;
-  image: string;
-  securityContext?: Record<string, unknown>;
-  ports?: unknown[];
-}
-
-/** A definition being put together, before it is parsed. */
-interface Draft {
-  name: string;
-  agent: DraftContainer;
-  pod: { initContainers: DraftContainer[]; volumes: unknown[]; [field: string]: unknown };
-  services: DraftContainer[];
-  access: unknown;
-  privilege: string[];
-}
-
-/** Puts one use of `feature` into `source`, in the container `where` names when it is one. */
-function use(source: Draft, feature: Feature, where: Where): void {
-  const container =
-    where === "agent"
-      ? source.agent
-      : where === "init"
-        ? source.pod.initContainers[0]
-        : source.services[0];
-  if (!container) throw new Error("the draft has every kind of container");
-  container.securityContext ??= {};
-  const context = container.securityContext;
-  switch (feature) {
-    case "privileged":
-      context.privileged = true;
-      break;
-    case "capabilities":
-      context.capabilities = { add: ["SYS_ADMIN"] };
-      break;
-    case "host-port":
-      container.ports = [{ containerPort: 53, hostPort: 53 }];
-      break;
-    case "run-as-root":
-      context.runAsUser = 0;
-      break;
-    case "unconfined":
-      context.seccompProfile = { type: "Unconfined" };
-      break;
-    case "host-network":
-      source.pod.hostNetwork = true;
-      break;
-    case "host-pid":
-      source.pod.hostPID = true;
-      break;
-    case "host-ipc":
-      source.pod.hostIPC = true;
-      break;
-    case "host-path":
-      source.pod.volumes.push({ name: "node", hostPath: { path: "/var/lib" } });
-      break;
-    case "service-account":
-      source.pod.serviceAccountName = "ci-deployer";
-      break;
-  }
-}
 
 /** A definition using `features`, each in a container of the generator's choice. */
 const usesArb = fc.uniqueArray(
@@ -85,7 +27,7 @@ const usesArb = fc.uniqueArray(
 );
 
 function sourceWith(uses: readonly { feature: Feature; where: Where }[], privilege: string[]) {
-  const source: Draft = {
+  const source: PodDefinitionDraft = {
     name: "p",
     agent: { image: "buildkite/agent:3" },
     pod: { initContainers: [{ name: "init", image: "busybox" }], volumes: [] },
@@ -93,7 +35,7 @@ function sourceWith(uses: readonly { feature: Feature; where: Where }[], privile
     access: { pipelines: ["acme/*"] },
     privilege,
   };
-  for (const { feature, where } of uses) use(source, feature, where);
+  for (const { feature, where } of uses) usePrivilege(source, feature, where);
   const parsed = safeParsePodDefinitionSource(source);
   if (!parsed.success) throw parsed.error;
   return parsed.data;

@@ -14,6 +14,7 @@ const ENTRIES = {
   "@ondemand-eks/core/manifest": "manifest/index.ts",
   "@ondemand-eks/core/pod-definition": "pod-definition/index.ts",
   "@ondemand-eks/core/config": "config/index.ts",
+  "@ondemand-eks/core/testing": "testing/index.ts",
 } as const;
 type Entry = keyof typeof ENTRIES;
 
@@ -65,6 +66,7 @@ async function apiOf(entry: Entry): Promise<{ values: string[]; types: string[] 
     "@ondemand-eks/core/manifest": () => import("../src/manifest/index.js"),
     "@ondemand-eks/core/pod-definition": () => import("../src/pod-definition/index.js"),
     "@ondemand-eks/core/config": () => import("../src/config/index.js"),
+    "@ondemand-eks/core/testing": () => import("../src/testing/index.js"),
   };
   const values = Object.keys(await loaded[entry]()).sort();
   const types = allNames(entry)
@@ -95,12 +97,14 @@ const API: Record<Entry, { values: string[]; types: string[] }> = {
       "isOndemandEksError",
       "observeJob",
       "parseEvent",
+      "parsePodDefinition",
       "planPass",
       "renderEvent",
       "renderParsedEvent",
       "resolveSettings",
       "routeJob",
       "safeParseEvent",
+      "safeParsePodDefinition",
       "sampleManifest",
       "schedule",
       "startFailureOf",
@@ -129,6 +133,7 @@ const API: Record<Entry, { values: string[]; types: string[] }> = {
       "PassLimits",
       "PassPlan",
       "PodDefinition",
+      "PodDefinitionInput",
       "PodDefinitionLookup",
       "PodLike",
       "QueueListing",
@@ -199,7 +204,9 @@ const API: Record<Entry, { values: string[]; types: string[] }> = {
       "checkAccess",
       "checkPodDefinition",
       "definePodDefinition",
+      "parsePodDefinition",
       "privilegeUses",
+      "safeParsePodDefinition",
       "safeParsePodDefinitionSource",
     ],
     types: [
@@ -208,6 +215,7 @@ const API: Record<Entry, { values: string[]; types: string[] }> = {
       "AccessRule",
       "PodAccess",
       "PodDefinition",
+      "PodDefinitionInput",
       "PodDefinitionSource",
       "PrivilegeFeature",
       "PrivilegeSubject",
@@ -243,6 +251,19 @@ const API: Record<Entry, { values: string[]; types: string[] }> = {
       "SettingSources",
     ],
   },
+  "@ondemand-eks/core/testing": {
+    values: ["COMMAND_MARK", "UNTRUSTED_MARK", "arbitraries"],
+    types: [
+      "AgentQueryRuleOptions",
+      "AgentQueryRulesOptions",
+      "GeneratedEvent",
+      "GeneratedRules",
+      "HostileTextOptions",
+      "PodDefinitionOptions",
+      "ScheduledEventOptions",
+      "SettingsOptions",
+    ],
+  },
 };
 
 describe("package.json", () => {
@@ -265,6 +286,35 @@ describe("package.json", () => {
       Object.fromEntries(Object.entries(ENTRIES).map(([entry, file]) => [entry, `./src/${file}`])),
     );
   });
+});
+
+/** Every package an entry reaches, through its own relative imports. */
+function packagesReached(entry: Entry): Set<string> {
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const { importedFiles } = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
+    for (const { fileName } of importedFiles) {
+      if (fileName.startsWith(".")) {
+        visit(fileURLToPath(new URL(fileName.replace(/\.js$/, ".ts"), `file://${file}`)));
+      } else {
+        packages.add(fileName);
+      }
+    }
+  };
+  visit(pathOf(entry));
+  return packages;
+}
+
+describe("fast-check", () => {
+  it.each(Object.keys(ENTRIES) as Entry[])(
+    "%s reaches it only if it is the testing entry (an optional peer)",
+    (entry) => {
+      expect(packagesReached(entry).has("fast-check")).toBe(entry === "@ondemand-eks/core/testing");
+    },
+  );
 });
 
 describe.each(Object.keys(ENTRIES) as Entry[])("%s", (entry) => {

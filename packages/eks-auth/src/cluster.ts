@@ -1,4 +1,5 @@
 import { type Cluster, DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
+import type { EksSender } from "./eks-client.js";
 import { EksAuthError } from "./errors.js";
 
 export { EKSClient };
@@ -17,7 +18,7 @@ export interface ClusterEndpoint {
  * says which, with what to check.
  */
 export async function describeCluster(
-  client: EKSClient,
+  client: EksSender,
   clusterName: string,
   region: string,
   timeoutMs = 15_000,

@@ -1,8 +1,8 @@
-import type { EKSClient } from "@aws-sdk/client-eks";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import type { ClusterAuth } from "@ondemand-eks/submitter";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { ClusterEndpoint } from "./cluster.js";
+import type { EksSender } from "./eks-client.js";
 import { EksAuthError } from "./errors.js";
 import { partitionOf } from "./partition.js";
 import { checkClusterName } from "./token.js";
@@ -19,8 +19,11 @@ export interface EksAuthOptions {
   /** The API server and its CA (PEM). Given both, no AWS call is made to find them. */
   endpoint?: string;
   caPem?: string;
-  /** For DescribeCluster; default: a client for the region with the same credentials. */
-  eksClient?: EKSClient;
+  /**
+   * For DescribeCluster: an `EKSClient` (any v3 version) or anything with its `send`.
+   * Default: a client for the region with the same credentials.
+   */
+  eksClient?: EksSender;
   /** Longest wait for DescribeCluster, and for the credential provider. Default 15 s. */
   timeoutMs?: number;
   /** For tests: the clock used for signing and refresh. */

@@ -5,8 +5,15 @@
 
 export { type ClusterEndpoint, describeCluster } from "./cluster.js";
 export { type EksAuthOptions, eksAuth } from "./eks-auth.js";
+export type { EksSender } from "./eks-client.js";
 export { EksAuthError, type EksAuthErrorCode } from "./errors.js";
-export { execCredential } from "./exec-credential.js";
+export {
+  DEFAULT_EXEC_CREDENTIAL_API_VERSION,
+  EXEC_CREDENTIAL_API_VERSIONS,
+  type ExecCredentialApiVersion,
+  execCredential,
+  execCredentialApiVersion,
+} from "./exec-credential.js";
 export { type Partition, partitionOf, stsHostname } from "./partition.js";
 export {
   checkClusterName,

@@ -5,6 +5,7 @@ import {
   EksAuthError,
   eksAuth,
   execCredential,
+  execCredentialApiVersion,
   TOKEN_PREFIX,
   TokenSource,
 } from "@ondemand-eks/eks-auth";
@@ -114,6 +115,43 @@ describe("execCredential", () => {
       spec: {},
       status: { expirationTimestamp: "2026-11-28T10:14:00Z", token: token.token },
     });
+    expect(
+      JSON.parse(execCredential(token, { apiVersion: "client.authentication.k8s.io/v1" })),
+    ).toMatchObject({
+      apiVersion: "client.authentication.k8s.io/v1",
+      status: { token: token.token },
+    });
+  });
+});
+
+describe("execCredentialApiVersion", () => {
+  it("is the apiVersion KUBERNETES_EXEC_INFO asks for, v1beta1 when it asks for none", () => {
+    const info = (apiVersion: string) =>
+      JSON.stringify({ kind: "ExecCredential", apiVersion, spec: { interactive: false } });
+    expect(execCredentialApiVersion(info("client.authentication.k8s.io/v1"))).toBe(
+      "client.authentication.k8s.io/v1",
+    );
+    expect(execCredentialApiVersion(info("client.authentication.k8s.io/v1beta1"))).toBe(
+      "client.authentication.k8s.io/v1beta1",
+    );
+    expect(execCredentialApiVersion(undefined)).toBe("client.authentication.k8s.io/v1beta1");
+    expect(execCredentialApiVersion("")).toBe("client.authentication.k8s.io/v1beta1");
+    expect(execCredentialApiVersion("{}")).toBe("client.authentication.k8s.io/v1beta1");
+  });
+
+  it("names the variable when it is not JSON or asks for a version there is no answer in", () => {
+    expect(() => execCredentialApiVersion("{")).toThrow(
+      "KUBERNETES_EXEC_INFO: expected an ExecCredential as JSON",
+    );
+    expect(() =>
+      execCredentialApiVersion('{"apiVersion":"client.authentication.k8s.io/v1alpha1"}'),
+    ).toThrow(
+      expect.objectContaining({
+        code: "EKS_INVALID_OPTIONS",
+        message:
+          'KUBERNETES_EXEC_INFO: expected apiVersion client.authentication.k8s.io/v1 or client.authentication.k8s.io/v1beta1, received "client.authentication.k8s.io/v1alpha1"',
+      }),
+    );
   });
 });
 

@@ -209,15 +209,23 @@ describe("aws-iam-authenticator's checks, on our tokens", () => {
 });
 
 describe("partitions", () => {
-  it("knows each partition's STS host, and refuses isolated ones it does not know", async () => {
+  it("come from the AWS SDK's partition table: each partition's STS host, new ones included", async () => {
+    // Prepare
     const { stsHostname } = await import("@ondemand-eks/eks-auth");
+
+    // Assess
     expect(stsHostname("us-east-1")).toBe("sts.us-east-1.amazonaws.com");
     expect(stsHostname("cn-northwest-1")).toBe("sts.cn-northwest-1.amazonaws.com.cn");
     expect(stsHostname("us-gov-east-1")).toBe("sts.us-gov-east-1.amazonaws.com");
     expect(stsHostname("us-iso-east-1")).toBe("sts.us-iso-east-1.c2s.ic.gov");
     expect(stsHostname("us-isob-east-1")).toBe("sts.us-isob-east-1.sc2s.sgov.gov");
-    expect(() => stsHostname("eu-isoe-west-1")).toThrow("isolated partition");
-    expect(() => stsHostname("us-isof-south-1")).toThrow("isolated partition");
+    // Refused by the hand-written table this replaced.
+    expect(stsHostname("eusc-de-east-1")).toBe("sts.eusc-de-east-1.amazonaws.eu");
+    expect(stsHostname("us-isof-south-1")).toBe("sts.us-isof-south-1.csp.hci.ic.gov");
+    expect(partitionOf("eusc-de-east-1")).toEqual({ id: "aws-eusc", dnsSuffix: "amazonaws.eu" });
+    expect(partitionOf("eu-isoe-west-1").id).toBe("aws-iso-e");
+    // A region the table does not list yet goes by its name's pattern, as in the SDK.
+    expect(partitionOf("cn-south-9")).toEqual({ id: "aws-cn", dnsSuffix: "amazonaws.com.cn" });
   });
 });
 

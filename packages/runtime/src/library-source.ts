@@ -1,6 +1,7 @@
 import type { Logger } from "@ondemand-eks/core";
 import { bundledLibraryDir, loadPodLibrary, type PodLibrary } from "@ondemand-eks/pod-library";
 import type { LibraryConfig } from "./config.js";
+import type { S3Sender } from "./s3-client.js";
 
 /** Gives the pod library to use for the next event. */
 export interface PodLibrarySource {
@@ -21,7 +22,7 @@ export interface LibrarySourceOptions {
   /** The region of that client, when the settings name one. */
   readonly region?: string;
   /** The S3 client of an `s3` library; default one made from `env`. */
-  readonly s3?: import("@aws-sdk/client-s3").S3Client;
+  readonly s3?: S3Sender;
   readonly log: Logger;
 }
 
@@ -41,16 +42,12 @@ export async function librarySourceFor(
       return directoryLibrary(library.path);
     case "s3": {
       const { s3Library, defaultS3Client } = await import("./s3-library.js");
-      const client = options.s3 ?? defaultS3Client(options.env, options.region);
-      const source = await s3Library({
-        client,
-        bucket: library.bucket,
-        prefix: library.prefix,
-        ttlMs: library.ttlMs,
-        log: options.log,
-      });
+      const where = { bucket: library.bucket, prefix: library.prefix, ttlMs: library.ttlMs };
       // A client given by the caller is the caller's to close.
-      return options.s3 ? source : { ...source, close: () => client.destroy() };
+      if (options.s3) return s3Library({ client: options.s3, ...where, log: options.log });
+      const client = defaultS3Client(options.env, options.region);
+      const source = await s3Library({ client, ...where, log: options.log });
+      return { ...source, close: () => client.destroy() };
     }
   }
 }

@@ -11,9 +11,11 @@ import {
 import { awsCredentials } from "./aws-credentials.js";
 import { PodLibraryUnavailableError } from "./errors.js";
 import type { PodLibrarySource } from "./library-source.js";
+import type { S3Sender } from "./s3-client.js";
 
 export interface S3LibraryOptions {
-  client: S3Client;
+  /** An `S3Client` (any v3 version), or anything with its `send`. */
+  client: S3Sender;
   bucket: string;
   /** Key prefix ("" or ending in "/"); objects directly under it are read, like a directory. */
   prefix: string;

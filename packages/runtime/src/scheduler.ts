@@ -1,4 +1,3 @@
-import type { S3Client } from "@aws-sdk/client-s3";
 import {
   dispositionOf,
   type JobManifest,
@@ -16,6 +15,7 @@ import type { SchedulerConfig } from "./config.js";
 import { librarySourceFor } from "./library-source.js";
 import { createLogger } from "./logger.js";
 import type { SchedulerMetrics } from "./metrics.js";
+import type { S3Sender } from "./s3-client.js";
 
 /** What an entry point (or a test) may supply instead of the defaults. */
 export interface SchedulerOptions {
@@ -34,8 +34,8 @@ export interface SchedulerOptions {
   readonly credentials?: AwsCredentialIdentityProvider;
   /** Longest wait for DescribeCluster and AWS credentials at start. Default 15 s. */
   readonly authTimeoutMs?: number;
-  /** The S3 client of an S3 library. */
-  readonly s3?: S3Client;
+  /** The S3 client of an S3 library: an `S3Client` (any v3 version), or anything with its `send`. */
+  readonly s3?: S3Sender;
   /**
    * Buildkite's state of a job, to check an event older than `staleAfterMs` before its Job
    * is made (core's `schedule`): given by entry points that have a cluster token.

@@ -3,7 +3,7 @@ import { render } from "./kustomize.js";
 import { serverSideApply } from "./server-side-apply.js";
 
 /**
- * Applies deploy/kubernetes/ to the control plane with server-side apply, as
+ * Applies a kustomization (deploy/kubernetes/base/ at start) to the control plane with server-side apply, as
  * `kubectl apply --server-side -k` would (kubectl may not be installed), with strict field
  * validation: a misspelt field fails the start instead of being dropped.
  */

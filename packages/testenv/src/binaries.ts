@@ -16,6 +16,8 @@ const COMMANDS = {
   "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
   "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
   "kube-scheduler": "k8s.io/kubernetes/cmd/kube-scheduler",
+  // Not part of the control plane: tests run it as a user would (exec credential plugins).
+  kubectl: "k8s.io/kubernetes/cmd/kubectl",
 } as const;
 
 export type BinaryName = keyof typeof COMMANDS;
@@ -63,6 +65,7 @@ function binaryPaths(dir: string): Binaries {
     "kube-apiserver": join(bin, "kube-apiserver"),
     "kube-controller-manager": join(bin, "kube-controller-manager"),
     "kube-scheduler": join(bin, "kube-scheduler"),
+    kubectl: join(bin, "kubectl"),
   };
 }
 
@@ -94,8 +97,8 @@ export async function goVersion(
 }
 
 /**
- * Returns the paths of etcd, kube-apiserver, kube-controller-manager and kube-scheduler,
- * building them
+ * Returns the paths of etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
+ * kubectl, building them
  * first if this version is not cached yet. Concurrent callers (several test runs at
  * once) wait on one lock, and only the first builds.
  */

@@ -40,7 +40,7 @@ export interface StartOptions {
    * their selectors, affinity, tolerations and resources). Default true.
    */
   controllerManager?: boolean;
-  /** Apply deploy/kubernetes/ once the API is ready. Default true. */
+  /** Apply deploy/kubernetes/base/ once the API is ready. Default true. */
   applyDeploy?: boolean;
   /** More kube-apiserver flags, such as --authentication-token-webhook-config-file. */
   apiserverArgs?: string[];
@@ -60,7 +60,7 @@ export async function readState(dir: string): Promise<ControlPlaneState | undefi
  * Starts etcd, kube-apiserver and (by default) kube-controller-manager and
  * kube-scheduler on loopback
  * ports, with RBAC and service-account tokens, and returns once `/readyz` is healthy
- * and deploy/kubernetes/ is applied. A port taken between choosing and binding it
+ * and deploy/kubernetes/base/ is applied. A port taken between choosing and binding it
  * makes a process exit; the whole start is then tried again with new ports.
  */
 export async function startControlPlane(options: StartOptions): Promise<ControlPlaneState> {

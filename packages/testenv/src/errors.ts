@@ -40,6 +40,15 @@ export class BuildkiteAgentToolchainMissingError extends ToolchainMissingError {
   }
 }
 
+/** Go is needed only to build helm once; without it the chart is not rendered. */
+export class HelmToolchainMissingError extends ToolchainMissingError {
+  constructor(detail: string) {
+    super(detail);
+    this.name = "HelmToolchainMissingError";
+    this.message = `helm (to lint and render deploy/helm/ondemand-eks) is built with Go, and no usable \`go\` was found (${detail}); install Go 1.26 or newer`;
+  }
+}
+
 /** No usable Python 3 to install a test tool with. */
 export class PythonMissingError extends PrerequisiteMissingError {
   constructor(tool: string, detail: string) {

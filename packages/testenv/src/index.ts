@@ -64,6 +64,7 @@ export {
 export {
   BuildkiteAgentToolchainMissingError,
   DaemonStartError,
+  HelmToolchainMissingError,
   KubectlMissingError,
   PrerequisiteMissingError,
   PythonMissingError,
@@ -71,6 +72,7 @@ export {
   ToolchainMissingError,
 } from "./errors.js";
 export { jobScheduledDetail, jobScheduledEvent, type TestJob } from "./events.js";
+export { type EnsureHelmOptions, ensureHelm, helmPath, readHelmVersion, runHelm } from "./helm.js";
 export { parseImage, pullFailure } from "./kubelet/images.js";
 export { startTestKubelet, type TestKubelet, type TestKubeletOptions } from "./kubelet/kubelet.js";
 export type { TestNode } from "./kubelet/nodes.js";

@@ -38,12 +38,25 @@ export function podSpecOf(object: KubernetesObject) {
   return object.kind === "Deployment" ? (object as V1Deployment).spec?.template.spec : undefined;
 }
 
+/** The objects of one `resources` entry: a file's documents, or a directory's rendering. */
+function resourceObjects(path: string): KubernetesObject[] {
+  if (statSync(path).isDirectory()) return render(path);
+  const objects: KubernetesObject[] = [];
+  for (const document of parseAllDocuments(readFileSync(path, "utf8"))) {
+    if (document.errors.length > 0) throw new Error(`${path}: ${document.errors[0]?.message}`);
+    const object = document.toJS() as KubernetesObject | null;
+    if (object) objects.push(object);
+  }
+  return objects;
+}
+
 /**
  * What `kubectl kustomize <dir>` gives for the fields our kustomizations use, without
- * needing kubectl (where it is installed, a test below checks that they agree): the
- * `resources` files in order, `namespace` set on every namespaced object and on
- * ServiceAccount subjects, `images` applied to containers. `namespace` overrides the
- * kustomization's, as an overlay setting its own would.
+ * needing kubectl (where it is installed, a test checks that they agree): the
+ * `resources` in order (a directory, such as an entry point's `../base`, rendered in
+ * place), then `namespace` set on every namespaced object and on ServiceAccount
+ * subjects, and `images` applied to containers, over all of them as kustomize does.
+ * `namespace` overrides the kustomization's, as an overlay setting its own would.
  */
 export function render(dir: string, namespace?: string): KubernetesObject[] {
   const kustomization = parseYaml(readFileSync(join(dir, "kustomization.yaml"), "utf8")) as
@@ -54,33 +67,27 @@ export function render(dir: string, namespace?: string): KubernetesObject[] {
     throw new Error(`${dir}: this test does not render ${unknown.join(", ")}; extend render()`);
   }
   const targetNamespace = namespace ?? kustomization?.namespace;
-  const objects: KubernetesObject[] = [];
-  for (const resource of kustomization?.resources ?? []) {
-    const path = join(dir, resource);
-    if (!statSync(path).isFile()) throw new Error(`${path}: only files are rendered here`);
-    for (const document of parseAllDocuments(readFileSync(path, "utf8"))) {
-      if (document.errors.length > 0) throw new Error(`${path}: ${document.errors[0]?.message}`);
-      const object = document.toJS() as KubernetesObject | null;
-      if (!object) continue;
-      if (targetNamespace && !CLUSTER_SCOPED.has(object.kind ?? "")) {
-        object.metadata = { ...object.metadata, namespace: targetNamespace };
-        for (const subject of (object as V1RoleBinding).subjects ?? []) {
-          if (subject.kind === "ServiceAccount") subject.namespace = targetNamespace;
-        }
+  const objects = (kustomization?.resources ?? []).flatMap((resource) =>
+    resourceObjects(join(dir, resource)),
+  );
+  for (const object of objects) {
+    if (targetNamespace && !CLUSTER_SCOPED.has(object.kind ?? "")) {
+      object.metadata = { ...object.metadata, namespace: targetNamespace };
+      for (const subject of (object as V1RoleBinding).subjects ?? []) {
+        if (subject.kind === "ServiceAccount") subject.namespace = targetNamespace;
       }
-      const spec = podSpecOf(object);
-      for (const container of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
-        const image = kustomization?.images?.find(
-          (entry) => entry.name === imageName(container.image ?? ""),
-        );
-        if (!image) continue;
-        const old = container.image ?? "";
-        const tag = old.includes("@") ? "" : old.slice(imageName(old).length);
-        container.image = `${image.newName ?? image.name}${
-          image.digest ? `@${image.digest}` : image.newTag ? `:${image.newTag}` : tag
-        }`;
-      }
-      objects.push(object);
+    }
+    const spec = podSpecOf(object);
+    for (const container of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
+      const image = kustomization?.images?.find(
+        (entry) => entry.name === imageName(container.image ?? ""),
+      );
+      if (!image) continue;
+      const old = container.image ?? "";
+      const tag = old.includes("@") ? "" : old.slice(imageName(old).length);
+      container.image = `${image.newName ?? image.name}${
+        image.digest ? `@${image.digest}` : image.newTag ? `:${image.newTag}` : tag
+      }`;
     }
   }
   return objects;

@@ -8,8 +8,8 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.u
 /** The Go module that pins and builds the control-plane binaries. */
 export const TOOLS_MODULE_DIR = join(REPO_ROOT, "tools", "k8s");
 
-/** Manifests applied to every control plane, so a job can be scheduled straight away. */
-export const DEPLOY_DIR = join(REPO_ROOT, "deploy", "kubernetes");
+/** Manifests applied to every control plane, so a job can be scheduled straight away: the base the entry points list. */
+export const DEPLOY_DIR = join(REPO_ROOT, "deploy", "kubernetes", "base");
 
 /** The control plane `npm run testenv:up` starts; `.testenv/` is git-ignored (`ONDEMAND_EKS_TESTENV_DIR` moves it). */
 export const SHARED_ENV_DIR = process.env.ONDEMAND_EKS_TESTENV_DIR

@@ -52,7 +52,8 @@ export async function consumeSqs(flags: CommandFlags, io: CliIo): Promise<number
   });
   const ops = await startOpsServer({
     port: settings.get(r.port) ?? 8080,
-    host: settings.get(r.host) ?? "0.0.0.0",
+    host: settings.get(r.host) ?? "::",
+    log: scheduler.log,
     ...(scheduler.metrics ? { metrics: scheduler.metrics } : {}),
     // Ready while SQS answers and the API server is reachable: a consumer with bad AWS
     // credentials or a deleted queue shows as not ready instead of only logging.

@@ -67,7 +67,8 @@ export async function controller(flags: ControllerFlags, io: CliIo): Promise<num
   const r = CLI_SETTINGS;
   const ops = await startOpsServer({
     port: settings.get(r.port) ?? 8080,
-    host: settings.get(r.host) ?? "0.0.0.0",
+    host: settings.get(r.host) ?? "::",
+    log: scheduler.log,
     metrics: {
       record: (outcome, seconds) => metrics.record(outcome, seconds),
       contentType: metrics.contentType,

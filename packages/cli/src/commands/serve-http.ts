@@ -99,7 +99,7 @@ export async function serveHttp(flags: CommandFlags, io: CliIo): Promise<number>
     metrics: createMetrics(),
     log: createLogger({ level: config.logLevel, write: (line) => io.stdout(`${line}\n`) }),
   });
-  const host = settings.get(r.host) ?? "0.0.0.0";
+  const host = settings.get(r.host) ?? "::";
   const opsPort = settings.get(r.opsPort);
   const server = await startWebhookServer({
     port: settings.get(r.port) ?? 8080,

@@ -4,6 +4,7 @@ import {
   bundledLibraryDir,
   checkPodLibrary,
   formatProblem,
+  type LibraryProblem,
   loadPodLibrary,
   type PodLibrary,
 } from "@ondemand-eks/pod-library";
@@ -12,10 +13,13 @@ import { UsageError } from "../errors.js";
 import { EXIT } from "../exit.js";
 import type { CliIo } from "../io.js";
 import { type CommandFlags, loadCliConfig } from "../settings.js";
+import { definitionReport, type ServerCheck, type ValidateReport } from "../validate-report.js";
 
 export interface ValidateFlags extends CommandFlags {
   /** Also dry-run every definition's manifest against the API server. */
   readonly server?: boolean;
+  /** `text` (default): lines for people; `json`: one {@link ValidateReport}. */
+  readonly output?: "text" | "json";
 }
 
 /**
@@ -26,6 +30,8 @@ export interface ValidateFlags extends CommandFlags {
  * restricts access, the features with where and who may use it. With
  * `--server`, the API server dry-runs what each definition becomes (a Job for a made-up
  * job, or a long-polling definition's Deployment), with admission and strict field checks.
+ * With `--output json`, all of it is one {@link ValidateReport} on stdout instead, and
+ * stderr has a one-line summary when the exit status is not 0.
  */
 export async function validate(flags: ValidateFlags, io: CliIo): Promise<number> {
   const { scheduler: config } = await loadCliConfig("validate", flags, io);
@@ -35,29 +41,80 @@ export async function validate(flags: ValidateFlags, io: CliIo): Promise<number>
       "validate checks a library directory (an S3 library is checked as each entry point loads it)",
     );
   }
+  const json = flags.output === "json";
   const directory = config.library.kind === "directory" ? config.library.path : bundledLibraryDir();
-  const problems = (await checkPodLibrary(directory)).map(formatProblem);
-  if (problems.length === 0) {
-    const pods = await loadPodLibrary(directory);
-    if (!pods.has(settings.defaultPodDefinition)) {
-      problems.push(
-        `${directory}: the default pod definition "${settings.defaultPodDefinition}" is missing (add ${settings.defaultPodDefinition}.yaml or set --default-pod)`,
-      );
+  const problems: LibraryProblem[] = [...(await checkPodLibrary(directory))];
+  const pods = problems.length === 0 ? await loadPodLibrary(directory) : undefined;
+  if (pods && !pods.has(settings.defaultPodDefinition)) {
+    problems.push({
+      file: directory,
+      path: "",
+      message: `the default pod definition "${settings.defaultPodDefinition}" is missing (add ${settings.defaultPodDefinition}.yaml or set --default-pod)`,
+    });
+  }
+  const summary = `${problems.length} problem${problems.length === 1 ? "" : "s"} in ${directory}`;
+  if (!pods || problems.length > 0) {
+    if (json) {
+      const report: ValidateReport = {
+        library: directory,
+        valid: false,
+        definitions: [],
+        problems,
+      };
+      io.stdout(`${JSON.stringify(report)}\n`);
     } else {
-      io.stdout(
-        `${directory}: ${pods.size} pod definitions, no problems (${pods.names().join(", ")})\n`,
-      );
-      for (const definition of pods.definitions()) {
-        for (const line of trustLines(definition)) io.stdout(`${line}\n`);
-      }
-      return flags.server ? validateOnServer(pods, config, io) : EXIT.done;
+      for (const problem of problems) io.stderr(`${formatProblem(problem)}\n`);
+    }
+    io.stderr(`ondemand-eks: ${summary}\n`);
+    return EXIT.invalid;
+  }
+
+  if (!json) {
+    io.stdout(
+      `${directory}: ${pods.size} pod definitions, no problems (${pods.names().join(", ")})\n`,
+    );
+    for (const definition of pods.definitions()) {
+      for (const line of trustLines(definition)) io.stdout(`${line}\n`);
     }
   }
-  for (const line of problems) io.stderr(`${line}\n`);
-  io.stderr(
-    `ondemand-eks: ${problems.length} problem${problems.length === 1 ? "" : "s"} in ${directory}\n`,
-  );
-  return EXIT.invalid;
+  let status: number = EXIT.done;
+  let server: ServerCheck[] | undefined;
+  if (flags.server) {
+    server = await checkOnServer(
+      pods,
+      config,
+      io,
+      json ? () => {} : (check) => printCheck(check, io),
+    );
+    status = statusOf(server);
+  }
+  if (json) {
+    const report: ValidateReport = {
+      library: directory,
+      valid: status === EXIT.done,
+      definitions: pods.definitions().map(definitionReport),
+      problems: [],
+      ...(server ? { server } : {}),
+    };
+    io.stdout(`${JSON.stringify(report)}\n`);
+  }
+  if (status !== EXIT.done) {
+    io.stderr("ondemand-eks: the API server did not accept every pod definition\n");
+  }
+  return status;
+}
+
+/** 3 when any definition could not be checked, else 1 when any was rejected, else 0. */
+function statusOf(checks: readonly ServerCheck[]): number {
+  if (checks.some((check) => check.outcome === "unavailable")) return EXIT.unavailable;
+  if (checks.some((check) => check.outcome === "rejected")) return EXIT.invalid;
+  return EXIT.done;
+}
+
+/** A server check as a line: accepted ones on stdout, the others on stderr. */
+function printCheck(check: ServerCheck, io: CliIo): void {
+  if (check.outcome === "accepted") io.stdout(`${check.definition}: ${check.message}\n`);
+  else io.stderr(`${check.definition}: ${check.outcome}: ${check.message}\n`);
 }
 
 /**
@@ -84,43 +141,56 @@ function trustLines(definition: PodDefinition): string[] {
   return lines;
 }
 
-async function validateOnServer(
+/**
+ * Dry-runs what each definition becomes against the API server; `onCheck` hears each
+ * result as it comes.
+ */
+async function checkOnServer(
   pods: PodLibrary,
   config: SchedulerConfig,
   io: CliIo,
-): Promise<number> {
+  onCheck: (check: ServerCheck) => void,
+): Promise<ServerCheck[]> {
   const scheduler = await createScheduler(config, { env: io.env, log: silentLogger });
   const submitter = scheduler.submitter;
   if (!submitter) throw new UsageError("validate --server needs a cluster");
   const settings: SchedulerSettings = config.settings;
-  let status: number = EXIT.done;
+  const checks: ServerCheck[] = [];
   try {
     for (const definition of pods.definitions()) {
       const manifest = sampleManifest(definition, settings);
       const outcome = await submitter.submit(manifest, { dryRun: true });
       const what = `${manifest.kind} ${outcome.namespace}/${outcome.name}`;
+      const base = { definition: definition.name, kind: manifest.kind };
+      let check: ServerCheck | undefined;
       // A dry-run AlreadyExists comes after validation and admission: the object passed.
       if (outcome.outcome === "created" || outcome.outcome === "exists") {
-        io.stdout(
-          `${definition.name}: accepted by ${submitter.server} (${manifest.kind}, dry run)\n`,
-        );
+        check = {
+          ...base,
+          outcome: "accepted",
+          message: `accepted by ${submitter.server} (${manifest.kind}, dry run)`,
+        };
       } else if (outcome.outcome === "rejected") {
-        io.stderr(
-          `${definition.name}: rejected: ${what}: ${outcome.status} ${outcome.reason}: ${outcome.message}\n`,
-        );
-        status = Math.max(status, EXIT.invalid);
+        check = {
+          ...base,
+          outcome: "rejected",
+          message: `${what}: ${outcome.status} ${outcome.reason}: ${outcome.message}`,
+        };
       } else if (outcome.outcome === "unavailable") {
-        io.stderr(
-          `${definition.name}: unavailable: ${what} not checked after ${outcome.attempts} attempt${outcome.attempts === 1 ? "" : "s"}: ${outcome.message}\n`,
-        );
-        status = EXIT.unavailable;
+        const attempts = `${outcome.attempts} attempt${outcome.attempts === 1 ? "" : "s"}`;
+        check = {
+          ...base,
+          outcome: "unavailable",
+          message: `${what} not checked after ${attempts}: ${outcome.message}`,
+        };
+      }
+      if (check) {
+        checks.push(check);
+        onCheck(check);
       }
     }
   } finally {
     await scheduler.close();
   }
-  if (status !== EXIT.done) {
-    io.stderr("ondemand-eks: the API server did not accept every pod definition\n");
-  }
-  return status;
+  return checks;
 }

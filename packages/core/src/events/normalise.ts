@@ -16,6 +16,13 @@ function jobUuid(job: Job): string {
   return "uuid" in job ? job.uuid : job.id;
 }
 
+/** A lone UTF-16 surrogate, which `encodeURIComponent` refuses with a `URIError`. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `encodeURIComponent` that never throws: a lone surrogate becomes U+FFFD first. */
+const encodePathSegment = (value: string) =>
+  encodeURIComponent(value.replace(LONE_SURROGATE, "\uFFFD"));
+
 function buildUrl(
   build: z.output<typeof BuildSchema>,
   pipeline: string,
@@ -23,7 +30,7 @@ function buildUrl(
 ): string | undefined {
   if (build.web_url) return build.web_url;
   if (!organization) return undefined;
-  const path = [organization, pipeline].map(encodeURIComponent).join("/");
+  const path = [organization, pipeline].map(encodePathSegment).join("/");
   return `https://buildkite.com/${path}/builds/${build.number}`;
 }
 

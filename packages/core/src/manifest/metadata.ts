@@ -13,7 +13,7 @@ export const LABELS = {
   pipeline: "buildkite.com/pipeline",
   buildNumber: "buildkite.com/build-number",
   organization: "buildkite.com/organization",
-  podDefinition: "ondemand-eks/pod-definition",
+  podDefinition: "ondemand-eks.io/pod-definition",
 } as const;
 
 export const ANNOTATIONS = {

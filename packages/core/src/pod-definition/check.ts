@@ -242,28 +242,3 @@ export function checkPodDefinition(
     },
   };
 }
-
-/**
- * Validates one stand-alone pod definition (for callers that build definitions in code
- * rather than load a library). Throws {@link InvalidPodDefinitionError} with every issue.
- *
- * @example
- * ```ts
- * const definition = definePodDefinition({ name: "small", agent: { image: "buildkite/agent:3" } });
- * ```
- */
-export function definePodDefinition(input: unknown): PodDefinition {
-  const parsed = safeParsePodDefinitionSource(input);
-  if (!parsed.success) throw parsed.error;
-  if (parsed.data.extends !== undefined) {
-    throw new InvalidPodDefinitionError([
-      {
-        path: "extends",
-        message: "resolve extends with @ondemand-eks/pod-library before defining",
-      },
-    ]);
-  }
-  const checked = checkPodDefinition(parsed.data);
-  if (!checked.success) throw checked.error;
-  return checked.data;
-}

@@ -12,11 +12,8 @@ export {
   type AccessRule,
   checkAccess,
 } from "./access.js";
-export {
-  checkPodDefinition,
-  definePodDefinition,
-  safeParsePodDefinitionSource,
-} from "./check.js";
+export { checkPodDefinition, safeParsePodDefinitionSource } from "./check.js";
+export { definePodDefinition, parsePodDefinition, safeParsePodDefinition } from "./define.js";
 export {
   PRIVILEGE_FEATURES,
   type PrivilegeFeature,
@@ -27,6 +24,7 @@ export {
 export {
   type PodAccess,
   type PodDefinition,
+  type PodDefinitionInput,
   type PodDefinitionSource,
   PodDefinitionSourceSchema,
   type ServiceContainer,

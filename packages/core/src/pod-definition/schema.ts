@@ -215,6 +215,13 @@ export interface PodAccess {
 }
 
 export type PodDefinitionSource = z.output<typeof PodDefinitionSourceSchema>;
+
+/**
+ * A stand-alone pod definition as written in TypeScript: what
+ * {@link definePodDefinition} takes. It is the schema's input type without `extends`
+ * (which only a pod library resolves), so a misspelt field (`servics`) fails `tsc`.
+ */
+export type PodDefinitionInput = Omit<z.input<typeof PodDefinitionSourceSchema>, "extends">;
 export type ServiceContainer = z.output<typeof ServiceContainerSchema>;
 
 /** A complete pod definition, every `extends` resolved: what the manifest builders take. */

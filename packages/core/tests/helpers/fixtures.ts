@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import {
-  definePodDefinition,
   type PodDefinition,
   parseEvent,
+  parsePodDefinition,
   resolveSettings,
   type ScheduledJob,
   type SchedulerSettings,
@@ -22,9 +22,12 @@ export function scheduledJob(overrides: Partial<ScheduledJob> = {}): ScheduledJo
   return { ...event.job, ...overrides };
 }
 
-/** A small valid one-shot definition, with overrides applied before validation. */
+/**
+ * A small one-shot definition, with overrides applied before validation. Untyped, so
+ * tests can pass what a file might hold: it validates as `parsePodDefinition` does.
+ */
 export function podDefinition(overrides: Record<string, unknown> = {}): PodDefinition {
-  return definePodDefinition({
+  return parsePodDefinition({
     name: "default",
     agent: { image: "buildkite/agent:3" },
     ...overrides,
