@@ -1,10 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { BatchV1Api, KubeConfig } from "@kubernetes/client-node";
-import { LABELS } from "@ondemand-eks/core";
 import {
   type EmulatedLambda,
   jobScheduledDetail,
@@ -17,9 +14,8 @@ import {
 } from "@ondemand-eks/testenv";
 import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BUNDLE_DIR, jobsFor } from "./lambda-helpers.js";
 
-/** The function as deployed: index.mjs and its chunks, plus the bundled pod library. */
-const BUNDLE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "lambda");
 /** What a function's code may weigh, and stay quick to load on a cold start. */
 const SIZE_BUDGET_BYTES = 3 * 1024 * 1024;
 
@@ -141,16 +137,6 @@ const detail = (uuid: string, rules?: string[]) =>
 const event = (uuid: string, rules?: string[]) =>
   jobScheduledEvent({ uuid, ...(rules ? { rules } : {}) });
 
-async function jobsFor(uuid: string) {
-  const config = new KubeConfig();
-  config.loadFromFile(plane.state?.kubeconfig ?? "");
-  const list = await config.makeApiClient(BatchV1Api).listNamespacedJob({
-    namespace: "buildkite",
-    labelSelector: `${LABELS.jobUuid}=${uuid}`,
-  });
-  return list.items;
-}
-
 /** The emulator needs Go, as the control plane does: these run only where it is there. */
 function lambda(name: string, handler: string, env: Record<string, string> = {}) {
   return startLambda(name, {
@@ -185,8 +171,8 @@ describeWith([plane.info, aws], "the bundle under the Lambda Runtime Interface E
     });
     expect(status).toBe(200);
     expect(body).toEqual({ batchItemFailures: [{ itemIdentifier: "m4" }] });
-    expect(await jobsFor(whole)).toHaveLength(1);
-    expect(await jobsFor(bare)).toHaveLength(1);
+    expect(await jobsFor(plane.state?.kubeconfig, whole)).toHaveLength(1);
+    expect(await jobsFor(plane.state?.kubeconfig, bare)).toHaveLength(1);
     // The cold start was measured by the emulator (reported, not asserted: tests never time).
     expect(sqs.initDurationMs()).toBeGreaterThan(0);
     // One structured line per event, with the job, its outcome, and the ids that tie it to
@@ -214,7 +200,7 @@ describeWith([plane.info, aws], "the bundle under the Lambda Runtime Interface E
     expect(first.body).toMatchObject({ outcome: "created", job: uuid });
     const again = await eventBridge.invoke(event(uuid));
     expect(again.body).toMatchObject({ outcome: "exists", job: uuid });
-    expect(await jobsFor(uuid)).toHaveLength(1);
+    expect(await jobsFor(plane.state?.kubeconfig, uuid)).toHaveLength(1);
     const bad = await eventBridge.invoke(event(randomUUID(), ["queue=default", "pod=no-such-pod"]));
     // The handler's ScheduleFailedError, which Lambda reports by name (code SCHEDULE_FAILED).
     expect(bad.body).toMatchObject({ errorType: "ScheduleFailedError" });
@@ -282,7 +268,7 @@ describeWith([plane.info, aws], "the bundle under the Lambda Runtime Interface E
       const uuid = randomUUID();
       const { body } = await fromS3.invoke(event(uuid, ["queue=default", "pod=from-s3"]));
       expect(body).toMatchObject({ outcome: "created", podDefinition: "from-s3" });
-      const [job] = await jobsFor(uuid);
+      const [job] = await jobsFor(plane.state?.kubeconfig, uuid);
       expect(job?.spec?.template.spec?.containers.map((c) => c.image)).toContain(
         "buildkite/agent:3.99",
       );

@@ -1,10 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { BatchV1Api, KubeConfig } from "@kubernetes/client-node";
-import { LABELS } from "@ondemand-eks/core";
 import {
   type BuildkiteEmulator,
   type EmulatedLambda,
@@ -17,12 +13,12 @@ import {
 } from "@ondemand-eks/testenv";
 import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { BUNDLE_DIR, jobsFor } from "./lambda-helpers.js";
 
 // The scheduled controller function as deployed (dist/lambda/controller.mjs and its
 // chunks) under the Lambda Runtime Interface Emulator: on this file's control plane, with
 // the Buildkite emulator and, for the token, moto's Secrets Manager.
 
-const BUNDLE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "lambda");
 const CLUSTER_TOKEN = `bkct_${randomUUID().replaceAll("-", "")}`;
 const CREDENTIALS = { accessKeyId: "AKIDCONTROLLER", secretAccessKey: "controller-test" };
 
@@ -52,16 +48,6 @@ afterAll(async () => {
   await aws.value?.stop();
   await plane.teardown();
 });
-
-async function jobsFor(uuid: string) {
-  const config = new KubeConfig();
-  config.loadFromFile(plane.state?.kubeconfig ?? "");
-  const list = await config.makeApiClient(BatchV1Api).listNamespacedJob({
-    namespace: "buildkite",
-    labelSelector: `${LABELS.jobUuid}=${uuid}`,
-  });
-  return list.items;
-}
 
 /** The controller function, on this file's cluster and Buildkite; `env` adds to or overrides. */
 function controllerLambda(name: string, env: Record<string, string>) {
@@ -102,13 +88,13 @@ describeWith([plane.info, aws], "the scheduled controller under the Lambda emula
   it("one invocation makes the Job of a job whose event never came, reserved by its stack", async () => {
     // Prepare: a job Buildkite scheduled, with no event delivered anywhere.
     const id = buildkite.createJob({ command: "echo from the schedule", queue: "default" });
-    expect(await jobsFor(id)).toHaveLength(0);
+    expect(await jobsFor(plane.state?.kubeconfig, id)).toHaveLength(0);
     // Act
     const { status, body } = await controller.invoke(scheduledEvent());
     // Assess
     expect(status).toBe(200);
     expect(body).toMatchObject({ complete: true, done: { schedule: 1 }, problems: [] });
-    expect(await jobsFor(id)).toHaveLength(1);
+    expect(await jobsFor(plane.state?.kubeconfig, id)).toHaveLength(1);
     const job = buildkite.job(id);
     expect(job.state).toBe("reserved");
     expect(job.timeline.map((entry) => entry.event)).toContain("reserved by ondemand-eks-default");
@@ -120,7 +106,7 @@ describeWith([plane.info, aws], "the scheduled controller under the Lambda emula
     expect(first.body).toMatchObject({ complete: true });
     const again = await controller.invoke(scheduledEvent());
     expect(again.body).toMatchObject({ complete: true, done: { schedule: 0 } });
-    expect(await jobsFor(id)).toHaveLength(1);
+    expect(await jobsFor(plane.state?.kubeconfig, id)).toHaveLength(1);
   });
 
   it("takes its token from an SSM parameter as well", async () => {
@@ -145,7 +131,7 @@ describeWith([plane.info, aws], "the scheduled controller under the Lambda emula
       const { body } = await fromSsm.invoke(scheduledEvent());
       // Assess
       expect(body).toMatchObject({ complete: true });
-      expect(await jobsFor(id)).toHaveLength(1);
+      expect(await jobsFor(plane.state?.kubeconfig, id)).toHaveLength(1);
     } finally {
       await fromSsm.stop();
     }

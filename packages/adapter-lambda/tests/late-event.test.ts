@@ -1,12 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
-import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { BatchV1Api, KubeConfig } from "@kubernetes/client-node";
 import { createLambdaFunction, type LambdaFunction } from "@ondemand-eks/adapter-lambda/runtime";
 import { StacksClient } from "@ondemand-eks/controller";
-import { LABELS } from "@ondemand-eks/core";
 import { createLogger } from "@ondemand-eks/runtime";
 import {
   type BuildkiteEmulator,
@@ -20,6 +17,7 @@ import {
 } from "@ondemand-eks/testenv";
 import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BUNDLE_DIR, jobsFor } from "./lambda-helpers.js";
 
 // The event function's check of a late event in Buildkite: built from its variables by
 // the runtime, on this file's control plane, with the Buildkite emulator as Buildkite.
@@ -28,7 +26,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // late: a redelivery.
 
 const CLUSTER_TOKEN = `bkct_${randomUUID().replaceAll("-", "")}`;
-const BUNDLE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "lambda");
 const CREDENTIALS = { accessKeyId: "AKIDLATEEVENTS", secretAccessKey: "late-events-test" };
 const PODS = fileURLToPath(new URL("../../../pods", import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,16 +53,6 @@ afterAll(async () => {
   await aws.value?.stop();
   await plane.teardown();
 });
-
-async function jobsFor(uuid: string) {
-  const config = new KubeConfig();
-  config.loadFromFile(plane.state?.kubeconfig ?? "");
-  const list = await config.makeApiClient(BatchV1Api).listNamespacedJob({
-    namespace: "buildkite",
-    labelSelector: `${LABELS.jobUuid}=${uuid}`,
-  });
-  return list.items;
-}
 
 /** The function on this file's cluster and Buildkite, its log lines kept; `env` adds to it. */
 async function eventFunction(env: Record<string, string>) {
@@ -120,7 +107,7 @@ describeWith(plane.info, "Lambda event function: a late event checked in Buildki
       reason: expect.stringContaining("canceled"),
     });
     expect(asksForStates()).toBe(asked + 1);
-    expect(await jobsFor(id)).toHaveLength(0);
+    expect(await jobsFor(plane.state?.kubeconfig, id)).toHaveLength(0);
   });
 
   it("SQS: the same message is acknowledged (not returned), with no Job", async () => {
@@ -128,13 +115,13 @@ describeWith(plane.info, "Lambda event function: a late event checked in Buildki
     const messageId = randomUUID();
     const response = await withToken.sqs({ Records: [{ messageId, body: JSON.stringify(event) }] });
     expect(response.batchItemFailures).toEqual([]);
-    expect(await jobsFor(id)).toHaveLength(0);
+    expect(await jobsFor(plane.state?.kubeconfig, id)).toHaveLength(0);
   });
 
   it("a late event of a job still scheduled makes its Job", async () => {
     const { id, event } = await lateEvent({ cancelled: false });
     expect(await withToken.eventBridge(event)).toMatchObject({ outcome: "created" });
-    expect(await jobsFor(id)).toHaveLength(1);
+    expect(await jobsFor(plane.state?.kubeconfig, id)).toHaveLength(1);
   });
 
   it("a timely event is not checked: no Buildkite call", async () => {
@@ -151,7 +138,7 @@ describeWith(plane.info, "Lambda event function: a late event checked in Buildki
       // Assess
       expect(outcome).toMatchObject({ outcome: "created" });
       expect(asksForStates()).toBe(asked);
-      expect(await jobsFor(id)).toHaveLength(1);
+      expect(await jobsFor(plane.state?.kubeconfig, id)).toHaveLength(1);
     } finally {
       await fn.scheduler.close();
     }
@@ -169,7 +156,7 @@ describeWith(plane.info, "Lambda event function: a late event checked in Buildki
       expect(fn.config.lateEvents).toBeUndefined();
       expect(outcome).toMatchObject({ outcome: "created" });
       expect(buildkite.requests()).toHaveLength(before);
-      expect(await jobsFor(id)).toHaveLength(1);
+      expect(await jobsFor(plane.state?.kubeconfig, id)).toHaveLength(1);
     } finally {
       await fn.scheduler.close();
     }
@@ -214,7 +201,7 @@ describeWith(
         // Assess
         expect(status).toBe(200);
         expect(body).toMatchObject({ outcome: "ignored" });
-        expect(await jobsFor(id)).toHaveLength(0);
+        expect(await jobsFor(plane.state?.kubeconfig, id)).toHaveLength(0);
         expect(fn.logs()).not.toContain(CLUSTER_TOKEN);
       } finally {
         await fn.stop();
