@@ -64,18 +64,35 @@ describe("inClusterAuth", () => {
     });
   });
 
-  it("builds the server from the service environment and re-reads a changed token", async () => {
+  it("builds the server from the service environment and re-reads a changed token a minute on", async () => {
     const tokenPath = join(dir, "token");
     const caPath = join(dir, "ca.crt");
     await writeFile(tokenPath, "first\n");
     await writeFile(caPath, "not checked here");
     const env = { KUBERNETES_SERVICE_HOST: "fd00::1", KUBERNETES_SERVICE_PORT: "443" };
-    const auth = await inClusterAuth({ tokenPath, caPath, env });
+    let clock = 1_000;
+    const auth = await inClusterAuth({ tokenPath, caPath, env, now: () => clock });
     expect(auth.server).toBe("https://[fd00::1]:443");
     expect(await auth.headers()).toEqual({ Authorization: "Bearer first" });
     await writeFile(tokenPath, "second-token\n");
+    // Within the minute the token read last is used; the file is not looked at.
+    clock += 59_999;
+    expect(await auth.headers()).toEqual({ Authorization: "Bearer first" });
+    clock += 1;
     expect(await auth.headers()).toEqual({ Authorization: "Bearer second-token" });
     expect(await auth.refresh?.()).toBe(false);
+  });
+
+  it("re-reads the token at once when refreshed after a 401", async () => {
+    const tokenPath = join(dir, "token");
+    const caPath = join(dir, "ca.crt");
+    await writeFile(tokenPath, "first\n");
+    await writeFile(caPath, "x");
+    const auth = await inClusterAuth({ tokenPath, caPath, server: "https://x", now: () => 0 });
+    await writeFile(tokenPath, "rotated\n");
+    expect(await auth.headers()).toEqual({ Authorization: "Bearer first" });
+    expect(await auth.refresh?.()).toBe(true);
+    expect(await auth.headers()).toEqual({ Authorization: "Bearer rotated" });
   });
 
   it("names a missing token file", async () => {

@@ -162,16 +162,20 @@ describeWithCluster("the scheduler's ServiceAccount and Role from deploy/kuberne
   });
 
   it("picks up a rotated token file without being rebuilt", async () => {
+    // The token read is used for a minute; one the API server refuses is read again at once.
     await writeFile(tokenPath, "not-a-valid-token");
-    const refused = await submitter.submit(await manifestFor(randomUUID()));
+    const server = submitter.server;
+    const rotating = new Submitter({ auth: await inClusterAuth({ tokenPath, caPath, server }) });
+    const refused = await rotating.submit(await manifestFor(randomUUID()));
     expect(refused).toMatchObject({ outcome: "rejected", status: 401, reason: "Unauthorized" });
     if (refused.outcome === "rejected") {
       expect(refused.message).toContain(tokenPath);
       expect(refused.message).not.toContain("not-a-valid-token");
     }
     await writeFile(tokenPath, await schedulerToken());
-    expect(await submitter.submit(await manifestFor(randomUUID()))).toMatchObject({
+    expect(await rotating.submit(await manifestFor(randomUUID()))).toMatchObject({
       outcome: "created",
     });
+    rotating.close();
   });
 });
