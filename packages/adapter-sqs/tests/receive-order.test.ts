@@ -17,7 +17,11 @@ describe("the next receive", () => {
         receives++;
         if (receives === 1) {
           return {
-            Messages: ["m-1", "m-2"].map((id) => ({ MessageId: id, ReceiptHandle: id, Body: "{}" })),
+            Messages: ["m-1", "m-2"].map((id) => ({
+              MessageId: id,
+              ReceiptHandle: id,
+              Body: "{}",
+            })),
           };
         }
         return new Promise((_, reject) =>
