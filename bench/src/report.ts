@@ -33,6 +33,8 @@ export function targets(r: BenchResults): Target[] {
     atMost("sqs.overhead_p50", r.sqs.overhead_p50.median, 1.1),
     atMost("sqs.overhead_p99", r.sqs.overhead_p99.median, 1.1),
     atLeast("sqs.throughput_ratio", r.sqs.throughput_ratio.median, 0.9),
+    // Issue 15: the SQS path's own cost beyond its transport (README, "The SQS path's p50").
+    atMost("sqs.beyond_floor_p50", r.sqs.beyond_floor_p50?.median ?? Number.NaN, 1.25),
     atLeast("render.per_sec", r.render.per_sec.median, 20_000),
     atMost("lambda.cold_init_ms", r.lambda.cold_init_ms.median, 300),
     atMost("lambda.bundle_bytes", r.lambda.bundle_bytes, 3 * 1024 * 1024),
