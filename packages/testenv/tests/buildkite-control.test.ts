@@ -246,4 +246,27 @@ describe("the Buildkite emulator's queue metrics", () => {
     });
     expect(refused.status).toBe(401);
   });
+
+  it("answers a 5xx on demand, after checking the token, then counts again", async () => {
+    // Prepare
+    const buildkite = await startBuildkiteEmulator({ agentToken: AGENT_TOKEN });
+    buildkite.createJob({ command: "true", queue: "linux" });
+    buildkite.failMetrics(2, 503);
+
+    // Act
+    const unauthorized = await request(`${buildkite.url}/metrics`, "GET", undefined, "wrong");
+    const statuses: number[] = [];
+    for (const path of ["metrics", "metrics/queue?name=linux", "metrics"]) {
+      statuses.push(
+        (await request(`${buildkite.url}/${path}`, "GET", undefined, AGENT_TOKEN)).status,
+      );
+    }
+    const events = buildkite.requests().map((r) => r.event);
+    await buildkite.close();
+
+    // Assess: the refused token used no fault; the third read counts again.
+    expect(unauthorized.status).toBe(401);
+    expect(statuses).toEqual([503, 503, 200]);
+    expect(events).toContain("GET /v3/metrics (failed on demand)");
+  });
 });

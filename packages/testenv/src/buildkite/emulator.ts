@@ -83,6 +83,11 @@ export interface BuildkiteEmulator {
   /** Makes the next `count` Stacks API requests answer only after `ms` milliseconds. */
   stallStacks(count: number, ms: number): void;
   /**
+   * Makes the next `count` queue-metrics requests (`GET metrics`, `GET metrics/queue`)
+   * answer `status`, after their token is checked: Buildkite's metrics unavailable.
+   */
+  failMetrics(count: number, status: number): void;
+  /**
    * Pauses (or resumes) dispatch for the cluster queue `queueKey`: `scheduled-jobs` then
    * says `cluster_queue.paused: true` and still lists the queue's jobs, as Buildkite does.
    */
@@ -123,6 +128,7 @@ export async function startBuildkiteEmulator(
     now: options.now ?? Date.now,
     origin: "",
   };
+  const metricsFaults = createFaults();
   const log: EmulatorRequest[] = [];
   const targets = [...(options.deliverTo ?? [])];
   const pending = new Set<Promise<void>>();
@@ -163,6 +169,7 @@ export async function startBuildkiteEmulator(
     throttle: (count, retryAfterSeconds) => throttle.refuseNext(count, retryAfterSeconds),
     failStacks: (count, status) => faults.failNext(count, status),
     stallStacks: (count, ms) => faults.stallNext(count, ms),
+    failMetrics: (count, status) => metricsFaults.failNext(count, status),
     pauseQueue(queueKey, paused) {
       if (paused) state.pausedQueues.add(queueKey);
       else state.pausedQueues.delete(queueKey);
@@ -213,6 +220,12 @@ export async function startBuildkiteEmulator(
     }
     const token = tokenOf(request);
     if (!allowed(match.route, token, match.params)) return answer(401, { message: "Unauthorized" });
+    if (match.route.path.startsWith("metrics")) {
+      const fault = metricsFaults.next();
+      if (fault?.kind === "fail") {
+        return answer(fault.status, { message: "Service unavailable" }, {}, " (failed on demand)");
+      }
+    }
     if (match.route.auth === "cluster") {
       const retryAfter = throttle.check(match.params.stack ?? "");
       if (retryAfter !== undefined) {
