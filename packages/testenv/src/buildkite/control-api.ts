@@ -32,6 +32,7 @@ export interface Controls {
   throttle(count: number, retryAfterSeconds: number): void;
   failStacks(count: number, status: number): void;
   stallStacks(count: number, ms: number): void;
+  failMetrics(count: number, status: number): void;
   pauseQueue(queueKey: string, paused: boolean): void;
   deliverTo(target: DeliveryTarget): void;
 }
