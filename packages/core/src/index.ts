@@ -68,11 +68,20 @@ export {
 } from "./manifest/index.js";
 export {
   definePodDefinition,
+  type LongPolling,
   type PodDefinition,
   type PodDefinitionInput,
+  type PoolScaling,
   parsePodDefinition,
   safeParsePodDefinition,
 } from "./pod-definition/index.js";
+export {
+  desiredReplicas,
+  type QueueDepth,
+  type ScaleDecision,
+  type ScaleState,
+  STALE_METRICS_MS,
+} from "./pools/index.js";
 export {
   type Disposition,
   dispositionOf,

@@ -1,12 +1,15 @@
+import { createHash } from "node:crypto";
 import {
   buildDeployment,
   buildJob,
   InvalidEventError,
   InvalidPodDefinitionError,
+  type PodDefinition,
 } from "@ondemand-eks/core";
 import { toLabelValue } from "@ondemand-eks/core/manifest";
 import type { PrivilegeFeature } from "@ondemand-eks/core/pod-definition";
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../src/manifest/definition-hash.js";
 import { podDefinition, scheduledJob, settings } from "./helpers/fixtures.js";
 
 const withServices = () =>
@@ -319,7 +322,11 @@ describe("buildDeployment", () => {
     const spec = deployment.spec.template.spec;
     expect(spec.restartPolicy).toBe("Always");
     const env = spec.containers[0]?.env ?? [];
-    expect(env.map((e) => e.name)).toEqual(["BUILDKITE_AGENT_TOKEN", "BUILDKITE_AGENT_TAGS"]);
+    expect(env.map((e) => e.name)).toEqual([
+      "BUILDKITE_AGENT_TOKEN",
+      "BUILDKITE_AGENT_TAGS",
+      "BUILDKITE_AGENT_NAME",
+    ]);
     expect(env[1]?.value).toBe("queue=linux,pod=linux-pool");
     expect(spec.initContainers).toEqual([
       { name: "dockerd", image: "docker:27-dind", restartPolicy: "Always" },
@@ -340,8 +347,13 @@ describe("buildDeployment", () => {
       },
       { name: "BUILDKITE_AGENT_ENDPOINT", value: "https://proxy.example.com/v3" },
       { name: "BUILDKITE_AGENT_TAGS", value: "queue=linux,pod=default" },
+      { name: "BUILDKITE_AGENT_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
     ]);
-    expect(envOf().map((e) => e.name)).toEqual(["BUILDKITE_AGENT_TOKEN", "BUILDKITE_AGENT_TAGS"]);
+    expect(envOf().map((e) => e.name)).toEqual([
+      "BUILDKITE_AGENT_TOKEN",
+      "BUILDKITE_AGENT_TAGS",
+      "BUILDKITE_AGENT_NAME",
+    ]);
   });
 
   it("defaults to one replica and refuses one-shot definitions", () => {
@@ -350,5 +362,101 @@ describe("buildDeployment", () => {
     expect(() => buildDeployment({ definition: podDefinition(), settings: settings() })).toThrow(
       InvalidPodDefinitionError,
     );
+  });
+
+  describe("for a scaled pool", () => {
+    const scaled = (scaling: Record<string, unknown> = {}, rest: Record<string, unknown> = {}) =>
+      podDefinition({
+        name: "linux-scaled",
+        mode: "long-polling",
+        longPolling: { queue: "linux", scaling: { maxReplicas: 10, ...scaling }, ...rest },
+      });
+
+    it("leaves spec.replicas out unless told the count, so an apply never takes it from the scaler", () => {
+      // Act
+      const untold = buildDeployment({ definition: scaled(), settings: settings() });
+      const told = buildDeployment({ definition: scaled(), settings: settings(), replicas: 4 });
+
+      // Assess
+      expect(Object.hasOwn(untold.spec, "replicas")).toBe(false);
+      expect(told.spec.replicas).toBe(4);
+      expect(
+        buildDeployment({ definition: scaled(), settings: settings(), replicas: 0 }).spec.replicas,
+      ).toBe(0);
+    });
+
+    it("runs agentsPerPod agents in each pod, and one without saying so", () => {
+      const spawnOf = (agentsPerPod: number) =>
+        buildDeployment({
+          definition: scaled({ agentsPerPod }),
+          settings: settings(),
+        }).spec.template.spec.containers[0]?.env?.filter((e) => e.name === "BUILDKITE_AGENT_SPAWN");
+      expect(spawnOf(3)).toEqual([{ name: "BUILDKITE_AGENT_SPAWN", value: "3" }]);
+      expect(spawnOf(1)).toEqual([]);
+    });
+  });
+
+  it("keeps a fixed pool at its definition's size, whatever replicas it is given", () => {
+    const fixed = podDefinition({ mode: "long-polling", longPolling: { queue: "q", replicas: 2 } });
+    expect(
+      buildDeployment({ definition: fixed, settings: settings(), replicas: 7 }).spec.replicas,
+    ).toBe(2);
+  });
+
+  it("gives busy agents stopGraceSeconds to finish their job after SIGTERM", () => {
+    const graceOf = (longPolling: Record<string, unknown>) =>
+      buildDeployment({
+        definition: podDefinition({
+          mode: "long-polling",
+          longPolling: { queue: "q", ...longPolling },
+        }),
+        settings: settings(),
+      }).spec.template.spec.terminationGracePeriodSeconds;
+    expect(graceOf({})).toBe(3600);
+    expect(graceOf({ stopGraceSeconds: 120 })).toBe(120);
+    expect(graceOf({ stopGraceSeconds: 900, scaling: { maxReplicas: 2 } })).toBe(900);
+  });
+
+  it("marks the Deployment with a hash of its definition: stable, and changing with it", () => {
+    // Prepare
+    const hashOf = (definition: PodDefinition, replicas?: number) =>
+      buildDeployment({ definition, settings: settings(), replicas }).metadata.annotations[
+        "ondemand-eks.io/pod-definition-hash"
+      ];
+    const base = { mode: "long-polling", longPolling: { queue: "q", replicas: 2 } };
+    const reordered = { longPolling: { replicas: 2, queue: "q" }, mode: "long-polling" };
+
+    // Act
+    const hash = hashOf(podDefinition(base));
+
+    // Assess
+    expect(hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(hashOf(podDefinition(reordered))).toBe(hash);
+    expect(hashOf(podDefinition({ ...base, longPolling: { queue: "q", replicas: 3 } }))).not.toBe(
+      hash,
+    );
+    expect(hashOf(podDefinition({ ...base, agent: { image: "buildkite/agent:3.1" } }))).not.toBe(
+      hash,
+    );
+    // The scaler's count is not part of the definition: it does not change the hash.
+    const scaled = podDefinition({
+      mode: "long-polling",
+      longPolling: { queue: "q", scaling: { maxReplicas: 3 } },
+    });
+    expect(hashOf(scaled, 1)).toBe(hashOf(scaled, 2));
+  });
+});
+
+describe("the definition hash's SHA-256", () => {
+  it.each([
+    "",
+    "abc",
+    "a".repeat(55),
+    "a".repeat(56),
+    "a".repeat(64),
+    "x".repeat(1000),
+    "naïve ☃ 😀 — \ud800 lone",
+  ])("matches node:crypto for %j", (text) => {
+    expect(sha256Hex(text)).toBe(createHash("sha256").update(text).digest("hex"));
   });
 });

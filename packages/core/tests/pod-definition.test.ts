@@ -262,3 +262,138 @@ describe("safeParsePodDefinitionSource and checkPodDefinition (what the pod libr
     ]);
   });
 });
+
+describe("longPolling: a fixed or a scaled pool", () => {
+  const pool = (longPolling: Record<string, unknown>, rest: Record<string, unknown> = {}) => ({
+    name: "pool",
+    agent,
+    mode: "long-polling",
+    longPolling: { queue: "linux", ...longPolling },
+    ...rest,
+  });
+
+  it("gives a fixed pool one replica and an hour to finish a job, unless told otherwise", () => {
+    expect(parsePodDefinition(pool({})).longPolling).toEqual({
+      queue: "linux",
+      replicas: 1,
+      stopGraceSeconds: 3600,
+    });
+    expect(parsePodDefinition(pool({ replicas: 4, stopGraceSeconds: 60 })).longPolling).toEqual({
+      queue: "linux",
+      replicas: 4,
+      stopGraceSeconds: 60,
+    });
+  });
+
+  it("fills in every scaling default from maxReplicas alone, and starts the pool at its floor", () => {
+    expect(parsePodDefinition(pool({ scaling: { maxReplicas: 8 } })).longPolling).toEqual({
+      queue: "linux",
+      replicas: 0,
+      stopGraceSeconds: 3600,
+      scaling: {
+        minReplicas: 0,
+        maxReplicas: 8,
+        agentsPerPod: 1,
+        idleAgents: 0,
+        maxScaleOutStep: 8,
+        scaleOutCooldownSeconds: 0,
+        scaleInCooldownSeconds: 300,
+        scaleIn: true,
+      },
+    });
+  });
+
+  it("keeps every scaling field given", () => {
+    const scaling = {
+      minReplicas: 2,
+      maxReplicas: 20,
+      agentsPerPod: 4,
+      idleAgents: 3,
+      maxScaleOutStep: 5,
+      scaleOutCooldownSeconds: 30,
+      scaleInCooldownSeconds: 600,
+      scaleIn: false,
+    };
+    const parsed = parsePodDefinition(pool({ scaling, stopGraceSeconds: 7200 })).longPolling;
+    expect(parsed).toEqual({ queue: "linux", replicas: 2, scaling, stopGraceSeconds: 7200 });
+  });
+
+  it.each([
+    [
+      pool({ replicas: 2, scaling: { maxReplicas: 4 } }),
+      [
+        "longPolling.replicas: cannot be set with longPolling.scaling (a scaled pool's size follows its queue, from minReplicas to maxReplicas): remove replicas, or set it to null under extends, or remove scaling for a fixed pool",
+      ],
+    ],
+    [
+      pool({ scaling: { minReplicas: 5, maxReplicas: 4 } }),
+      ["longPolling.scaling.minReplicas: expected at most maxReplicas (4), got 5"],
+    ],
+    [
+      pool({ scaling: { minReplicas: 1 } }),
+      ["longPolling.scaling.maxReplicas: required: expected a whole number from 1 to 1000"],
+    ],
+    [
+      pool({ scaling: { maxReplicas: 1001 } }),
+      ["longPolling.scaling.maxReplicas: expected at most 1000"],
+    ],
+    [
+      pool({ scaling: { maxReplicas: 0 } }),
+      ["longPolling.scaling.maxReplicas: expected at least 1"],
+    ],
+    [
+      pool({ scaling: { maxReplicas: 2, agentsPerPod: 1.5 } }),
+      ["longPolling.scaling.agentsPerPod: expected a whole number from 1 to 100"],
+    ],
+    [
+      pool({ scaling: { maxReplicas: 2, scaleIn: "no" } }),
+      ["longPolling.scaling.scaleIn: expected true or false"],
+    ],
+    [
+      pool({ scaling: { maxReplicas: 2, scaleInCooldown: 60 } }),
+      ['longPolling.scaling: unknown field "scaleInCooldown"'],
+    ],
+    [pool({ replicas: -1 }), ["longPolling.replicas: expected at least 0"]],
+    [pool({ stopGraceSeconds: 86_401 }), ["longPolling.stopGraceSeconds: expected at most 86400"]],
+    [
+      pool({}, { pod: { terminationGracePeriodSeconds: 30 } }),
+      [
+        "pod.terminationGracePeriodSeconds: set by longPolling.stopGraceSeconds for long-polling pods: move it there",
+      ],
+    ],
+    [
+      pool({}, { agent: { ...agent, env: [{ name: "BUILDKITE_AGENT_NAME", value: "a" }] } }),
+      ["agent.env[0]: BUILDKITE_AGENT_NAME is set to the pod's name for long-polling; remove it"],
+    ],
+    [
+      pool(
+        { scaling: { maxReplicas: 2 } },
+        { agent: { ...agent, env: [{ name: "BUILDKITE_AGENT_SPAWN", value: "2" }] } },
+      ),
+      [
+        "agent.env[0]: BUILDKITE_AGENT_SPAWN is set from longPolling.scaling.agentsPerPod; remove it",
+      ],
+    ],
+  ])("refuses %j", (input, expected) => {
+    expect(issuesOf(input)).toEqual(expected);
+  });
+
+  it("lets a fixed pool run several agents per pod its own way", () => {
+    const env = [{ name: "BUILDKITE_AGENT_SPAWN", value: "2" }];
+    expect(issuesOf(pool({}, { agent: { ...agent, env } }))).toEqual([]);
+  });
+
+  it("lets a child clear its parent's replicas with null to scale instead", () => {
+    // Prepare: what the pod library hands over once a child of a fixed pool is merged in.
+    const source = safeParsePodDefinitionSource(
+      pool({ replicas: null, scaling: { maxReplicas: 3 } }),
+    );
+    if (!source.success) throw source.error;
+
+    // Act
+    const checked = checkPodDefinition(source.data);
+
+    // Assess
+    expect(checked.success && checked.data.longPolling?.scaling?.maxReplicas).toBe(3);
+  });
+});

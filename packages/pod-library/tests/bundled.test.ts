@@ -57,6 +57,6 @@ describe("the bundled library in pods/", () => {
     expect(pool.agent.image).toBe(library.get("default").agent.image);
     expect(pool.agent.resources).toEqual(library.get("default").agent.resources);
     expect(pool.agent.tags).toEqual({ pool: "linux" });
-    expect(pool.longPolling).toEqual({ queue: "linux", replicas: 2 });
+    expect(pool.longPolling).toEqual({ queue: "linux", replicas: 2, stopGraceSeconds: 3600 });
   });
 });

@@ -83,7 +83,11 @@ services:
     );
     expect(library.get("a-leaf").mode).toBe("one-shot");
     expect(library.get("a-leaf").longPolling).toBeUndefined();
-    expect(library.get("m-middle").longPolling).toEqual({ queue: "q", replicas: 1 });
+    expect(library.get("m-middle").longPolling).toEqual({
+      queue: "q",
+      replicas: 1,
+      stopGraceSeconds: 3600,
+    });
     expect(library.get("a-leaf").agent.image).toBe("img");
   });
 

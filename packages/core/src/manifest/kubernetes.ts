@@ -67,7 +67,8 @@ export interface DeploymentManifest {
   kind: "Deployment";
   metadata: ObjectMeta;
   spec: {
-    replicas: number;
+    /** Absent for a scaled pool built without a count: whoever scales it owns the field. */
+    replicas?: number;
     selector: { matchLabels: Record<string, string> };
     template: PodTemplate;
   };

@@ -37,6 +37,8 @@ export const ANNOTATIONS = {
   /** Set by the controller once it has told the user about a job an agent owns. */
   notified: "ondemand-eks.io/notified",
   safeToEvict: "cluster-autoscaler.kubernetes.io/safe-to-evict",
+  /** On a long-polling Deployment: the first 16 hex digits of its definition's SHA-256. */
+  podDefinitionHash: "ondemand-eks.io/pod-definition-hash",
 } as const;
 
 export const MANAGED_BY = "ondemand-eks";

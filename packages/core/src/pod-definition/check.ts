@@ -3,10 +3,12 @@ import type { Result } from "../result.js";
 import { fromZodIssues, zodErrorMap } from "../zod-issues.js";
 import { privilegeIssues } from "./privilege.js";
 import {
+  type LongPolling,
   type PodAccess,
   type PodDefinition,
   type PodDefinitionSource,
   PodDefinitionSourceSchema,
+  type PoolScaling,
 } from "./schema.js";
 
 /**
@@ -65,6 +67,93 @@ function accessOf(source: PodDefinitionSource): PodAccess | undefined {
   return rules;
 }
 
+/** Defaults of a scaled pool's fields, other than `maxReplicas` (required). */
+const SCALING_DEFAULTS = {
+  minReplicas: 0,
+  agentsPerPod: 1,
+  idleAgents: 0,
+  scaleOutCooldownSeconds: 0,
+  scaleInCooldownSeconds: 300,
+  scaleIn: true,
+} as const;
+
+/** A busy agent's time to finish its job after SIGTERM: an hour covers most CI jobs. */
+const DEFAULT_STOP_GRACE_SECONDS = 3600;
+
+type LongPollingSource = NonNullable<PodDefinitionSource["longPolling"]>;
+
+/**
+ * What the schema cannot see in one file: `extends` may bring `replicas` from a parent
+ * and `scaling` from a child, or `minReplicas` and `maxReplicas` from each.
+ */
+function longPollingIssues(definition: PodDefinitionSource): Issue[] {
+  const issues: Issue[] = [];
+  const source = definition.longPolling;
+  if (definition.pod?.terminationGracePeriodSeconds != null) {
+    issues.push({
+      path: "pod.terminationGracePeriodSeconds",
+      message: "set by longPolling.stopGraceSeconds for long-polling pods: move it there",
+    });
+  }
+  // The builder sets these; a second entry of the same name breaks a server-side apply.
+  definition.agent?.env?.forEach((env, i) => {
+    if (env.name === "BUILDKITE_AGENT_NAME") {
+      issues.push({
+        path: `agent.env[${i}]`,
+        message: "BUILDKITE_AGENT_NAME is set to the pod's name for long-polling; remove it",
+      });
+    }
+    if (env.name === "BUILDKITE_AGENT_SPAWN" && source?.scaling) {
+      issues.push({
+        path: `agent.env[${i}]`,
+        message: "BUILDKITE_AGENT_SPAWN is set from longPolling.scaling.agentsPerPod; remove it",
+      });
+    }
+  });
+  const scaling = source?.scaling;
+  if (!scaling) return issues;
+  if (source.replicas != null) {
+    issues.push({
+      path: "longPolling.replicas",
+      message:
+        "cannot be set with longPolling.scaling (a scaled pool's size follows its queue, from minReplicas to maxReplicas): remove replicas, or set it to null under extends, or remove scaling for a fixed pool",
+    });
+  }
+  const min = scaling.minReplicas ?? SCALING_DEFAULTS.minReplicas;
+  if (min > scaling.maxReplicas) {
+    issues.push({
+      path: "longPolling.scaling.minReplicas",
+      message: `expected at most maxReplicas (${scaling.maxReplicas}), got ${min}`,
+    });
+  }
+  return issues;
+}
+
+/** The pool with every default filled in. */
+function longPollingOf(source: LongPollingSource): LongPolling {
+  const stopGraceSeconds = source.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS;
+  if (!source.scaling) {
+    return { queue: source.queue, replicas: source.replicas ?? 1, stopGraceSeconds };
+  }
+  const { minReplicas, maxReplicas, maxScaleOutStep, ...rest } = source.scaling;
+  const scaling: PoolScaling = {
+    ...SCALING_DEFAULTS,
+    ...definedOnly(rest),
+    minReplicas: minReplicas ?? SCALING_DEFAULTS.minReplicas,
+    maxReplicas,
+    maxScaleOutStep: maxScaleOutStep ?? maxReplicas,
+  };
+  // A scaled pool starts at its floor; the scaler (or KEDA) moves it from there.
+  return { queue: source.queue, replicas: scaling.minReplicas, scaling, stopGraceSeconds };
+}
+
+/** `object` without the keys whose value is `undefined`, so spreading it keeps defaults. */
+function definedOnly<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(object).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
+}
+
 /**
  * Everything wrong with a definition whose `extends` is already resolved: missing
  * required fields, and the rules Kubernetes (or the scheduler) would enforce later.
@@ -83,6 +172,7 @@ function podDefinitionIssues(source: PodDefinitionSource): Issue[] {
     add("longPolling", 'required for mode "long-polling" (at least a queue)');
   if (mode === "one-shot" && source.longPolling)
     add("longPolling", 'applies only to mode "long-polling"');
+  if (mode === "long-polling") issues.push(...longPollingIssues(source));
   if (mode === "long-polling" && source.access != null) {
     add(
       "access",
@@ -234,9 +324,7 @@ export function checkPodDefinition(
       pod: source.pod ?? {},
       metadata: source.metadata ?? {},
       services: source.services ?? [],
-      longPolling: source.longPolling
-        ? { queue: source.longPolling.queue, replicas: source.longPolling.replicas ?? 1 }
-        : undefined,
+      longPolling: source.longPolling ? longPollingOf(source.longPolling) : undefined,
       access: accessOf(source),
       privilege: source.privilege ?? [],
     },

@@ -22,10 +22,12 @@ export {
   privilegeUses,
 } from "./privilege.js";
 export {
+  type LongPolling,
   type PodAccess,
   type PodDefinition,
   type PodDefinitionInput,
   type PodDefinitionSource,
   PodDefinitionSourceSchema,
+  type PoolScaling,
   type ServiceContainer,
 } from "./schema.js";

@@ -123,9 +123,54 @@ const QueueNameSchema = z
   .max(100)
   .regex(/^[^\s,=]+$/, { error: "expected a queue name without spaces, commas or =" });
 
+/** Most pods one long-polling pool may have: a typo (10000) should not reach the cluster. */
+const MAX_POOL_REPLICAS = 1000;
+
+/** A whole number from `min` to `max`, with messages that say so. */
+const wholeNumber = (min: number, max: number) =>
+  z
+    .int({
+      error: (issue) =>
+        `${issue.input === undefined ? "required: " : ""}expected a whole number from ${min} to ${max}`,
+    })
+    .min(min, { error: `expected at least ${min}` })
+    .max(max, { error: `expected at most ${max}` });
+
+/**
+ * How a long-polling pool follows its queue's depth. Only `maxReplicas` is required;
+ * `minReplicas <= maxReplicas` is checked once `extends` is resolved, since parent and
+ * child may each set one.
+ */
+const PoolScalingSchema = z.strictObject({
+  /** Fewest pods, even with an empty queue. Default 0. */
+  minReplicas: wholeNumber(0, MAX_POOL_REPLICAS).optional(),
+  /** Most pods, however deep the queue. */
+  maxReplicas: wholeNumber(1, MAX_POOL_REPLICAS),
+  /** Agents each pod runs (the agent's `--spawn`). Default 1. */
+  agentsPerPod: wholeNumber(1, 100).optional(),
+  /** Idle agents kept ready beyond the demand, a buffer for the next jobs. Default 0. */
+  idleAgents: wholeNumber(0, 10_000).optional(),
+  /** Most pods added by one decision. Default: `maxReplicas` (no limit). */
+  maxScaleOutStep: wholeNumber(1, MAX_POOL_REPLICAS).optional(),
+  /** Seconds after adding pods before adding more. Default 0. */
+  scaleOutCooldownSeconds: wholeNumber(0, 86_400).optional(),
+  /** Seconds after any change before removing pods. Default 300. */
+  scaleInCooldownSeconds: wholeNumber(0, 86_400).optional(),
+  /** `false`: never remove pods for low demand. Default true. */
+  scaleIn: z.boolean({ error: "expected true or false" }).optional(),
+});
+
+/**
+ * A long-polling pool: a fixed number of pods (`replicas`), or a number that follows
+ * the queue (`scaling`), never both. `null` clears what a parent set, so a child can
+ * turn its parent's fixed pool into a scaled one.
+ */
 const LongPollingSchema = z.strictObject({
   queue: QueueNameSchema,
-  replicas: z.int().min(0).max(1000).optional(),
+  replicas: wholeNumber(0, MAX_POOL_REPLICAS).nullish(),
+  scaling: PoolScalingSchema.nullish(),
+  /** Seconds a busy agent gets to finish its job after SIGTERM. Default 3600. */
+  stopGraceSeconds: wholeNumber(0, 86_400).nullish(),
 });
 
 /**
@@ -233,9 +278,36 @@ export interface PodDefinition {
   readonly pod: z.output<typeof PodTemplateSchema>;
   readonly metadata: z.output<typeof PodMetadataSchema>;
   readonly services: readonly ServiceContainer[];
-  readonly longPolling?: { readonly queue: string; readonly replicas: number } | undefined;
+  readonly longPolling?: LongPolling | undefined;
   /** Who may use it; `undefined`: every job on a served queue. */
   readonly access?: PodAccess | undefined;
   /** The privileged features its pod uses, acknowledged; empty for most definitions. */
   readonly privilege: readonly PrivilegeFeature[];
+}
+
+/** How a scaled long-polling pool follows its queue, every default filled in. */
+export interface PoolScaling {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** Agents per pod: the agent's `--spawn`. */
+  readonly agentsPerPod: number;
+  /** Idle agents kept ready beyond the demand. */
+  readonly idleAgents: number;
+  /** Most pods one decision adds. */
+  readonly maxScaleOutStep: number;
+  readonly scaleOutCooldownSeconds: number;
+  readonly scaleInCooldownSeconds: number;
+  /** `false`: pods are never removed for low demand (only to stay within the bounds). */
+  readonly scaleIn: boolean;
+}
+
+/** A long-polling definition's pool, every default filled in. */
+export interface LongPolling {
+  readonly queue: string;
+  /** A fixed pool's size; for a scaled pool, its `minReplicas` (the size it starts from). */
+  readonly replicas: number;
+  /** Present: the pool follows the queue's depth. */
+  readonly scaling?: PoolScaling | undefined;
+  /** The pods' `terminationGracePeriodSeconds`: time a busy agent gets after SIGTERM. */
+  readonly stopGraceSeconds: number;
 }

@@ -3,6 +3,7 @@ import { podAccess } from "./access.js";
 import { scheduledEvent } from "./events.js";
 import { scheduledJob } from "./jobs.js";
 import { podDefinition, podDefinitionInput } from "./pod-definitions.js";
+import { poolScaling, queueDepth } from "./pools.js";
 import { agentQueryRule, agentQueryRules } from "./rules.js";
 import { settings, settingsInput } from "./settings.js";
 import { hostileText } from "./text.js";
@@ -18,6 +19,8 @@ import { hostileText } from "./text.js";
  * - `podDefinition({ mode, services, privilege, names, queues })` and
  *   `podDefinitionInput(...)`: valid definitions, checked or as written.
  * - `podAccess()`: access rules.
+ * - `poolScaling()`, `queueDepth({ at, maxJobs })`: a scaled pool's settings, and the
+ *   queue counts its scaler reads.
  * - `settings({ queues })`, `settingsInput({ queues })`: valid scheduler settings.
  * - `hostileText({ mark })`: the text itself.
  *
@@ -36,6 +39,8 @@ export const arbitraries = {
   podAccess,
   podDefinition,
   podDefinitionInput,
+  poolScaling,
+  queueDepth,
   scheduledEvent,
   scheduledJob,
   settings,

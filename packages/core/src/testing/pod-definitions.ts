@@ -68,10 +68,31 @@ const services = (wanted: boolean | undefined): fc.Arbitrary<string[]> =>
     ? fc.constant([])
     : fc.uniqueArray(fc.constantFrom(...SERVICES), { minLength: wanted ? 1 : 0, maxLength: 3 });
 
+/** `longPolling.scaling` as written: `maxReplicas` and any of the optional fields. */
+const scalingInput = fc
+  .record(
+    {
+      minReplicas: fc.nat({ max: 5 }),
+      extra: fc.nat({ max: 20 }),
+      agentsPerPod: fc.integer({ min: 1, max: 8 }),
+      idleAgents: fc.nat({ max: 10 }),
+      maxScaleOutStep: fc.integer({ min: 1, max: 10 }),
+      scaleOutCooldownSeconds: fc.nat({ max: 600 }),
+      scaleInCooldownSeconds: fc.nat({ max: 900 }),
+      scaleIn: fc.boolean(),
+    },
+    { requiredKeys: ["extra"] },
+  )
+  .map(({ extra, ...fields }) => ({
+    ...fields,
+    maxReplicas: Math.max(1, (fields.minReplicas ?? 0) + extra),
+  }));
+
 /**
  * A valid definition as written in TypeScript ({@link PodDefinitionInput}): agent tags,
  * environment and resources; services as sidecars; an init container and a shared
- * volume; access rules (one-shot); a long-polling queue and replicas; privileged
+ * volume; access rules (one-shot); a long-polling queue with a fixed or a scaled pool
+ * and sometimes its stop grace period; privileged
  * features put in the agent, an init container, a service or the pod, each listed in
  * `privilege`, with access rules when one-shot (the check requires them).
  *
@@ -117,6 +138,8 @@ export function podDefinitionInput(
         ? fc.constantFrom(...options.queues)
         : fc.stringMatching(/^[a-z][a-z0-9.-]{0,10}$/),
       replicas: fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }),
+      scaling: fc.option(scalingInput, { nil: undefined }),
+      stopGraceSeconds: fc.option(fc.integer({ min: 0, max: 86_400 }), { nil: undefined }),
     })
     .map((g): PodDefinitionInput => {
       const agent: DraftContainer = { image: g.image, tags: g.tags, env: g.env };
@@ -150,7 +173,13 @@ export function podDefinitionInput(
           mode: "long-polling",
           longPolling: {
             queue: g.queue,
-            ...(g.replicas === undefined ? {} : { replicas: g.replicas }),
+            // A pool is fixed (replicas, or its default) or scaled, never both.
+            ...(g.scaling
+              ? { scaling: g.scaling }
+              : g.replicas === undefined
+                ? {}
+                : { replicas: g.replicas }),
+            ...(g.stopGraceSeconds === undefined ? {} : { stopGraceSeconds: g.stopGraceSeconds }),
           },
         };
       }
