@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   ApiException,
+  AppsV1Api,
   AuthorizationV1Api,
   BatchV1Api,
   CoordinationV1Api,
@@ -596,7 +597,7 @@ describe("deploy/kubernetes/controller", () => {
       (object) => object.metadata?.namespace === namespace && object.metadata?.name === name,
     );
 
-  it("grants exactly list, create, get, patch and delete on Jobs, list on pods and events, in each job namespace", () => {
+  it("grants exactly list, create, get, patch and delete on Jobs, list on pods and events, get, list, create, patch and delete on Deployments, in each job namespace", () => {
     for (const namespace of JOB_NAMESPACES) {
       expect(rulesOf(roleIn(namespace)), namespace).toEqual([
         {
@@ -606,6 +607,13 @@ describe("deploy/kubernetes/controller", () => {
         },
         { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
         { apiGroups: [""], resources: ["events"], verbs: ["list"] },
+        // The long-polling pools: applied (patch, and create for a new one), read,
+        // listed, deleted.
+        {
+          apiGroups: ["apps"],
+          resources: ["deployments"],
+          verbs: ["get", "list", "create", "patch", "delete"],
+        },
       ]);
     }
   });
@@ -1049,6 +1057,101 @@ describeWithCluster("the controller's RBAC, as its own ServiceAccount on an API 
         body: { preconditions: { uid: created.metadata?.uid } },
       });
     }
+  });
+
+  it("applies (creating), gets, lists, scales and deletes a pool's Deployment in each job namespace, and nothing more", async () => {
+    const apps = controller.makeApiClient(AppsV1Api);
+    for (const namespace of JOB_NAMESPACES) {
+      // Prepare: a pool's Deployment as reconcilePools applies it (a server-side apply
+      // that creates it, authorized as patch and as create).
+      const name = `controller-rbac-pool-${randomBytes(4).toString("hex")}`;
+      const labels = { ...OURS, "app.kubernetes.io/component": "long-polling-agent", pool: name };
+      const body: V1Deployment = {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name, namespace, labels },
+        spec: {
+          replicas: 0,
+          selector: { matchLabels: { pool: name } },
+          template: {
+            metadata: { labels },
+            spec: { containers: [{ name: "agent", image: "busybox" }] },
+          },
+        },
+      };
+      const apply = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
+      const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+      // Act and assess: each call the controller makes, as it makes it.
+      const created = await apps.patchNamespacedDeployment(
+        { namespace, name, body, fieldManager: "ondemand-eks", force: true },
+        apply,
+      );
+      expect(created.metadata?.uid, namespace).toBeTruthy();
+      expect((await apps.readNamespacedDeployment({ namespace, name })).spec?.replicas).toBe(0);
+      const listed = await apps.listNamespacedDeployment({
+        namespace,
+        labelSelector:
+          "app.kubernetes.io/managed-by=ondemand-eks,app.kubernetes.io/component=long-polling-agent",
+      });
+      expect(listed.items.map((each) => each.metadata?.name)).toContain(name);
+      const scaled = await apps.patchNamespacedDeployment(
+        { namespace, name, body: { spec: { replicas: 1 } } },
+        merge,
+      );
+      expect(scaled.spec?.replicas).toBe(1);
+      // Refused: update (apply covers it), the scale subresource (the replicas are
+      // merge-patched on the Deployment), watch, deletecollection.
+      const replaced = await statusOf(
+        apps.replaceNamespacedDeployment({ namespace, name, body: scaled, dryRun: "All" }),
+      );
+      const rescaled = await statusOf(
+        apps.patchNamespacedDeploymentScale(
+          { namespace, name, body: { spec: { replicas: 2 } } },
+          merge,
+        ),
+      );
+      expect([replaced, rescaled], namespace).toEqual([403, 403]);
+      for (const verb of ["watch", "deletecollection", "update"]) {
+        expect(
+          await can(controller, { verb, resource: "deployments", group: "apps", namespace }),
+          verb,
+        ).toBe(false);
+      }
+      await apps.deleteNamespacedDeployment({
+        namespace,
+        name,
+        propagationPolicy: "Background",
+        body: { preconditions: { uid: created.metadata?.uid } },
+      });
+    }
+    // Nowhere else: not beside its Secrets, not in another namespace, not cluster-wide.
+    for (const namespace of [SCHEDULER_NAMESPACE, "default"]) {
+      for (const verb of ["get", "list", "create", "patch", "delete"]) {
+        expect(
+          await can(controller, { verb, resource: "deployments", group: "apps", namespace }),
+          `${namespace} ${verb}`,
+        ).toBe(false);
+      }
+    }
+    expect(await can(controller, { verb: "list", resource: "deployments", group: "apps" })).toBe(
+      false,
+    );
+    const elsewhere = apps.patchNamespacedDeployment(
+      {
+        namespace: "default",
+        name: "controller-rbac-elsewhere",
+        body: {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: { name: "controller-rbac-elsewhere" },
+        },
+        fieldManager: "ondemand-eks",
+        dryRun: "All",
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+    );
+    expect(await statusOf(elsewhere)).toBe(403);
   });
 
   it("gets, creates and updates its Lease in its own namespace (dry runs: the Lease is left alone)", async () => {

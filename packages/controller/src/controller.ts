@@ -1,12 +1,28 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger, PassLimits } from "@ondemand-eks/core";
+import type { Logger, PassLimits, PodDefinition, SchedulerSettings } from "@ondemand-eks/core";
 import type { Attachment, Scheduler } from "@ondemand-eks/runtime";
 import type { ClusterApi } from "@ondemand-eks/submitter";
 import type { LeaderLease } from "./lease.js";
 import type { ControllerMetrics } from "./metrics.js";
 import { type PassContext, type PassReport, runPass } from "./pass.js";
+import { reconcilePools } from "./pools/reconcile.js";
+import type { PoolDesired, PoolScaler } from "./pools/scaler.js";
 import type { StacksClient } from "./stacks/client.js";
 import { StacksApiError } from "./stacks/errors.js";
+
+/** The long-polling pools a controller keeps, and how. */
+export interface ControllerPools {
+  /** The whole pod library as it is now (an S3 library may have been reloaded). */
+  readonly definitions: () => Promise<readonly PodDefinition[]>;
+  /** Where the pools go (the job namespaces) and how their agents connect. */
+  readonly settings: SchedulerSettings;
+  /** Apply the Deployments (`--pools manage`); false: only scale what exists. */
+  readonly manage: boolean;
+  /** Decides (and, unless built with `apply: false`, sets) the scaled pools' replicas. */
+  readonly scaler: PoolScaler;
+  /** Time between pool rounds. */
+  readonly intervalMs: number;
+}
 
 export interface ControllerOptions {
   readonly scheduler: Scheduler;
@@ -30,6 +46,8 @@ export interface ControllerOptions {
   readonly kubeTimeoutMs?: number;
   readonly log: Logger;
   readonly metrics?: ControllerMetrics;
+  /** The long-polling pools, reconciled and scaled while leading. Absent: `--pools off`. */
+  readonly pools?: ControllerPools;
   readonly now?: () => number;
 }
 
@@ -99,7 +117,9 @@ export class Controller implements Attachment {
       return undefined;
     }
     try {
-      return await this.#pass();
+      const report = await this.#pass();
+      await this.#poolRound();
+      return report;
     } finally {
       // One pass and done (a cron job, a scheduled Lambda whose next sandbox is another
       // replica): give the Lease up now, and leave the stacks registered for the next.
@@ -119,6 +139,15 @@ export class Controller implements Attachment {
   ready(): boolean {
     if (this.#blocked) return false;
     return this.#lastPass === undefined || this.#lastPass.complete;
+  }
+
+  /**
+   * Each scaled pool's last decision, by definition name (empty with `--pools off`, or
+   * before the first round): what the KEDA endpoint serves. Stale once its `at` is
+   * older than STALE_METRICS_MS.
+   */
+  poolDesired(): ReadonlyMap<string, PoolDesired> {
+    return this.#options.pools?.scaler.desired() ?? new Map();
   }
 
   /** Why the controller is not working, when Buildkite refused it. */
@@ -158,8 +187,17 @@ export class Controller implements Attachment {
     const admissionMs = capped ? (this.#options.admissionIntervalMs ?? 1_000) : Infinity;
     let nextPass = 0;
     let nextAdmission = Infinity;
+    let nextPools = 0;
     while (!this.#stop.signal.aborted) {
       const leading = this.#options.lease.isLeader();
+      if (leading && this.#options.pools && this.#now() >= nextPools) {
+        await this.#poolRound();
+        nextPools = this.#now() + this.#options.pools.intervalMs;
+      } else if (!leading && nextPools !== 0) {
+        // A new leader starts without our cool-downs; so will we if we lead again.
+        this.#options.pools?.scaler.reset();
+        nextPools = 0;
+      }
       if (!leading) {
         this.#registered = false;
         nextPass = 0;
@@ -171,7 +209,7 @@ export class Controller implements Attachment {
         await this.#pass({ paused: this.#paused });
         nextAdmission = this.#now() + admissionMs;
       }
-      const next = Math.min(nextPass, nextAdmission);
+      const next = Math.min(nextPass, nextAdmission, this.#options.pools ? nextPools : Infinity);
       const wait = leading ? Math.max(10, Math.min(250, next - this.#now())) : 250;
       await this.#sleep(wait);
     }
@@ -232,6 +270,44 @@ export class Controller implements Attachment {
         log.warn("registering stacks", { error: this.#unreachable });
       }
       return false;
+    }
+  }
+
+  /**
+   * One pool round: apply the pools (with `--pools manage`), then scale them. Its own
+   * failures are logged and end only this round: the job passes go on regardless.
+   */
+  async #poolRound(): Promise<void> {
+    const { pools, api, log, kubeTimeoutMs } = this.#options;
+    if (!pools) return;
+    let definitions: readonly PodDefinition[];
+    try {
+      definitions = await pools.definitions();
+    } catch (error) {
+      log.error("pool round: reading the pod library", { error: String(error) });
+      return;
+    }
+    if (pools.manage) {
+      try {
+        await reconcilePools({
+          api,
+          definitions,
+          settings: pools.settings,
+          namespaces: [pools.settings.namespace, pools.settings.privilegedNamespace],
+          // A new scaled pool starts at its minimum; after that its replicas are the scaler's.
+          replicasFor: (definition, existing) =>
+            existing === undefined ? definition.longPolling?.scaling?.minReplicas : undefined,
+          log,
+          ...(kubeTimeoutMs === undefined ? {} : { timeoutMs: kubeTimeoutMs }),
+        });
+      } catch (error) {
+        log.error("pool round: applying the pools", { error: String(error) });
+      }
+    }
+    try {
+      await pools.scaler.scale(definitions);
+    } catch (error) {
+      log.error("pool round: scaling the pools", { error: String(error) });
     }
   }
 

@@ -6,6 +6,8 @@ import type { Scheduler } from "@ondemand-eks/runtime";
 import { Controller } from "./controller.js";
 import { LeaderLease } from "./lease.js";
 import type { ControllerMetrics } from "./metrics.js";
+import { QueueMetricsClient } from "./pools/queue-metrics.js";
+import { PoolScaler } from "./pools/scaler.js";
 import { BUILDKITE_DEFAULT_ENDPOINT, CONTROLLER_SETTINGS } from "./settings.js";
 import { StacksClient } from "./stacks/client.js";
 
@@ -97,6 +99,29 @@ export function controllerFromSettings(
     durationMs,
   });
   const jobSettings = scheduler.config.settings;
+  const endpoint = settings.get(c.buildkiteEndpoint) ?? BUILDKITE_DEFAULT_ENDPOINT;
+  const pools =
+    (settings.get(c.pools) ?? "manage") === "off"
+      ? undefined
+      : {
+          definitions: async () => (await scheduler.library()).definitions(),
+          settings: jobSettings,
+          manage: true,
+          intervalMs: settings.get(c.poolIntervalMs) ?? 10_000,
+          scaler: new PoolScaler({
+            api,
+            metrics: new QueueMetricsClient({
+              endpoint,
+              token: options.token,
+              ...(metrics ? { onRead: metrics.queueMetricsRead } : {}),
+            }),
+            settings: jobSettings,
+            log: scheduler.log,
+            // Off: KEDA or an HPA sets the replicas; the desired count is still served.
+            apply: (settings.get(c.poolScaling) ?? "on") === "on",
+            ...(metrics ? { observer: metrics } : {}),
+          }),
+        };
   const controller = new Controller({
     scheduler,
     api,
@@ -118,6 +143,7 @@ export function controllerFromSettings(
     leaseRetryMs: Math.max(500, Math.floor(durationMs / 7)),
     log: scheduler.log,
     ...(metrics ? { metrics } : {}),
+    ...(pools ? { pools } : {}),
   });
   scheduler.attach(controller);
   return controller;

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 /**
  * What the controller exports on /metrics beside the scheduler's own (prom-client): the
  * Jobs running and waiting per queue as the last pass counted them from the cluster,
- * what it did, and how Buildkite's Stacks API answered.
+ * what it did, how Buildkite's Stacks API answered, and the long-polling pools' scaling.
  */
 export interface ControllerMetrics {
   /** The counts of the last pass, replacing the previous ones. */
@@ -20,6 +20,12 @@ export interface ControllerMetrics {
   pass(ok: boolean, seconds: number): void;
   /** Whether this replica holds the Lease. */
   leader(leading: boolean): void;
+  /** Every scaled pool's desired replicas, by definition name, replacing the previous ones. */
+  poolReplicas(replicas: ReadonlyMap<string, number>): void;
+  /** A pool's spec.replicas changed by the scaler. */
+  poolScaled(pool: string, direction: "out" | "in"): void;
+  /** One request for Buildkite's queue metrics: `ok`, or why it failed. */
+  queueMetricsRead(result: string): void;
   /** The text of these metrics (without the process's default ones). */
   text(): Promise<string>;
 }
@@ -88,6 +94,24 @@ export function createControllerMetrics(prefix = "ondemand_eks_"): ControllerMet
     help: "1 when this replica holds the Lease and acts, else 0.",
     registers,
   });
+  const poolReplicas = new Gauge({
+    name: `${prefix}pool_replicas`,
+    help: "Desired replicas of each scaled long-polling pool, at its last decision.",
+    labelNames: ["pool"],
+    registers,
+  });
+  const poolScale = new Counter({
+    name: `${prefix}pool_scale_total`,
+    help: "Changes of a long-polling pool's replicas by the controller, by direction (out, in).",
+    labelNames: ["pool", "direction"],
+    registers,
+  });
+  const metricsReads = new Counter({
+    name: `${prefix}queue_metrics_reads_total`,
+    help: "Requests for Buildkite's queue metrics, by result (ok, unauthorized, unavailable, invalid).",
+    labelNames: ["result"],
+    registers,
+  });
   return {
     jobs(counts) {
       running.reset();
@@ -109,6 +133,12 @@ export function createControllerMetrics(prefix = "ondemand_eks_"): ControllerMet
       passDuration.observe(seconds);
     },
     leader: (yes) => leading.set(yes ? 1 : 0),
+    poolReplicas(replicas) {
+      poolReplicas.reset();
+      for (const [pool, count] of replicas) poolReplicas.set({ pool }, count);
+    },
+    poolScaled: (pool, direction) => poolScale.inc({ pool, direction }),
+    queueMetricsRead: (result) => metricsReads.inc({ result }),
     text: () => registry.metrics(),
   };
 }

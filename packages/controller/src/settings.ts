@@ -1,4 +1,11 @@
-import { httpUrl, type Setting, secondsAsMs, setting, text } from "@ondemand-eks/core/config";
+import {
+  httpUrl,
+  oneOf,
+  type Setting,
+  secondsAsMs,
+  setting,
+  text,
+} from "@ondemand-eks/core/config";
 
 /** Where Buildkite's agent and Stacks APIs are. */
 export const BUILDKITE_DEFAULT_ENDPOINT = "https://agent.buildkite.com/v3";
@@ -161,6 +168,40 @@ export const CONTROLLER_SETTINGS = {
     description: "how long a replica that stopped renewing keeps the Lease: the longest failover",
     parse: secondsAsMs(1, 300),
     default: 15_000,
+    showDefault: seconds,
+    scopes: ["controller"],
+  }),
+  pools: setting({
+    key: "pools",
+    flag: "--pools",
+    placeholder: "manage|off",
+    env: ["ONDEMAND_EKS_POOLS"],
+    description:
+      "manage: keep one Deployment per long-polling definition (created, updated, deleted with the library); off: leave Deployments alone",
+    parse: oneOf(["manage", "off"] as const),
+    default: "manage",
+    scopes: ["controller"],
+  }),
+  poolScaling: setting({
+    key: "poolScaling",
+    flag: "--pool-scaling",
+    placeholder: "on|off",
+    env: ["ONDEMAND_EKS_POOL_SCALING"],
+    description:
+      "on: scale pools with `scaling` by queue depth; off: only serve the desired count (GET /pools/<name>) and leave replicas to KEDA or an HPA",
+    parse: oneOf(["on", "off"] as const),
+    default: "on",
+    scopes: ["controller"],
+  }),
+  poolIntervalMs: setting({
+    key: "poolIntervalSeconds",
+    flag: "--pool-interval-seconds",
+    placeholder: "<seconds>",
+    env: ["ONDEMAND_EKS_POOL_INTERVAL_SECONDS"],
+    description:
+      "time between pool rounds (apply the pools, read queue metrics, scale); Buildkite's metrics are read at most every 10 s",
+    parse: secondsAsMs(10, 3_600),
+    default: 10_000,
     showDefault: seconds,
     scopes: ["controller"],
   }),

@@ -24,10 +24,13 @@ describe("the controller's metrics", () => {
     metrics.stacksRequest("scheduled-jobs", 200, 0.05);
     metrics.pass(true, 0.2);
     metrics.leader(true);
+    metrics.poolReplicas(new Map([["linux-pool", 3]]));
+    metrics.poolScaled("linux-pool", "out");
+    metrics.queueMetricsRead("ok");
     // Act
     const families = familiesOf(await metrics.text());
     // Assess
-    expect(families.length).toBe(10);
+    expect(families.length).toBe(13);
     for (const [name, type] of families) {
       expect(name).toMatch(/^ondemand_eks_/);
       if (type === "gauge") expect(name).not.toMatch(/_total$/);

@@ -26,6 +26,8 @@ function controllerArgs(world: World, extra: string[]): string[] {
     ...schedulerFlags(world),
     ...["--buildkite-endpoint", world.local.buildkite.url, "--port", "0", "--host", "127.0.0.1"],
     ...["--reconcile-interval-seconds", "1", "--lease-duration-seconds", "4"],
+    // The bundled linux-pool is not what these tests are about (pools.test.ts is).
+    ...["--pools", "off"],
     ...extra,
   ];
 }

@@ -26,7 +26,24 @@ export interface ListOptions extends CallOptions {
   pageSize?: number;
 }
 
-export interface DeleteOptions extends CallOptions {
+/** A write's options: a server-side dry run changes nothing and answers as if it had. */
+export interface WriteOptions extends CallOptions {
+  /**
+   * Sends `dryRun=All`: the API server validates, defaults, admits and authorizes the
+   * write, then stores nothing. The answer is the object as it would have been.
+   */
+  dryRun?: boolean;
+}
+
+export interface ApplyOptions extends WriteOptions {
+  /**
+   * Takes over fields another field manager owns instead of failing Conflict (409). Only
+   * for objects that are ours whole: it silently undoes someone else's change.
+   */
+  force?: boolean;
+}
+
+export interface DeleteOptions extends WriteOptions {
   /**
    * What becomes of the object's dependents (a Job's Pods). Default `Background`, as
    * kubectl does: the API's own default for a Job orphans its Pods.
@@ -52,7 +69,7 @@ export interface ClusterApiOptions {
   maxAttempts?: number;
   /** Most connections of its own pool. Default 16. */
   maxSockets?: number;
-  /** Recorded as the manager of the fields set by create, replace and patch. */
+  /** Recorded as the manager of the fields set by create, replace, patch and apply. */
   fieldManager?: string;
   userAgent?: string;
   /** For tests: the jitter source, and the clock. */
@@ -70,7 +87,8 @@ const DEFAULT_PAGE_SIZE = 500;
 
 /**
  * The parts of the Kubernetes API beyond creating Jobs: read, list (all pages), create,
- * replace, merge-patch and delete any object by its API path, with the same credentials,
+ * replace, merge-patch, server-side apply and delete any object by its API path (each
+ * write optionally a server-side dry run), with the same credentials,
  * connections, deadlines and retry rules as a Submitter (transient failures retried with
  * backoff until the deadline, one auth refresh after a 401). Every failure is a
  * {@link ClusterApiError}.
@@ -221,7 +239,7 @@ export class ClusterApi {
    * await api.create("/apis/coordination.k8s.io/v1/namespaces/buildkite/leases", lease);
    * ```
    */
-  async create<T>(path: string, body: object, options: CallOptions = {}): Promise<T> {
+  async create<T>(path: string, body: object, options: WriteOptions = {}): Promise<T> {
     return this.#write<T>({ method: "POST", path, body: JSON.stringify(body) }, options);
   }
 
@@ -235,7 +253,7 @@ export class ClusterApi {
    * await api.replace(`/apis/coordination.k8s.io/v1/namespaces/buildkite/leases/${name}`, lease);
    * ```
    */
-  async replace<T>(path: string, body: object, options: CallOptions = {}): Promise<T> {
+  async replace<T>(path: string, body: object, options: WriteOptions = {}): Promise<T> {
     return this.#write<T>({ method: "PUT", path, body: JSON.stringify(body) }, options);
   }
 
@@ -248,11 +266,39 @@ export class ClusterApi {
    * await api.patch(jobPath, { spec: { suspend: true }, metadata: { annotations: { why: "x" } } });
    * ```
    */
-  async patch<T>(path: string, patch: object, options: CallOptions = {}): Promise<T> {
+  async patch<T>(path: string, patch: object, options: WriteOptions = {}): Promise<T> {
     const contentType = "application/merge-patch+json";
     return this.#write<T>(
       { method: "PATCH", path, body: JSON.stringify(patch), contentType },
       options,
+    );
+  }
+
+  /**
+   * Server-side apply: sends `body` (a whole object as this client wants it: apiVersion,
+   * kind, metadata.name and the fields it manages) as an apply patch under this client's
+   * field manager, and returns the object as stored. The object is created when absent;
+   * fields this manager set before and leaves out now are removed; a field another
+   * manager owns with a different value fails `rejected` with reason Conflict, unless
+   * `force` takes it over.
+   *
+   * @example
+   * ```ts
+   * const stored = await api.apply<Deployment>(
+   *   `/apis/apps/v1/namespaces/buildkite/deployments/${name}`,
+   *   deployment,
+   *   { force: true },
+   * );
+   * ```
+   */
+  async apply<T>(path: string, body: object, options: ApplyOptions = {}): Promise<T> {
+    // JSON is YAML: the API server takes a JSON body under the apply content type.
+    const contentType = "application/apply-patch+yaml";
+    const extra: Record<string, string> = options.force ? { force: "true" } : {};
+    return this.#write<T>(
+      { method: "PATCH", path, body: JSON.stringify(body), contentType },
+      options,
+      extra,
     );
   }
 
@@ -272,6 +318,8 @@ export class ClusterApi {
       apiVersion: "v1",
       propagationPolicy: options.propagationPolicy ?? "Background",
       ...(options.preconditions === undefined ? {} : { preconditions: options.preconditions }),
+      // In the body: the API server reads a DELETE's query only when it has no body.
+      ...(options.dryRun ? { dryRun: ["All"] } : {}),
     });
     try {
       await this.#send({ method: "DELETE", path, body }, options);
@@ -287,11 +335,17 @@ export class ClusterApi {
     if (this.#ownsAgent) this.#connection.agent.destroy();
   }
 
-  /** Sends a create, replace or patch, with the field manager and strict validation. */
-  async #write<T>(request: Request, options: CallOptions): Promise<T> {
+  /** Sends a create, replace, patch or apply, with the field manager and strict validation. */
+  async #write<T>(
+    request: Request,
+    options: WriteOptions,
+    extra: Record<string, string> = {},
+  ): Promise<T> {
     const query = new URLSearchParams({
       fieldManager: this.#fieldManager,
       fieldValidation: "Strict",
+      ...(options.dryRun ? { dryRun: "All" } : {}),
+      ...extra,
     });
     const sent: Request = { ...request, target: withQuery(request.path, query) };
     const count: AttemptCount = { attempts: 0 };

@@ -15,12 +15,14 @@ export {
   type RetryPolicy,
 } from "./backoff.js";
 export {
+  type ApplyOptions,
   type CallOptions,
   ClusterApi,
   type ClusterApiOptions,
   type DeleteOptions,
   type ListOptions,
   type ListResult,
+  type WriteOptions,
 } from "./cluster-api.js";
 export { ClusterApiError, type ClusterApiErrorKind, ClusterAuthError } from "./errors.js";
 export type { Created, Exists, Rejected, SubmitOutcome, Unavailable } from "./outcome.js";

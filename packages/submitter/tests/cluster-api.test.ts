@@ -226,6 +226,104 @@ describeWithCluster("ClusterApi against a real API server", () => {
     expect(after.spec.holderIdentity).toBe("a");
   });
 
+  it("server-side applies: creates, leaves an unchanged object alone, updates a changed field", async () => {
+    // Prepare
+    const ns = await namespace();
+    const path = `/api/v1/namespaces/${ns}/configmaps/applied`;
+    const body = (value: string) => ({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "applied", labels: { owner: "ondemand-eks" } },
+      data: { value },
+    });
+
+    // Act
+    const created = await api.apply<ConfigMap>(path, body("one"));
+    const again = await api.apply<ConfigMap>(path, body("one"));
+    const changed = await api.apply<ConfigMap>(path, body("two"));
+
+    // Assess: the same object throughout; a repeat writes nothing (same resourceVersion).
+    expect(created.metadata.uid).toBeTruthy();
+    expect(created.data).toEqual({ value: "one" });
+    expect(again.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
+    expect(changed.metadata.uid).toBe(created.metadata.uid);
+    expect(changed.data).toEqual({ value: "two" });
+    const stored = await api.get<ConfigMap & { metadata: { managedFields?: unknown[] } }>(path);
+    expect(stored.data).toEqual({ value: "two" });
+    expect(stored.metadata.managedFields).toContainEqual(
+      expect.objectContaining({ manager: "ondemand-eks", operation: "Apply" }),
+    );
+  });
+
+  it("fails Conflict applying a field another manager owns, unless forced", async () => {
+    // Prepare: the field set by someone else's apply.
+    const ns = await namespace();
+    const path = `/api/v1/namespaces/${ns}/configmaps/contested`;
+    const body = (value: string) => ({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "contested" },
+      data: { value },
+    });
+    const other = new ClusterApi({ auth: admin, fieldManager: "someone-else" });
+    await other.apply(path, body("theirs"));
+    other.close();
+
+    // Act
+    const refused = await failureOf(api.apply(path, body("ours")));
+    const kept = await api.get<ConfigMap>(path);
+    const forced = await api.apply<ConfigMap>(path, body("ours"), { force: true });
+
+    // Assess
+    expect(refused).toMatchObject({ kind: "rejected", status: 409, reason: "Conflict" });
+    expect(kept.data).toEqual({ value: "theirs" });
+    expect(forced.data).toEqual({ value: "ours" });
+  });
+
+  it("changes nothing on a dry run of apply, create, patch or delete", async () => {
+    // Prepare
+    const ns = await namespace();
+    const collection = `/api/v1/namespaces/${ns}/configmaps`;
+    const body = (name: string, value: string) => ({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name },
+      data: { value },
+    });
+    const kept = await api.create<ConfigMap>(collection, body("kept", "before"));
+    const dryRun = { dryRun: true };
+
+    // Act
+    const applied = await api.apply<ConfigMap>(
+      `${collection}/applied`,
+      body("applied", "x"),
+      dryRun,
+    );
+    const created = await api.create<ConfigMap>(collection, body("created", "x"), dryRun);
+    const patched = await api.patch<ConfigMap>(
+      `${collection}/kept`,
+      { data: { value: "after" } },
+      dryRun,
+    );
+    const reapplied = await api.apply<ConfigMap>(`${collection}/kept`, body("kept", "after"), {
+      ...dryRun,
+      force: true,
+    });
+    const deleted = await api.delete(`${collection}/kept`, dryRun);
+
+    // Assess: each answered as if done; the namespace holds only the untouched object.
+    expect(applied.data).toEqual({ value: "x" });
+    expect(created.data).toEqual({ value: "x" });
+    expect(patched.data).toEqual({ value: "after" });
+    expect(reapplied.data).toEqual({ value: "after" });
+    expect(deleted).toBe("deleted");
+    const { items } = await api.list<ConfigMap>(collection);
+    const ours = items.filter((item) => item.metadata.name !== "kube-root-ca.crt");
+    expect(ours).toHaveLength(1);
+    expect(ours[0]?.metadata.resourceVersion).toBe(kept.metadata.resourceVersion);
+    expect(ours[0]?.data).toEqual({ value: "before" });
+  });
+
   it("refreshes the auth once after a 401 and succeeds", async () => {
     // Prepare: a token auth (no client certificate) whose first token is refused.
     const token = await schedulerToken();
@@ -524,6 +622,36 @@ describe("ClusterApi against a scripted server", () => {
       propagationPolicy: "Foreground",
       preconditions: { uid: "u-1" },
     });
+  });
+
+  it("sends an apply as an apply patch, with force and dry run when asked", async () => {
+    script = [
+      { status: 200, body: {} },
+      { status: 200, body: {} },
+      { status: 200, body: status(200, "") },
+    ];
+    const api = client();
+    const path = "/apis/apps/v1/namespaces/a/deployments/d";
+    const body = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" } };
+    await api.apply(path, body);
+    await api.apply(path, body, { force: true, dryRun: true });
+    await api.delete(path, { dryRun: true });
+    api.close();
+    expect(requests.map(({ method, url, contentType }) => [method, url, contentType])).toEqual([
+      [
+        "PATCH",
+        `${path}?fieldManager=ondemand-eks&fieldValidation=Strict`,
+        "application/apply-patch+yaml",
+      ],
+      [
+        "PATCH",
+        `${path}?fieldManager=ondemand-eks&fieldValidation=Strict&dryRun=All&force=true`,
+        "application/apply-patch+yaml",
+      ],
+      ["DELETE", path, "application/json"],
+    ]);
+    expect(JSON.parse(requests[0]?.body ?? "")).toEqual(body);
+    expect(JSON.parse(requests[2]?.body ?? "")).toMatchObject({ dryRun: ["All"] });
   });
 
   it("reports a 2xx answer that is not JSON as unavailable", async () => {
