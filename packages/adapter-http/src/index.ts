@@ -22,7 +22,7 @@ export {
   webhookTokenProblem,
 } from "./limits.js";
 export { DEFAULT_HOST, IPV4_ANY, type ListenOptions, listen, urlOf } from "./listen.js";
-export { handleOps, type MetricsPort, type OpsOptions } from "./ops.js";
+export { handleOps, type MetricsPort, type OpsOptions, sendJson } from "./ops.js";
 export { type OpsServer, startOpsServer } from "./ops-server.js";
 export {
   startWebhookServer,

@@ -15,6 +15,12 @@ export interface OpsOptions {
   readonly metrics?: MetricsPort;
   /** More of /metrics, in Prometheus' text format, after the metrics port's (the HTTP server's own counts). */
   readonly moreMetrics?: () => string;
+  /**
+   * More paths (the controller's `/pools/<name>`): asked first about any path other than
+   * /healthz, /readyz and /metrics; resolves true when it answered, false to leave the
+   * request to the 404.
+   */
+  readonly routes?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
 }
 
 /** Longest a readiness check may take before /readyz says not ready. */
@@ -45,7 +51,10 @@ export async function handleOps(
   options: OpsOptions,
 ): Promise<void> {
   const path = (request.url ?? "/").split("?")[0] ?? "/";
-  if (!OPS_PATHS.has(path)) return sendJson(response, 404, { error: "not found" });
+  if (!OPS_PATHS.has(path)) {
+    if (await options.routes?.(request, response)) return;
+    return sendJson(response, 404, { error: "not found" });
+  }
   if (request.method !== "GET") return sendJson(response, 405, { error: "use GET" });
   if (path === "/healthz") return sendJson(response, 200, { status: "ok" });
   if (path === "/readyz") {

@@ -43,6 +43,7 @@ export const CLI_SETTINGS = {
       "serve-http",
       "consume-sqs",
       "controller",
+      "reconcile-deployments",
     ],
   }),
   port: setting({

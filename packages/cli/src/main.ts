@@ -135,6 +135,24 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     status = await (await import("./commands/controller.js")).controller(flags, io);
   });
 
+  const reconcile = program
+    .command("reconcile")
+    .description("make the cluster match the pod library once");
+  withSettings(
+    reconcile
+      .command("deployments")
+      .description(
+        "apply a Deployment for every long-polling pod definition, delete ours whose definition is gone; leave objects we did not make alone",
+      )
+      .addOption(outputOption(["text", "json"])),
+    "reconcile-deployments",
+  ).action(async (flags) => {
+    status = await (await import("./commands/reconcile-deployments.js")).reconcileDeployments(
+      flags,
+      io,
+    );
+  });
+
   program
     .command("eks-token")
     .description(
@@ -146,7 +164,12 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       status = await (await import("./commands/eks-token.js")).eksToken(flags, io);
     });
 
-  for (const command of [...program.commands, ...serve.commands, ...consume.commands]) {
+  for (const command of [
+    ...program.commands,
+    ...serve.commands,
+    ...consume.commands,
+    ...reconcile.commands,
+  ]) {
     command.addHelpText("after", EXIT_HELP);
   }
 

@@ -12,6 +12,7 @@ const COMMANDS: readonly { argv: string[]; scope: Scope }[] = [
   { argv: ["schedule"], scope: "schedule" },
   { argv: ["serve", "http"], scope: "serve-http" },
   { argv: ["consume", "sqs"], scope: "consume-sqs" },
+  { argv: ["reconcile", "deployments"], scope: "reconcile-deployments" },
 ];
 
 const flagged = SETTINGS.filter((declaration) => declaration.flag !== undefined);
@@ -74,7 +75,7 @@ describe("--help of the new settings", () => {
     );
     // A switch is off unless given: no default is shown for it.
     expect(serve).toContain(
-      "--dry-run let the API server validate each Job without storing it (outcome dry-run) (env ONDEMAND_EKS_DRY_RUN)",
+      "--dry-run let the API server validate each Job (outcome dry-run) or pool Deployment without storing it (env ONDEMAND_EKS_DRY_RUN)",
     );
   });
 });

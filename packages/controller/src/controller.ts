@@ -20,6 +20,12 @@ export interface ControllerPools {
   readonly manage: boolean;
   /** Decides (and, unless built with `apply: false`, sets) the scaled pools' replicas. */
   readonly scaler: PoolScaler;
+  /**
+   * The scaler only decides (`--pool-scaling off`: KEDA or an HPA sets the replicas).
+   * Then every replica decides, leading or not, so that any of them answers KEDA's
+   * `GET /pools/<name>` behind a Service; only the leader applies the pools.
+   */
+  readonly decideOnly?: boolean;
   /** Time between pool rounds. */
   readonly intervalMs: number;
 }
@@ -190,10 +196,11 @@ export class Controller implements Attachment {
     let nextPools = 0;
     while (!this.#stop.signal.aborted) {
       const leading = this.#options.lease.isLeader();
-      if (leading && this.#options.pools && this.#now() >= nextPools) {
-        await this.#poolRound();
-        nextPools = this.#now() + this.#options.pools.intervalMs;
-      } else if (!leading && nextPools !== 0) {
+      const pools = this.#options.pools;
+      if (pools && (leading || pools.decideOnly) && this.#now() >= nextPools) {
+        await this.#poolRound(leading);
+        nextPools = this.#now() + pools.intervalMs;
+      } else if (!leading && !pools?.decideOnly && nextPools !== 0) {
         // A new leader starts without our cool-downs; so will we if we lead again.
         this.#options.pools?.scaler.reset();
         nextPools = 0;
@@ -209,7 +216,7 @@ export class Controller implements Attachment {
         await this.#pass({ paused: this.#paused });
         nextAdmission = this.#now() + admissionMs;
       }
-      const next = Math.min(nextPass, nextAdmission, this.#options.pools ? nextPools : Infinity);
+      const next = Math.min(nextPass, nextAdmission, pools ? nextPools : Infinity);
       const wait = leading ? Math.max(10, Math.min(250, next - this.#now())) : 250;
       await this.#sleep(wait);
     }
@@ -274,10 +281,11 @@ export class Controller implements Attachment {
   }
 
   /**
-   * One pool round: apply the pools (with `--pools manage`), then scale them. Its own
-   * failures are logged and end only this round: the job passes go on regardless.
+   * One pool round: apply the pools (with `--pools manage`, while leading), then scale
+   * them (decide only, when not leading). Its own failures are logged and end only this
+   * round: the job passes go on regardless.
    */
-  async #poolRound(): Promise<void> {
+  async #poolRound(leading = true): Promise<void> {
     const { pools, api, log, kubeTimeoutMs } = this.#options;
     if (!pools) return;
     let definitions: readonly PodDefinition[];
@@ -287,7 +295,7 @@ export class Controller implements Attachment {
       log.error("pool round: reading the pod library", { error: String(error) });
       return;
     }
-    if (pools.manage) {
+    if (pools.manage && leading) {
       try {
         await reconcilePools({
           api,

@@ -100,6 +100,7 @@ export function controllerFromSettings(
   });
   const jobSettings = scheduler.config.settings;
   const endpoint = settings.get(c.buildkiteEndpoint) ?? BUILDKITE_DEFAULT_ENDPOINT;
+  const scaling = (settings.get(c.poolScaling) ?? "on") === "on";
   const pools =
     (settings.get(c.pools) ?? "manage") === "off"
       ? undefined
@@ -107,6 +108,7 @@ export function controllerFromSettings(
           definitions: async () => (await scheduler.library()).definitions(),
           settings: jobSettings,
           manage: true,
+          decideOnly: !scaling,
           intervalMs: settings.get(c.poolIntervalMs) ?? 10_000,
           scaler: new PoolScaler({
             api,
@@ -118,7 +120,7 @@ export function controllerFromSettings(
             settings: jobSettings,
             log: scheduler.log,
             // Off: KEDA or an HPA sets the replicas; the desired count is still served.
-            apply: (settings.get(c.poolScaling) ?? "on") === "on",
+            apply: scaling,
             ...(metrics ? { observer: metrics } : {}),
           }),
         };

@@ -18,6 +18,7 @@ const CLUSTER: readonly Scope[] = [
   "consume-sqs",
   "lambda",
   "controller",
+  "reconcile-deployments",
 ];
 const SERVERS: readonly Scope[] = ["serve-http", "consume-sqs", "controller"];
 /** Every entry point reads the pod library. */
@@ -81,7 +82,14 @@ export const RUNTIME_SETTINGS = {
     description: "use the pod's ServiceAccount token instead of a kubeconfig",
     parse: boolean,
     default: false,
-    scopes: ["validate", "schedule", "serve-http", "consume-sqs", "controller"],
+    scopes: [
+      "validate",
+      "schedule",
+      "serve-http",
+      "consume-sqs",
+      "controller",
+      "reconcile-deployments",
+    ],
   }),
   eksCluster: setting({
     key: "eksCluster",
@@ -147,10 +155,11 @@ export const RUNTIME_SETTINGS = {
     flag: "--dry-run",
     env: ["ONDEMAND_EKS_DRY_RUN"],
     inConfigFile: false,
-    description: "let the API server validate each Job without storing it (outcome dry-run)",
+    description:
+      "let the API server validate each Job (outcome dry-run) or pool Deployment without storing it",
     parse: boolean,
     default: false,
-    scopes: ["schedule", "serve-http"],
+    scopes: ["schedule", "serve-http", "reconcile-deployments"],
   }),
   concurrency: setting({
     key: "concurrency",

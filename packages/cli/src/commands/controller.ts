@@ -10,6 +10,7 @@ import { createMetrics } from "@ondemand-eks/runtime/metrics";
 import { CLI_SETTINGS } from "../cli-settings.js";
 import { EXIT } from "../exit.js";
 import { type CliIo, untilShutdown } from "../io.js";
+import { poolCountsRoute } from "../pool-counts.js";
 import { type CommandFlags, loadCliConfig } from "../settings.js";
 
 export interface ControllerFlags extends CommandFlags {
@@ -76,6 +77,15 @@ export async function controller(flags: ControllerFlags, io: CliIo): Promise<num
     },
     // Ready while the API server answers and Buildkite accepts the cluster token.
     ready: () => scheduler.ready(),
+    // KEDA's metrics-api reads each scaled pool's desired replicas here (GET /pools/<name>).
+    routes: poolCountsRoute({
+      desired: () => running.poolDesired(),
+      definition: async (name) => {
+        const pods = await scheduler.library();
+        return pods.has(name) ? pods.get(name) : undefined;
+      },
+      now: Date.now,
+    }),
   });
   running.start();
   io.stderr(

@@ -14,6 +14,7 @@ export const SCOPES = [
   "consume-sqs",
   "lambda",
   "controller",
+  "reconcile-deployments",
 ] as const;
 
 /** An entry point a setting applies to. */
