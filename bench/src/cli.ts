@@ -7,7 +7,8 @@ import { runController } from "./controller.js";
 import { controllerTable, controllerTargets } from "./controller-stats.js";
 import { runE2e } from "./e2e.js";
 import { e2eTargets } from "./e2e-stats.js";
-import { attackTable, e2eTable, table, targets } from "./report.js";
+import { runPools } from "./pools.js";
+import { attackTable, e2eTable, poolsTable, table, targets } from "./report.js";
 import {
   ADAPTERS,
   FULL,
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     "e2e-only": { type: "boolean", default: false },
     "attack-only": { type: "boolean", default: false },
     "controller-only": { type: "boolean", default: false },
+    "pools-only": { type: "boolean", default: false },
   },
 });
 
@@ -75,6 +77,13 @@ if (values["attack-only"]) {
   }
   process.stderr.write(attackTable(attack));
   process.stdout.write(json);
+  process.exit(0);
+}
+if (values["pools-only"]) {
+  // Development aid: only the pools section, its table on stderr and its JSON on stdout.
+  const pools = await runPools(values.smoke ? SMOKE : FULL, log);
+  process.stderr.write(poolsTable(pools));
+  process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), pools }, null, 2)}\n`);
   process.exit(0);
 }
 if (values["controller-only"]) {

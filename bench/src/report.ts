@@ -1,6 +1,7 @@
 import { type AttackResults, attackTargets, HOSTILE_ANSWERS } from "./attack-stats.js";
 import { controllerRows, controllerTargets } from "./controller-stats.js";
 import { E2E_PATHS, type E2eResults, e2eTargets, SPLITS } from "./e2e-stats.js";
+import type { PoolResults } from "./pools.js";
 import type { BenchResults } from "./run.js";
 import type { Figure } from "./stats.js";
 
@@ -80,6 +81,30 @@ export function e2eTable(e2e: E2eResults): string {
   return `${[
     `e2e: one job at a time, ${e2e.jobs_per_round} per path in each of ${e2e.rounds} rounds; milliseconds; per-round p50 and p99, median (min-max) over rounds`,
     "lead_over_poller: the poller's event-to-acquire p50 / the path's, per round",
+    ...rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`),
+  ].join("\n")}\n`;
+}
+
+/**
+ * The `pools` section as plain text: each mode's accept latency and burst rate, and the
+ * ratios between them.
+ *
+ * @example
+ * process.stderr.write(poolsTable(results.pools));
+ */
+export function poolsTable(p: PoolResults): string {
+  const rows: [string, string][] = [];
+  for (const mode of ["pool", "one_shot"] as const) {
+    rows.push([`pools.${mode}.accept_p50_ms`, cell(p[mode].accept_p50_ms)]);
+    rows.push([`pools.${mode}.accept_p99_ms`, cell(p[mode].accept_p99_ms)]);
+    rows.push([`pools.${mode}.burst_jobs_per_sec`, cell(p[mode].burst_jobs_per_sec)]);
+  }
+  rows.push(["pools.accept_p50_ratio", cell(p.accept_p50_ratio)]);
+  rows.push(["pools.burst_ratio", cell(p.burst_ratio)]);
+  const width = Math.max(...rows.map(([key]) => key.length));
+  return `${[
+    `pools: \`true\` jobs through ${p.agents} warm pool agents and through one-shot Jobs (serve http); ${p.jobs_per_round} one at a time and ${p.burst} at once per round`,
+    "accept: from scheduled to an agent accepting the job; accept_p50_ratio: one-shot's / the pool's; burst_ratio: the pool's jobs/s / one-shot's",
     ...rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`),
   ].join("\n")}\n`;
 }
@@ -187,6 +212,7 @@ export function table(r: BenchResults): string {
     ...paths.map(([name, a]) => cpu(name, a.cpu_ms_per_job)),
     "",
     e2eTable(r.e2e),
+    poolsTable(r.pools),
     "targets:",
     ...targets(r).map(
       (t) =>

@@ -10,6 +10,7 @@ import type { ControllerResults } from "./controller-stats.js";
 import { runE2e } from "./e2e.js";
 import type { E2eResults } from "./e2e-stats.js";
 import type { Path, Servers } from "./paths.js";
+import { type PoolResults, runPools } from "./pools.js";
 import { libraryLoadMs, renderPerSecond } from "./pure.js";
 import { ADAPTERS, measurePaths, type PathName, startPaths } from "./rounds.js";
 import { withServers } from "./servers.js";
@@ -54,6 +55,11 @@ export interface BenchScale {
   readonly controllerJobs: readonly number[];
   readonly controllerRounds: number;
   readonly controllerProcessPasses: number;
+  /** Pools: jobs one at a time per mode in a round, jobs at once, rounds, the pool's agents. */
+  readonly poolJobs: number;
+  readonly poolBurst: number;
+  readonly poolRounds: number;
+  readonly poolAgents: number;
 }
 
 export const FULL: BenchScale = {
@@ -80,6 +86,10 @@ export const FULL: BenchScale = {
   controllerJobs: [100, 1_000, 10_000],
   controllerRounds: 3,
   controllerProcessPasses: 3,
+  poolJobs: 20,
+  poolBurst: 20,
+  poolRounds: 3,
+  poolAgents: 4,
 };
 
 export const SMOKE: BenchScale = {
@@ -106,6 +116,10 @@ export const SMOKE: BenchScale = {
   controllerJobs: [20],
   controllerRounds: 1,
   controllerProcessPasses: 1,
+  poolJobs: 2,
+  poolBurst: 2,
+  poolRounds: 1,
+  poolAgents: 1,
 };
 
 export { ADAPTERS, type PathName } from "./rounds.js";
@@ -154,6 +168,8 @@ export interface BenchResults {
   readonly e2e: E2eResults;
   /** One reconcile pass against 100 to 10,000 scheduled jobs, and the controller's memory (controller.ts). */
   readonly controller: ControllerResults;
+  /** Short jobs through a warm long-polling pool against one-shot Jobs (pools.ts). */
+  readonly pools: PoolResults;
 }
 
 /** CPU milliseconds per Job by process in the saturated runs (medians). */
@@ -280,7 +296,12 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
   const library = await repeat(scale.libraryRuns, () => libraryLoadMs(scale.libraryCount));
 
   const measured = await withServers(
-    async ({ servers, jobs, state, moto }): Promise<Omit<BenchResults, "e2e" | "controller">> => {
+    async ({
+      servers,
+      jobs,
+      state,
+      moto,
+    }): Promise<Omit<BenchResults, "e2e" | "controller" | "pools">> => {
       const paths: Path[] = [];
       try {
         const { latency, throughput, ratios, cpu } = await measurePaths(
@@ -371,5 +392,7 @@ export async function runBench(scale: BenchScale, log: Log): Promise<BenchResult
   const e2e = await runE2e(scale, log);
   // On a control plane of its own too: 10,000 Jobs would weigh on every other section.
   log(`controller: passes over ${scale.controllerJobs.join(", ")} scheduled jobs`);
-  return { ...measured, e2e, controller: await runController(scale, log) };
+  const controller = await runController(scale, log);
+  log(`pools: ${scale.poolAgents} pool agents against one-shot Jobs, short jobs`);
+  return { ...measured, e2e, controller, pools: await runPools(scale, log) };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type E2eResults, SPLITS } from "../src/e2e-stats.js";
-import { e2eTable } from "../src/report.js";
+import type { PoolResults } from "../src/pools.js";
+import { e2eTable, poolsTable } from "../src/report.js";
 import { figure } from "../src/stats.js";
 
 const splits = (p50: number) =>
@@ -31,5 +32,34 @@ describe("e2eTable", () => {
       expect.stringMatching(/^e2e\.poller\.event_to_finished_ms +p50 501/),
     );
     expect(lines.at(-3)).toMatch(/^e2e\.lead_over_poller\.webhook +5\.50 \(5\.00-6\.00\)$/);
+  });
+});
+
+describe("poolsTable", () => {
+  it("prints both modes' accept latency and burst rate, then the ratios", () => {
+    const f = (median: number) => figure([median]);
+    const mode = { accept_p50_ms: f(40), accept_p99_ms: f(90), burst_jobs_per_sec: f(3) };
+    const pools: PoolResults = {
+      agents: 4,
+      jobs_per_round: 20,
+      burst: 20,
+      pool: mode,
+      one_shot: { ...mode, accept_p50_ms: f(120) },
+      accept_p50_ratio: f(3),
+      burst_ratio: f(1.5),
+    };
+    const lines = poolsTable(pools).trimEnd().split("\n");
+    expect(lines[0]).toContain("4 warm pool agents");
+    expect(lines.slice(2).map((line) => line.split(/\s+/)[0])).toEqual([
+      "pools.pool.accept_p50_ms",
+      "pools.pool.accept_p99_ms",
+      "pools.pool.burst_jobs_per_sec",
+      "pools.one_shot.accept_p50_ms",
+      "pools.one_shot.accept_p99_ms",
+      "pools.one_shot.burst_jobs_per_sec",
+      "pools.accept_p50_ratio",
+      "pools.burst_ratio",
+    ]);
+    expect(lines.find((line) => line.startsWith("pools.one_shot.accept_p50_ms"))).toMatch(/ 120$/);
   });
 });

@@ -78,6 +78,13 @@ it("npm run bench --smoke writes every figure the issue asks for", async () => {
         rounds: results.scale.controllerRounds,
         process: { rss_mb: expect.any(Number), passes: expect.any(Number) },
       },
+      pools: {
+        agents: results.scale.poolAgents,
+        pool: { accept_p50_ms: figure, accept_p99_ms: figure, burst_jobs_per_sec: figure },
+        one_shot: { accept_p50_ms: figure, accept_p99_ms: figure, burst_jobs_per_sec: figure },
+        accept_p50_ratio: figure,
+        burst_ratio: figure,
+      },
     });
     // Every size's first pass made one Job per scheduled job.
     for (const size of results.controller.sizes) {
