@@ -70,7 +70,7 @@ function parseLine(line: string): unknown {
  * A long-running `ondemand-eks` command in this process, until `stop()`. Its one JSON
  * line per event gives `receivedAt`: the line's time less the scheduling's `durationMs`.
  */
-function runCli(argv: string[], env: Record<string, string>, announce: RegExp) {
+export function runCli(argv: string[], env: Record<string, string>, announce: RegExp) {
   const controller = new AbortController();
   const received = new Map<string, number>();
   let errors = "";

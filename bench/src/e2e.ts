@@ -42,7 +42,7 @@ export interface E2eScale {
 type Log = (line: string) => void;
 
 /** A job's timeline entry's time, in ms; throws with the timeline when it is missing. */
-function momentOf(view: JobView, prefix: string): number {
+export function momentOf(view: JobView, prefix: string): number {
   const entry = view.timeline.find((e) => e.event.startsWith(prefix));
   if (!entry) {
     const story = view.timeline.map((e) => `  ${e.at} ${e.event} ${e.detail ?? ""}`).join("\n");

@@ -4,14 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { type CliIo, processIo, run } from "@ondemand-eks/cli";
+import { processIo, run } from "@ondemand-eks/cli";
 import {
   type BuildkiteEmulator,
-  type JobView,
   type LocalBuildkite,
   startLocalBuildkite,
   startTestControlPlane,
 } from "@ondemand-eks/testenv";
+import { momentOf } from "./e2e.js";
+import { runCli } from "./e2e-paths.js";
 import { type Figure, figure, percentile } from "./stats.js";
 
 /**
@@ -66,16 +67,6 @@ type Mode = "pool" | "one_shot";
 const DEFAULT_DEFINITION = fileURLToPath(new URL("../../pods/default.yaml", import.meta.url));
 const POOL = "bench-pool";
 
-/** A time from a job's timeline, in ms; throws with the timeline when it is missing. */
-function at(view: JobView, prefix: string): number {
-  const entry = view.timeline.find((e) => e.event.startsWith(prefix));
-  if (!entry) {
-    const story = view.timeline.map((e) => `  ${e.at} ${e.event} ${e.detail ?? ""}`).join("\n");
-    throw new Error(`job ${view.id} has no "${prefix}" in its timeline:\n${story}`);
-  }
-  return Date.parse(entry.at);
-}
-
 /** Waits for the job to finish (or be canceled); throws after `timeoutMs` or on a failure. */
 async function finished(buildkite: BuildkiteEmulator, id: string, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
@@ -88,42 +79,6 @@ async function finished(buildkite: BuildkiteEmulator, id: string, timeoutMs: num
     }
     await sleep(20);
   }
-}
-
-/** Runs `ondemand-eks <argv>` in this process until `stop()`, announced by `pattern`. */
-function startCli(argv: string[], env: Record<string, string>, pattern: RegExp) {
-  const controller = new AbortController();
-  let errors = "";
-  let announce: (value: string) => void = () => {};
-  const announced = new Promise<string>((resolve) => {
-    announce = resolve;
-  });
-  const io: CliIo = {
-    stdout: () => {},
-    stderr: (text) => {
-      errors = (errors + text).slice(-4_000);
-      const found = pattern.exec(text)?.[1];
-      if (found !== undefined) announce(found);
-    },
-    readStdin: async () => "",
-    readFile: processIo().readFile,
-    env,
-    shutdown: () => controller.signal,
-  };
-  const done = run(argv, io);
-  const failed = done.then((status) =>
-    Promise.reject(
-      new Error(`ondemand-eks ${argv.slice(0, 2).join(" ")} exited ${status}: ${errors}`),
-    ),
-  );
-  failed.catch(() => {});
-  return {
-    announced: Promise.race([announced, failed]),
-    stop: async () => {
-      controller.abort();
-      return done;
-    },
-  };
 }
 
 /** Connected agents on the emulator's queue `queue`, from its queue metrics. */
@@ -142,7 +97,7 @@ async function latencies(local: LocalBuildkite, mode: Mode, count: number): Prom
     await sleep(200 + Math.random() * 1_000);
     const id = local.buildkite.createJob({ command: "true", queue: queueOf(mode) });
     const view = await finished(local.buildkite, id, 120_000);
-    samples.push(at(view, "accepted by") - at(view, "scheduled"));
+    samples.push(momentOf(view, "accepted by") - momentOf(view, "scheduled"));
   }
   return samples;
 }
@@ -153,8 +108,8 @@ async function burst(local: LocalBuildkite, mode: Mode, count: number): Promise<
     local.buildkite.createJob({ command: "true", queue: queueOf(mode) }),
   );
   const views = await Promise.all(ids.map((id) => finished(local.buildkite, id, 300_000)));
-  const first = Math.min(...views.map((view) => at(view, "scheduled")));
-  const last = Math.max(...views.map((view) => at(view, "finished with exit status")));
+  const first = Math.min(...views.map((view) => momentOf(view, "scheduled")));
+  const last = Math.max(...views.map((view) => momentOf(view, "finished with exit status")));
   return count / ((last - first) / 1000);
 }
 
@@ -164,7 +119,7 @@ const queueOf = (mode: Mode) => (mode === "pool" ? "pool" : "default");
 export async function runPools(scale: PoolBenchScale, log: Log): Promise<PoolResults> {
   const plane = await startTestControlPlane("bench-pools");
   let local: LocalBuildkite | undefined;
-  let server: ReturnType<typeof startCli> | undefined;
+  let server: ReturnType<typeof runCli> | undefined;
   const library = await mkdtemp(join(tmpdir(), "bench-pools-"));
   try {
     if (!plane.info.available) throw new Error(`the pools section needs Go: ${plane.info.reason}`);
@@ -174,7 +129,7 @@ export async function runPools(scale: PoolBenchScale, log: Log): Promise<PoolRes
 
     // One-shot: `serve http`, given the emulator's signed webhooks.
     const token = randomBytes(24).toString("hex");
-    server = startCli(
+    server = runCli(
       ["serve", "http", "--port", "0", "--host", "127.0.0.1", ...clusterFlags],
       { BUILDKITE_WEBHOOK_TOKEN: token },
       /listening on (\S+)/,

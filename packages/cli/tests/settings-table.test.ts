@@ -31,9 +31,12 @@ const isSwitch = (declaration: Setting) => {
  */
 function written(declaration: Setting, value: unknown): string {
   if (Array.isArray(value)) return value.join(",");
-  const one = declaration.parse("1");
-  if ("value" in one && one.value === 1000) return String((value as number) / 1000);
-  return String(value);
+  // A setting in seconds parses "1" (or, with a floor above 1 s, "3600") to milliseconds.
+  const inSeconds = [1, 3_600].some((n) => {
+    const parsed = declaration.parse(String(n));
+    return "value" in parsed && parsed.value === n * 1000;
+  });
+  return inSeconds ? String((value as number) / 1000) : String(value);
 }
 
 describe("the settings table", () => {

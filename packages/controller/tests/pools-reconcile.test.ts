@@ -1,7 +1,5 @@
 import { randomUUID } from "node:crypto";
 import {
-  type LogFields,
-  type Logger,
   type PodDefinition,
   parsePodDefinition,
   resolveSettings,
@@ -11,6 +9,7 @@ import { ClusterApi, kubeconfigAuth } from "@ondemand-eks/submitter";
 import { describeWithCluster, kubeconfigPath } from "@ondemand-eks/testenv/vitest";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type PoolChange, reconcilePools } from "../src/index.js";
+import { recordingLogger } from "./recording-logger.js";
 
 interface Deployment {
   metadata: {
@@ -24,26 +23,6 @@ interface Deployment {
     replicas?: number;
     template: { spec: { containers: { image?: string }[] } };
   };
-}
-
-/** A logger that keeps its lines, to check what was said (and at which level). */
-function recordingLogger(): Logger & {
-  lines: { level: string; msg: string; fields?: LogFields }[];
-} {
-  const lines: { level: string; msg: string; fields?: LogFields }[] = [];
-  const at =
-    (level: string) =>
-    (msg: string, fields?: LogFields): void =>
-      void lines.push({ level, msg, ...(fields ? { fields } : {}) });
-  const logger = {
-    lines,
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    child: () => logger,
-  };
-  return logger;
 }
 
 function definition(

@@ -1,7 +1,5 @@
 import { randomUUID } from "node:crypto";
 import {
-  type LogFields,
-  type Logger,
   type PodDefinition,
   parsePodDefinition,
   resolveSettings,
@@ -17,27 +15,9 @@ import {
   QueueMetricsClient,
   reconcilePools,
 } from "../src/index.js";
+import { recordingLogger } from "./recording-logger.js";
 
 const CLUSTER_TOKEN = "emulated-cluster-token-sc4l3r";
-
-type Line = { level: string; msg: string; fields?: LogFields };
-
-function recordingLogger(): Logger & { lines: Line[] } {
-  const lines: Line[] = [];
-  const at =
-    (level: string) =>
-    (msg: string, fields?: LogFields): void =>
-      void lines.push({ level, msg, ...(fields ? { fields } : {}) });
-  const logger = {
-    lines,
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    child: () => logger,
-  };
-  return logger;
-}
 
 describeWithCluster("PoolScaler against a real API server and the Buildkite emulator", () => {
   let api: ClusterApi;
