@@ -101,6 +101,13 @@ describe("the settings table", () => {
     }
   });
 
+  it("every placeholder is commander's <value>, so its flag takes a value", () => {
+    for (const declaration of ALL_SETTINGS) {
+      if (declaration.placeholder === undefined) continue;
+      expect(declaration.placeholder, declaration.key).toMatch(/^<[^<>]+>$/);
+    }
+  });
+
   it("every default is what its parser gives for the default written out", () => {
     for (const declaration of ALL_SETTINGS) {
       const defaults = [

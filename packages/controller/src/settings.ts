@@ -174,7 +174,7 @@ export const CONTROLLER_SETTINGS = {
   pools: setting({
     key: "pools",
     flag: "--pools",
-    placeholder: "manage|off",
+    placeholder: "<manage|off>",
     env: ["ONDEMAND_EKS_POOLS"],
     description:
       "manage: keep one Deployment per long-polling definition (created, updated, deleted with the library); off: leave Deployments alone",
@@ -185,7 +185,7 @@ export const CONTROLLER_SETTINGS = {
   poolScaling: setting({
     key: "poolScaling",
     flag: "--pool-scaling",
-    placeholder: "on|off",
+    placeholder: "<on|off>",
     env: ["ONDEMAND_EKS_POOL_SCALING"],
     description:
       "on: scale pools with `scaling` by queue depth; off: only serve the desired count (GET /pools/<name>) and leave replicas to KEDA or an HPA",

@@ -168,6 +168,63 @@ describeWith(world.info, "long-polling pools under the controller", () => {
   });
 });
 
+describeWith(world.info, "pools with --pool-scaling off (KEDA sets the replicas)", () => {
+  const w = () => world.info.value as World;
+
+  it("every controller replica answers GET /pools with the queue's demand, and none changes the replicas", async () => {
+    // Prepare: the pool of the first tests, and two replicas that only decide.
+    const library = await mkdtemp(join(tmpdir(), "e2e-pools-keda-"));
+    await poolLibrary(library);
+    const config = new KubeConfig();
+    config.loadFromFile(w().kubeconfig);
+    const apps = config.makeApiClient(AppsV1Api);
+    const { buildkite, namespace } = w().local;
+    const replicas = async () =>
+      (await apps.readNamespacedDeployment({ name: DEPLOYMENT, namespace })).spec?.replicas;
+    const start = () =>
+      startCli(
+        [
+          "controller",
+          ...schedulerFlags(w()),
+          ...["--library", library, "--pool-scaling", "off"],
+          ...["--buildkite-endpoint", buildkite.url, "--port", "0", "--host", "127.0.0.1"],
+          ...["--pool-interval-seconds", "10", "--lease-duration-seconds", "4"],
+        ],
+        { BUILDKITE_CLUSTER_TOKEN: w().local.agentToken },
+        /health and metrics on (\S+)/,
+      );
+    // No agents: the jobs below stay scheduled, so the demand stays what they make it.
+    await apps.patchNamespacedDeploymentScale(
+      { name: DEPLOYMENT, namespace, body: { spec: { replicas: 0 } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    const before = await replicas();
+    const controllers = [start(), start()];
+    try {
+      const urls = await Promise.all(controllers.map((c) => c.announced));
+      const ids = [1, 2].map(() =>
+        buildkite.createJob({ command: "true", agentQueryRules: ["queue=pool"] }),
+      );
+      const demand = async (url: string) => {
+        const answer = await fetch(`${url}/pools/${POOL}`);
+        return answer.status === 200
+          ? ((await answer.json()) as { desiredReplicas: number }).desiredReplicas
+          : undefined;
+      };
+
+      // Act and assess: both replicas, leader or not, serve the demand (2 jobs: 2 pods).
+      for (const url of urls) {
+        expect(await until(async () => (await demand(url)) === 2, 40_000), url).toBe(true);
+      }
+      expect(await replicas()).toBe(before);
+      for (const id of ids) buildkite.cancel(id);
+    } finally {
+      for (const controller of controllers) await controller.stop();
+      await rm(library, { recursive: true, force: true });
+    }
+  });
+});
+
 describeWith(world.info, "a pool scaled in while its agent is busy", () => {
   const w = () => world.info.value as World;
 
