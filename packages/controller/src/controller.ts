@@ -47,7 +47,12 @@ export interface ControllerOptions {
   readonly admissionIntervalMs?: number;
   /** How often the Lease is renewed (and taken when free). Default 2 s. */
   readonly leaseRetryMs?: number;
-  /** How long a reservation holds. Default 300 s (Buildkite's own default). */
+  /**
+   * How long a reservation holds. Default 60 s, not Buildkite's 300: it covers the seconds
+   * between reserving a job and creating its Job (the pod then acquires the job by id),
+   * and a leader killed in between leaves the jobs it reserved unlisted, for every
+   * replica, until their reservation ends. 300 s stranded them for five minutes.
+   */
   readonly reservationSeconds?: number;
   readonly kubeTimeoutMs?: number;
   readonly log: Logger;
@@ -333,7 +338,7 @@ export class Controller implements Attachment {
       stackKeyFor: (queue) => this.stackKeyFor(queue),
       organization,
       limits: options.limits,
-      reservationSeconds: options.reservationSeconds ?? 300,
+      reservationSeconds: options.reservationSeconds ?? 60,
       kubeTimeoutMs: options.kubeTimeoutMs ?? 10_000,
       log: options.log,
       metrics: options.metrics,
