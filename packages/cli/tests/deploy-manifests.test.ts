@@ -278,7 +278,12 @@ describeWith(kubectl, "render(), against kubectl's own kustomize", () => {
 describe("deploy/kubernetes/monitoring", () => {
   it("is a PodMonitor alone, which no route's directory lists (it needs the operator's CRDs)", () => {
     expect(render(join(DEPLOY, "monitoring")).map((object) => object.kind)).toEqual(["PodMonitor"]);
-    for (const dir of readdirSync(DEPLOY)) {
+    // Every kustomization, those one level down too (webhook-exposure/eks-alb...).
+    const dirs = readdirSync(DEPLOY, { recursive: true, encoding: "utf8" })
+      .filter((path) => path.endsWith("kustomization.yaml"))
+      .map((path) => path.slice(0, -"/kustomization.yaml".length));
+    expect(dirs).toContain("webhook-exposure/eks-alb");
+    for (const dir of dirs) {
       const kustomization = parseYaml(
         readFileSync(join(DEPLOY, dir, "kustomization.yaml"), "utf8"),
       ) as Kustomization;

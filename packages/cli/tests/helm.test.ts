@@ -7,6 +7,7 @@ import {
   type V1Container,
   type V1Deployment,
   type V1EnvVar,
+  type V1Ingress,
   type V1Namespace,
   type V1Role,
   type V1RoleBinding,
@@ -59,6 +60,16 @@ const CASES = {
   "sqs-consumer": {
     set: ["sqsConsumer.enabled=true", ...SQS_VALUES],
     kinds: ["ServiceAccount", "ConfigMap", "Deployment", "PodDisruptionBudget", "NetworkPolicy"],
+  },
+  "webhook-ingress": {
+    set: [
+      "webhook.enabled=true",
+      "webhook.ingress.enabled=true",
+      "webhook.ingress.className=nginx",
+      "webhook.ingress.host=buildkite-webhook.example.com",
+      "webhook.ingress.tls.secretName=ondemand-eks-webhook-tls",
+    ],
+    kinds: ["Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy", "Ingress"],
   },
   controller: {
     set: ["controller.enabled=true"],
@@ -210,6 +221,25 @@ describeWith(helm, "the Helm chart (deploy/helm/ondemand-eks)", () => {
       }
     },
   );
+
+  it("exposes the webhook as deploy/kubernetes/webhook-exposure/ingress does: /webhook only, with TLS", async () => {
+    // Prepare
+    const [kustomized] = renderKustomization(join(KUSTOMIZE, "webhook-exposure", "ingress"));
+
+    // Act
+    const objects = await template(CASES["webhook-ingress"].set);
+    const missingHost = runHelm(helm.value as string, [
+      "template",
+      ...helmArgs(["webhook.enabled=true", "webhook.ingress.enabled=true"]),
+    ]);
+
+    // Assess
+    const ingress = objects.find((object) => object.kind === "Ingress") as V1Ingress;
+    expect(ingress.spec).toEqual((kustomized as V1Ingress).spec);
+    await expect(missingHost).rejects.toThrow(
+      /webhook.ingress.host: the host name Buildkite will call/,
+    );
+  });
 
   it("refuses the SQS consumer without its queue, naming the value", async () => {
     await expect(template(["sqsConsumer.enabled=true"])).rejects.toThrow(/sqsConsumer\.queueUrl/);

@@ -258,12 +258,15 @@ describeWithCluster("ondemand-eks serve http against the local control plane", (
         ["/healthz", "/readyz", "/metrics"].map((path) => fetch(`${url}${path}`)),
       );
       const onOpsPort = await deliver(opsUrl, webhookBody(randomUUID()));
+      // The load balancers' health check (deploy/kubernetes/webhook-exposure) asks this.
+      const healthCheck = await fetch(`${url}/webhook`);
       // Assess
       expect(opsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(opsUrl).not.toBe(url);
       expect(delivered.status).toBe(202);
       expect(onWebhookPort.map((response) => response.status)).toEqual([404, 404, 404]);
       expect(onOpsPort.status).toBe(404);
+      expect(healthCheck.status).toBe(405);
       expect((await fetch(`${opsUrl}/healthz`)).status).toBe(200);
       expect((await fetch(`${opsUrl}/readyz`)).status).toBe(200);
       const metrics = await (await fetch(`${opsUrl}/metrics`)).text();

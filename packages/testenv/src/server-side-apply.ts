@@ -4,6 +4,7 @@ import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 /** Resource names of the kinds our manifests hold (what discovery would find). */
 const PLURALS: Record<string, string> = {
   ConfigMap: "configmaps",
+  Ingress: "ingresses",
   Namespace: "namespaces",
   NetworkPolicy: "networkpolicies",
   Deployment: "deployments",
