@@ -1,10 +1,11 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { attackTargets } from "./attack-stats.js";
 import { runController } from "./controller.js";
 import { controllerTable, controllerTargets } from "./controller-stats.js";
+import { benchmarksPage, latestSources } from "./docs-page.js";
 import { runE2e } from "./e2e.js";
 import { e2eTargets } from "./e2e-stats.js";
 import { runPools } from "./pools.js";
@@ -33,10 +34,26 @@ const { values } = parseArgs({
     "attack-only": { type: "boolean", default: false },
     "controller-only": { type: "boolean", default: false },
     "pools-only": { type: "boolean", default: false },
+    docs: { type: "boolean", default: false },
   },
 });
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+if (values.docs) {
+  // docs/benchmarks.md from the latest saved full run and pools run; measures nothing.
+  const names = latestSources(await readdir(RESULTS));
+  const read = async (name: string) => JSON.parse(await readFile(join(RESULTS, name), "utf8"));
+  const page = benchmarksPage({
+    full: await read(names.full),
+    fullFile: `bench/results/${names.full}`,
+    pools: await read(names.pools),
+    poolsFile: `bench/results/${names.pools}`,
+  });
+  const docs = join(RESULTS, "..", "..", "docs", "benchmarks.md");
+  await writeFile(docs, page);
+  log(`wrote ${docs} from ${names.full} and ${names.pools}`);
+  process.exit(0);
+}
 if (values["burst-only"]) {
   // Development aid: only the burst, with this many events, printed as JSON.
   const scale = { ...FULL, burstEvents: Number(values["burst-only"]), burstRuns: 1 };
