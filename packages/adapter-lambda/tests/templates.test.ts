@@ -6,10 +6,15 @@ import {
   readControllerLambdaConfig,
   readLambdaConfig,
 } from "@ondemand-eks/adapter-lambda/runtime";
-import { cfnLint, ensureCfnLint, skipUnlessCi } from "@ondemand-eks/testenv";
+import {
+  type CfnTemplate,
+  cfnLint,
+  ensureCfnLint,
+  readCfnTemplate,
+  skipUnlessCi,
+} from "@ondemand-eks/testenv";
 import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { describe, expect, it } from "vitest";
-import { parse, type Tags } from "yaml";
 
 const DEPLOY = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "deploy", "lambda");
 const TEMPLATES = ["eventbridge.yaml", "sqs.yaml", "controller.yaml"].map((name) =>
@@ -28,35 +33,8 @@ const ENTRIES: Record<string, string> = {
   controller: "src/controller-entry.ts",
 };
 
-/** CloudFormation's short forms (!Ref, !Sub, ...) read as their long forms. */
-const CFN_TAGS: Tags = [
-  "Ref",
-  "Sub",
-  "GetAtt",
-  "If",
-  "Equals",
-  "Not",
-  "And",
-  "Or",
-  "Select",
-  "Split",
-  "Condition",
-].flatMap((name) => {
-  const key = name === "Ref" || name === "Condition" ? name : `Fn::${name}`;
-  return [
-    { tag: `!${name}`, resolve: (value: unknown) => ({ [key]: value }) },
-    {
-      tag: `!${name}`,
-      collection: "seq" as const,
-      resolve: (value: { toJSON(): unknown }) => ({ [key]: value.toJSON() }),
-    },
-  ];
-});
-
-type Node = Record<string, any>;
-async function template(path: string): Promise<Node> {
-  return parse(await readFile(path, "utf8"), { customTags: CFN_TAGS }) as Node;
-}
+type Node = CfnTemplate;
+const template = readCfnTemplate;
 
 const lint = await skipUnlessCi(() => ensureCfnLint());
 

@@ -8,6 +8,8 @@
  *
  * @module
  */
+
+export { AWSCLI_VERSION, ensureAwsCli } from "./aws-cli.js";
 export {
   type Binaries,
   binariesDir,
@@ -50,6 +52,12 @@ export {
   readBuildkiteAgentVersion,
 } from "./buildkite-agent.js";
 export { CFN_LINT_VERSION, type CfnLintResult, cfnLint, ensureCfnLint } from "./cfn-lint.js";
+export {
+  type CfnRenderOptions,
+  type CfnTemplate,
+  readCfnTemplate,
+  renderCfnTemplate,
+} from "./cloudformation.js";
 export {
   type ControlPlaneState,
   destroyControlPlane,
