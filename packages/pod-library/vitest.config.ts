@@ -1,4 +1,5 @@
-import { defineConfig } from "vitest/config";
-import { sharedTestConfig } from "../../vitest.shared.js";
+import { defineConfig, mergeConfig } from "vitest/config";
+import { serverTestConfig, sharedTestConfig } from "../../vitest.shared.js";
 
-export default defineConfig(sharedTestConfig);
+// The S3 library's tests start a moto server of their own.
+export default defineConfig(mergeConfig(sharedTestConfig, serverTestConfig));

@@ -91,7 +91,7 @@ describe("ondemand-eks render", () => {
   it.each([
     [
       withRules(["pod=gpu"]),
-      'no pod definition named "gpu" (known: default, elastic-ci-stack, linux-pool, node-postgres)',
+      'no pod definition named "gpu" (known: default, elastic-ci-stack, fargate, linux-pool, node-postgres)',
     ],
     [
       withRules(["pod=../../etc/passwd"]),

@@ -161,7 +161,7 @@ describeWithCluster("ondemand-eks schedule", () => {
       status: 1,
       stdout: "",
       stderr:
-        'ondemand-eks: invalid: no pod definition named "gpu" (known: default, elastic-ci-stack, linux-pool, node-postgres)\n',
+        'ondemand-eks: invalid: no pod definition named "gpu" (known: default, elastic-ci-stack, fargate, linux-pool, node-postgres)\n',
     });
     expect(await jobExists(event.name)).toBe(false);
   });
@@ -250,7 +250,7 @@ describeWithCluster("ondemand-eks validate --server", () => {
   it("has the API server accept every bundled pod definition", async () => {
     const result = await cli(["validate", "--server", "--kubeconfig", kubeconfigPath()]);
     expect(result).toMatchObject({ status: 0, stderr: "" });
-    for (const name of ["default", "elastic-ci-stack", "node-postgres"]) {
+    for (const name of ["default", "elastic-ci-stack", "fargate", "node-postgres"]) {
       expect(result.stdout).toMatch(
         new RegExp(`^${name}: accepted by https://127\\.0\\.0\\.1:\\d+ \\(Job, dry run\\)$`, "m"),
       );

@@ -6,7 +6,7 @@ describe("ondemand-eks validate", () => {
     const { status, stdout, stderr } = await cli(["validate"]);
     expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
     expect(stdout).toMatch(
-      /: 4 pod definitions, no problems \(default, elastic-ci-stack, linux-pool, node-postgres\)\n/,
+      /: 5 pod definitions, no problems \(default, elastic-ci-stack, fargate, linux-pool, node-postgres\)\n/,
     );
     expect(stdout.split("\n").slice(1)).toEqual([
       "elastic-ci-stack: needs privilege: privileged at services[0].securityContext.privileged, service-account at pod.serviceAccountName",
@@ -117,6 +117,7 @@ describe("ondemand-eks validate", () => {
     expect(report.definitions.map((definition: { name: string }) => definition.name)).toEqual([
       "default",
       "elastic-ci-stack",
+      "fargate",
       "linux-pool",
       "node-postgres",
     ]);

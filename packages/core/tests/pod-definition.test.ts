@@ -35,6 +35,7 @@ describe("definePodDefinition", () => {
       longPolling: undefined,
       access: undefined,
       privilege: [],
+      compute: "any",
     });
   });
 

@@ -37,3 +37,27 @@ export class PodLibraryError extends OndemandEksError {
     this.message = problems.map(formatProblem).join("\n");
   }
 }
+
+/**
+ * The pod library could not be loaded from where the configuration says it is (code
+ * `POD_LIBRARY_UNAVAILABLE`): an S3 prefix that cannot be read, or that holds a broken
+ * library at the first load.
+ */
+export class PodLibraryUnavailableError extends OndemandEksError {
+  declare readonly code: "POD_LIBRARY_UNAVAILABLE";
+  /**
+   * Whether trying again may work: true when the library could not be read (S3 down,
+   * a timeout), false when what is there is wrong (no definitions, a broken one, too
+   * many files) until someone fixes it.
+   */
+  readonly retryable: boolean;
+
+  constructor(
+    message: string,
+    options?: { readonly cause?: unknown; readonly retryable?: boolean },
+  ) {
+    super("POD_LIBRARY_UNAVAILABLE", message, options);
+    this.name = "PodLibraryUnavailableError";
+    this.retryable = options?.retryable ?? false;
+  }
+}

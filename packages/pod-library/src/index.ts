@@ -1,11 +1,17 @@
 /**
  * `@ondemand-eks/pod-library`: pod definitions written in YAML, loaded from a directory,
- * validated all at once, `extends` resolved, and looked up by name.
+ * validated all at once, `extends` resolved, and looked up by name. A library kept in S3
+ * is `@ondemand-eks/pod-library/s3`.
  *
  * @module
  */
 export { bundledLibraryDir } from "./bundled.js";
-export { formatProblem, type LibraryProblem, PodLibraryError } from "./errors.js";
+export {
+  formatProblem,
+  type LibraryProblem,
+  PodLibraryError,
+  PodLibraryUnavailableError,
+} from "./errors.js";
 export { buildPodLibrary, PodLibrary } from "./library.js";
 export { checkPodLibrary, loadPodLibrary } from "./load.js";
 export { mergeDefinitions, mergeValues } from "./merge.js";
@@ -15,3 +21,4 @@ export {
   parseDefinitionText,
   readDefinitionFiles,
 } from "./read-definitions.js";
+export type { PodLibrarySource } from "./source.js";

@@ -1,4 +1,5 @@
 import { buildDeployment, buildJob, parseEvent, resolveSettings } from "@ondemand-eks/core";
+import { fargateSize } from "@ondemand-eks/core/pod-definition";
 import { bundledLibraryDir, checkPodLibrary, loadPodLibrary } from "@ondemand-eks/pod-library";
 import { describe, expect, it } from "vitest";
 
@@ -14,9 +15,15 @@ describe("the bundled library in pods/", () => {
     expect(await checkPodLibrary(bundledLibraryDir())).toEqual([]);
   });
 
-  it("holds the four documented definitions", async () => {
+  it("holds the five documented definitions", async () => {
     const library = await loadPodLibrary(bundledLibraryDir());
-    expect(library.names()).toEqual(["default", "elastic-ci-stack", "linux-pool", "node-postgres"]);
+    expect(library.names()).toEqual([
+      "default",
+      "elastic-ci-stack",
+      "fargate",
+      "linux-pool",
+      "node-postgres",
+    ]);
   });
 
   it("renders every one-shot definition to a Job and the long-polling one to a Deployment", async () => {
@@ -48,7 +55,30 @@ describe("the bundled library in pods/", () => {
       (m) => m.name,
     );
     expect(agentMounts).toContain("docker-socket");
-    expect(JSON.stringify(spec.affinity)).toContain('"values":["fargate"]');
+    // compute: ec2, so the builder keeps it off Fargate, once.
+    expect(definition.compute).toBe("ec2");
+    expect(JSON.stringify(spec.affinity).match(/"values":\["fargate"\]/g)).toHaveLength(1);
+  });
+
+  it("fargate: the plain agent, labelled for the Fargate profile, sized to exactly 1 vCPU and 2 GB", async () => {
+    // Prepare
+    const definition = (await loadPodLibrary(bundledLibraryDir())).get("fargate");
+    if (event.kind !== "scheduled") throw new Error("fixture");
+
+    // Act
+    const template = buildJob({ job: event.job, queue: "default", definition, settings }).spec
+      .template;
+
+    // Assess
+    expect(definition).toMatchObject({ compute: "fargate", privilege: [], access: undefined });
+    expect(template.metadata.labels["ondemand-eks.io/compute"]).toBe("fargate");
+    expect(template.spec.containers.map((c) => c.image)).toEqual(["buildkite/agent:3"]);
+    // Its requests plus Fargate's 256 MiB fill a Fargate size with nothing left over.
+    expect(fargateSize({ cpu: 1, memory: 1792 * 2 ** 20 })).toEqual({
+      cpu: 1,
+      memory: 2 * 2 ** 30,
+    });
+    expect(definition.agent.resources).toEqual({ requests: { cpu: "1", memory: "1792Mi" } });
   });
 
   it("linux-pool inherits image and resources from default and adds its tag", async () => {

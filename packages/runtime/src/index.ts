@@ -6,6 +6,9 @@
  *
  * @module
  */
+
+// Defined by the pod library, with the S3 source that throws it; re-exported as before.
+export { PodLibraryUnavailableError } from "@ondemand-eks/pod-library";
 export { awsCredentials } from "./aws-credentials.js";
 export { type ClusterAuthOptions, clusterAuthFor } from "./cluster-auth.js";
 export {
@@ -16,7 +19,6 @@ export {
   readConfig,
   type SchedulerConfig,
 } from "./config.js";
-export { PodLibraryUnavailableError } from "./errors.js";
 export {
   directoryLibrary,
   type LibrarySourceOptions,

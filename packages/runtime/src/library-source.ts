@@ -1,14 +1,13 @@
 import type { Logger } from "@ondemand-eks/core";
-import { bundledLibraryDir, loadPodLibrary, type PodLibrary } from "@ondemand-eks/pod-library";
+import {
+  bundledLibraryDir,
+  loadPodLibrary,
+  type PodLibrarySource,
+} from "@ondemand-eks/pod-library";
+import type { S3Sender } from "@ondemand-eks/pod-library/s3";
 import type { LibraryConfig } from "./config.js";
-import type { S3Sender } from "./s3-client.js";
 
-/** Gives the pod library to use for the next event. */
-export interface PodLibrarySource {
-  get(): Promise<PodLibrary>;
-  /** Releases what it holds (an S3 client it made). */
-  close?(): void;
-}
+export type { PodLibrarySource };
 
 /** A library directory: read once, at start. */
 export async function directoryLibrary(path: string): Promise<PodLibrarySource> {

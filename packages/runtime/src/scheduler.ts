@@ -8,6 +8,7 @@ import {
   schedule,
 } from "@ondemand-eks/core";
 import type { PodLibrary } from "@ondemand-eks/pod-library";
+import type { S3Sender } from "@ondemand-eks/pod-library/s3";
 import { type ClusterAuth, Submitter } from "@ondemand-eks/submitter";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { clusterAuthFor } from "./cluster-auth.js";
@@ -15,7 +16,6 @@ import type { SchedulerConfig } from "./config.js";
 import { librarySourceFor } from "./library-source.js";
 import { createLogger } from "./logger.js";
 import type { SchedulerMetrics } from "./metrics.js";
-import type { S3Sender } from "./s3-client.js";
 
 /** What an entry point (or a test) may supply instead of the defaults. */
 export interface SchedulerOptions {

@@ -1,6 +1,7 @@
 import type { PodDefinition, ServiceContainer } from "../pod-definition/schema.js";
 import type { SchedulerSettings } from "../settings.js";
 import { assignOwn, cloneJson } from "./clone.js";
+import { requireEc2 } from "./ec2-affinity.js";
 import type { Container, EnvVar, PodSpec } from "./kubernetes.js";
 
 /**
@@ -103,7 +104,8 @@ function restrictiveDefaults(spec: PodSpec): void {
  * The pod spec both builders share: the definition's PodSpec fields, the restrictive
  * defaults it does not override, then the scheduler's restart policy, the definition's
  * volumes, init containers and services as sidecars, and the one agent container with
- * `schedulerEnv` in front of the definition's env.
+ * `schedulerEnv` in front of the definition's env. A `compute: ec2` definition's pod also
+ * requires nodes that are not Fargate's.
  */
 export function podSpec(
   definition: PodDefinition,
@@ -113,6 +115,7 @@ export function podSpec(
   const { initContainers: _init, volumes, ...rest } = cloneJson(definition.pod);
   const spec = assignOwn({} as PodSpec, rest);
   restrictiveDefaults(spec);
+  if (definition.compute === "ec2") requireEc2(spec);
   spec.restartPolicy = restartPolicy;
   if (volumes) spec.volumes = volumes;
   const init = initContainers(definition);

@@ -6,7 +6,7 @@ import { agentConnectionEnv, agentTags, namespaceFor, podSpec } from "./containe
 import { definitionHash } from "./definition-hash.js";
 import type { DeploymentManifest, EnvVar } from "./kubernetes.js";
 import { toLabelValue } from "./labels.js";
-import { ANNOTATIONS, LABELS, MANAGED_BY, mergeSorted } from "./metadata.js";
+import { ANNOTATIONS, computeLabels, LABELS, MANAGED_BY, mergeSorted } from "./metadata.js";
 
 export interface BuildDeploymentOptions {
   readonly definition: PodDefinition;
@@ -89,7 +89,11 @@ export function buildDeployment({
       selector: { matchLabels: selector },
       template: {
         metadata: {
-          labels: mergeSorted(definition.metadata.labels, labels),
+          // Not in the selector, which cannot change: the template only.
+          labels: mergeSorted(definition.metadata.labels, {
+            ...labels,
+            ...computeLabels(definition),
+          }),
           annotations: mergeSorted(definition.metadata.annotations, {}),
         },
         spec,

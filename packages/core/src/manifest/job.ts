@@ -5,7 +5,7 @@ import type { PodDefinition } from "../pod-definition/schema.js";
 import type { SchedulerSettings } from "../settings.js";
 import { agentConnectionEnv, agentTags, namespaceFor, podSpec } from "./containers.js";
 import type { JobManifest } from "./kubernetes.js";
-import { ANNOTATIONS, jobAnnotations, jobLabels, mergeSorted } from "./metadata.js";
+import { ANNOTATIONS, computeLabels, jobAnnotations, jobLabels, mergeSorted } from "./metadata.js";
 
 /** Whether the controller admits Jobs under a cap, so they must start suspended. */
 function admissionCapped(settings: SchedulerSettings): boolean {
@@ -88,7 +88,10 @@ export function buildJob({ job, queue, definition, settings }: BuildJobOptions):
       ...(admissionCapped(settings) ? { suspend: true } : {}),
       template: {
         metadata: {
-          labels: mergeSorted(definition.metadata.labels, labels),
+          labels: mergeSorted(definition.metadata.labels, {
+            ...labels,
+            ...computeLabels(definition),
+          }),
           annotations: mergeSorted(definition.metadata.annotations, {
             ...context,
             [ANNOTATIONS.safeToEvict]: "false",

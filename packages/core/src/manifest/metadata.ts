@@ -14,6 +14,8 @@ export const LABELS = {
   buildNumber: "buildkite.com/build-number",
   organization: "buildkite.com/organization",
   podDefinition: "ondemand-eks.io/pod-definition",
+  /** On the pods of a `compute: fargate` definition (value `fargate`): the Fargate profile selects it. */
+  compute: "ondemand-eks.io/compute",
 } as const;
 
 export const ANNOTATIONS = {
@@ -73,6 +75,14 @@ export function jobLabels(
   if (job.organization.slug !== undefined)
     labels[LABELS.organization] = toLabelValue(job.organization.slug);
   return labels;
+}
+
+/**
+ * Pod labels that follow from where a definition runs: `ondemand-eks.io/compute: fargate`
+ * for a Fargate definition, which its Fargate profile selects; none otherwise.
+ */
+export function computeLabels(definition: PodDefinition): Record<string, string> {
+  return definition.compute === "fargate" ? { [LABELS.compute]: "fargate" } : {};
 }
 
 /** Annotations with the human context, in full (truncated only past {@link MAX_ANNOTATION_LENGTH}). */

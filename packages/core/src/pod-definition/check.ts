@@ -1,6 +1,8 @@
 import { InvalidPodDefinitionError, type Issue } from "../errors.js";
+import { LABELS } from "../manifest/metadata.js";
 import type { Result } from "../result.js";
 import { fromZodIssues, zodErrorMap } from "../zod-issues.js";
+import { fargateIssues } from "./fargate.js";
 import { privilegeIssues } from "./privilege.js";
 import {
   type LongPolling,
@@ -266,6 +268,14 @@ function podDefinitionIssues(source: PodDefinitionSource): Issue[] {
       privilege: source.privilege ?? undefined,
     }),
   );
+  // The Fargate profile selects pods by this label: only `compute: fargate` may set it.
+  if (source.metadata?.labels && Object.hasOwn(source.metadata.labels, LABELS.compute)) {
+    add(
+      `metadata.labels.${LABELS.compute}`,
+      "set from compute: remove it (compute: fargate sets it)",
+    );
+  }
+  if (source.compute === "fargate") issues.push(...fargateIssues(source));
   return issues;
 }
 
@@ -327,6 +337,7 @@ export function checkPodDefinition(
       longPolling: source.longPolling ? longPollingOf(source.longPolling) : undefined,
       access: accessOf(source),
       privilege: source.privilege ?? [],
+      compute: source.compute ?? "any",
     },
   };
 }

@@ -2,7 +2,8 @@
  * `@ondemand-eks/core/pod-definition`: the pod definition format (its zod schema and
  * types) and the checks that turn what someone wrote into a {@link PodDefinition} the
  * manifest builders take: among them, that a definition acknowledges the privilege its
- * pod uses (`privilegeUses`), and who may use it (`checkAccess`).
+ * pod uses (`privilegeUses`), and who may use it (`checkAccess`); and, for definitions
+ * that run on AWS Fargate, the size Fargate gives their pods (`fargateSize`).
  *
  * @module
  */
@@ -14,6 +15,7 @@ export {
 } from "./access.js";
 export { checkPodDefinition, safeParsePodDefinitionSource } from "./check.js";
 export { definePodDefinition, parsePodDefinition, safeParsePodDefinition } from "./define.js";
+export { FARGATE_MAX, FARGATE_SIZES, fargateSize, type PodSize } from "./fargate-size.js";
 export {
   PRIVILEGE_FEATURES,
   type PrivilegeFeature,
@@ -23,7 +25,9 @@ export {
 } from "./privilege.js";
 export {
   type LongPolling,
+  POD_COMPUTES,
   type PodAccess,
+  type PodCompute,
   type PodDefinition,
   type PodDefinitionInput,
   type PodDefinitionSource,

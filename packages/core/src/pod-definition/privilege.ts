@@ -55,12 +55,13 @@ export interface PrivilegeSubject {
 }
 
 /** `value[key]` if `value` is an object that holds `key` itself (never via a prototype). */
-function own(value: unknown, key: string): unknown {
+export function own(value: unknown, key: string): unknown {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
   return Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
 }
 
-function list(value: unknown): readonly unknown[] {
+/** `value` if it is an array, else none. */
+export function list(value: unknown): readonly unknown[] {
   return Array.isArray(value) ? value : [];
 }
 

@@ -234,6 +234,18 @@ const PrivilegeSchema = z
     });
   });
 
+/**
+ * Where a definition's pods may run. `fargate`: on AWS Fargate only (the builder labels
+ * the pod `ondemand-eks.io/compute: fargate`, which the Fargate profile selects, and the
+ * check refuses what Fargate cannot run); `ec2`: on EC2 nodes only (the builder requires
+ * node affinity `eks.amazonaws.com/compute-type NotIn [fargate]`); `any`: wherever the
+ * cluster puts it (the default: the pod says nothing about its compute).
+ */
+export const POD_COMPUTES = ["ec2", "fargate", "any"] as const;
+
+/** One of {@link POD_COMPUTES}. */
+export type PodCompute = (typeof POD_COMPUTES)[number];
+
 /** One pod definition as written in a file. */
 export const PodDefinitionSourceSchema = z.strictObject({
   name: PodDefinitionNameSchema,
@@ -249,6 +261,7 @@ export const PodDefinitionSourceSchema = z.strictObject({
   longPolling: LongPollingSchema.optional(),
   access: AccessSchema.nullish(),
   privilege: PrivilegeSchema.nullish(),
+  compute: z.enum(POD_COMPUTES, { error: 'expected "ec2", "fargate" or "any"' }).optional(),
 });
 
 /** A definition's access rules, once checked: each one given is a list of patterns. */
@@ -283,6 +296,8 @@ export interface PodDefinition {
   readonly access?: PodAccess | undefined;
   /** The privileged features its pod uses, acknowledged; empty for most definitions. */
   readonly privilege: readonly PrivilegeFeature[];
+  /** Where its pods run: EC2 nodes, Fargate, or either ({@link POD_COMPUTES}). */
+  readonly compute: PodCompute;
 }
 
 /** How a scaled long-polling pool follows its queue, every default filled in. */

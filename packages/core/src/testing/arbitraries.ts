@@ -16,7 +16,7 @@ import { hostileText } from "./text.js";
  *   `parseEvent` accepts, hostile text in every user-written field, with what they say.
  * - `scheduledJob(options)`: the `ScheduledJob`s those events parse to.
  * - `agentQueryRule()`, `agentQueryRules({ queues, podDefinitions })`: rules.
- * - `podDefinition({ mode, services, privilege, names, queues })` and
+ * - `podDefinition({ mode, services, privilege, names, queues, compute })` and
  *   `podDefinitionInput(...)`: valid definitions, checked or as written.
  * - `podAccess()`: access rules.
  * - `poolScaling()`, `queueDepth({ at, maxJobs })`: a scaled pool's settings, and the

@@ -6,12 +6,12 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import type { Logger } from "@ondemand-eks/core";
-import { createLogger, PodLibraryUnavailableError } from "@ondemand-eks/runtime";
+import type { LogFields, Logger } from "@ondemand-eks/core";
+import { PodLibraryUnavailableError } from "@ondemand-eks/pod-library";
+import { s3Library } from "@ondemand-eks/pod-library/s3";
 import { skipUnlessCi, startMoto } from "@ondemand-eks/testenv";
 import { describeWith } from "@ondemand-eks/testenv/vitest";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { s3Library } from "../src/s3-library.js";
 
 // A moto of this file's own: without Python it is reported as skipped (an error under CI=true).
 const aws = await skipUnlessCi(() => startMoto("s3-library"));
@@ -39,11 +39,21 @@ function countingClient() {
   return { client, calls };
 }
 
-/** The runtime's own logger, writing to a list: each line as the object it wrote. */
+/** A logger writing to a list: each line as an object, its level and message with its fields. */
 function recordingLogger(): { log: Logger; logged: Record<string, unknown>[] } {
   const logged: Record<string, unknown>[] = [];
-  const log = createLogger({ level: "debug", write: (line) => logged.push(JSON.parse(line)) });
-  return { log, logged };
+  const at =
+    (level: string, bound: LogFields = {}) =>
+    (msg: string, fields: LogFields = {}) =>
+      logged.push({ level, msg, ...bound, ...fields });
+  const make = (bound: LogFields): Logger => ({
+    debug: at("debug", bound),
+    info: at("info", bound),
+    warn: at("warn", bound),
+    error: at("error", bound),
+    child: (fields) => make({ ...bound, ...fields }),
+  });
+  return { log: make({}), logged };
 }
 
 let bucket = 0;
