@@ -71,6 +71,13 @@ const CASES = {
     ],
     kinds: ["Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy", "Ingress"],
   },
+  "library-files": {
+    set: [
+      "webhook.enabled=true",
+      "library.files.default\\.yaml=name: default\nagent:\n  image: buildkite/agent:3\n",
+    ],
+    kinds: ["Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy", "ConfigMap"],
+  },
   controller: {
     set: ["controller.enabled=true"],
     kinds: [
@@ -239,6 +246,110 @@ describeWith(helm, "the Helm chart (deploy/helm/ondemand-eks)", () => {
     await expect(missingHost).rejects.toThrow(
       /webhook.ingress.host: the host name Buildkite will call/,
     );
+  });
+
+  describe("the pod library (library.*)", () => {
+    const LIBRARY = "/etc/ondemand-eks/pods";
+    const deploymentsOf = (objects: KubernetesObject[]) =>
+      objects.filter((object): object is V1Deployment => object.kind === "Deployment");
+    const processOf = (deployment: V1Deployment) =>
+      deployment.spec?.template.spec?.containers[0] as V1Container;
+    const withFiles = (text: string) => [...EVERY_ROUTE, `library.files.default\\.yaml=${text}`];
+
+    it("makes a ConfigMap of library.files that every route mounts read-only where ONDEMAND_EKS_LIBRARY points", async () => {
+      // Act
+      const objects = await template(withFiles("name: default"));
+
+      // Assess
+      const configMap = objects.find(
+        (object) => object.kind === "ConfigMap" && object.metadata?.name?.endsWith("-pod-library"),
+      ) as V1ConfigMap;
+      expect(configMap.data).toEqual({ "default.yaml": "name: default" });
+      const deployments = deploymentsOf(objects);
+      expect(deployments).toHaveLength(3);
+      for (const deployment of deployments) {
+        const container = processOf(deployment);
+        const volume = deployment.spec?.template.spec?.volumes?.find(
+          (v) => v.name === "pod-library",
+        );
+        const mount = container.volumeMounts?.find((m) => m.name === "pod-library");
+        expect(volume?.configMap?.name, keyOf(deployment)).toBe(configMap.metadata?.name);
+        expect(mount).toEqual({ name: "pod-library", mountPath: LIBRARY, readOnly: true });
+        expect(envOf(container).ONDEMAND_EKS_LIBRARY?.value).toBe(LIBRARY);
+        // The tmp volume is still there beside it.
+        expect(container.volumeMounts?.map((m) => m.name)).toEqual(["tmp", "pod-library"]);
+      }
+    });
+
+    it("mounts it where deploy/kubernetes/library/configmap mounts its ConfigMap", () => {
+      const patch = parseYaml(
+        readFileSync(join(KUSTOMIZE, "library", "configmap", "mount.yaml"), "utf8"),
+      ) as { path: string; value: { mountPath?: string; name?: string; value?: string } }[];
+      expect(patch.find((op) => op.path.endsWith("volumeMounts/-"))?.value.mountPath).toBe(LIBRARY);
+      expect(patch.find((op) => op.value.name === "ONDEMAND_EKS_LIBRARY")?.value.value).toBe(
+        LIBRARY,
+      );
+    });
+
+    it("rolls the pods when a definition changes: their checksum annotation follows the files", async () => {
+      const annotation = async (text: string) =>
+        deploymentsOf(await template(withFiles(text))).map(
+          (deployment) =>
+            deployment.spec?.template.metadata?.annotations?.[
+              "ondemand-eks.io/pod-library-checksum"
+            ],
+        );
+      const [first, again, changed] = await Promise.all([
+        annotation("name: default"),
+        annotation("name: default"),
+        annotation("name: default\ndescription: changed"),
+      ]);
+      expect(first.every((value) => /^[0-9a-f]{64}$/.test(value ?? ""))).toBe(true);
+      expect(again).toEqual(first);
+      expect(changed.some((value, index) => value === first[index])).toBe(false);
+    });
+
+    it("points every route at an S3 prefix with its TTL, or at an existing ConfigMap", async () => {
+      const s3 = deploymentsOf(
+        await template([
+          ...EVERY_ROUTE,
+          "library.s3=s3://acme-pods/pods/",
+          "library.ttlSeconds=60",
+        ]),
+      );
+      const existing = deploymentsOf(
+        await template([...EVERY_ROUTE, "library.configMap=acme-pods"]),
+      );
+      for (const deployment of s3) {
+        const env = envOf(processOf(deployment));
+        expect(env.ONDEMAND_EKS_LIBRARY?.value).toBe("s3://acme-pods/pods/");
+        expect(env.ONDEMAND_EKS_LIBRARY_TTL_SECONDS?.value).toBe("60");
+        expect(deployment.spec?.template.spec?.volumes?.map((v) => v.name)).toEqual(["tmp"]);
+      }
+      for (const deployment of existing) {
+        const volume = deployment.spec?.template.spec?.volumes?.find(
+          (v) => v.name === "pod-library",
+        );
+        expect(volume?.configMap?.name).toBe("acme-pods");
+      }
+    });
+
+    it("refuses two sources at once, naming both", async () => {
+      await expect(
+        template([
+          "webhook.enabled=true",
+          "library.s3=s3://acme-pods/pods/",
+          "library.configMap=x",
+        ]),
+      ).rejects.toThrow(/library: give one of files, configMap and s3, not configMap and s3/);
+    });
+
+    it("leaves the library alone by default: no variable, no volume", async () => {
+      for (const deployment of deploymentsOf(await template(EVERY_ROUTE))) {
+        expect(envOf(processOf(deployment)).ONDEMAND_EKS_LIBRARY).toBeUndefined();
+        expect(deployment.spec?.template.spec?.volumes?.map((v) => v.name)).toEqual(["tmp"]);
+      }
+    });
   });
 
   it("refuses the SQS consumer without its queue, naming the value", async () => {

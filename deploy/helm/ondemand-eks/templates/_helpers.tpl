@@ -108,6 +108,7 @@ the agent token Secret go in schedulerEnv.)
 # Keep the V8 heap well inside the memory limit: garbage collection, not an OOM kill.
 - name: NODE_OPTIONS
   value: {{ .route.nodeOptions | quote }}
+{{- include "ondemand-eks.libraryEnv" .root }}
 {{- with .route.extraEnv }}
 {{ toYaml . }}
 {{- end }}
@@ -146,6 +147,75 @@ tolerations:
 {{- end }}
 {{- with .route.affinity }}
 affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+The pod library (library.*): the ConfigMap's name when the library is in one (the
+chart's own, made from library.files, or library.configMap), else "".
+*/}}
+{{- define "ondemand-eks.libraryConfigMap" -}}
+{{- $library := .Values.library }}
+{{- $given := list }}
+{{- if $library.files }}{{ $given = append $given "files" }}{{ end }}
+{{- if $library.configMap }}{{ $given = append $given "configMap" }}{{ end }}
+{{- if $library.s3 }}{{ $given = append $given "s3" }}{{ end }}
+{{- if gt (len $given) 1 }}
+{{- fail (printf "library: give one of files, configMap and s3, not %s" (join " and " $given)) }}
+{{- end }}
+{{- if $library.files }}{{ include "ondemand-eks.fullname" . }}-pod-library{{ else if $library.configMap }}{{ $library.configMap }}{{ end }}
+{{- end }}
+
+{{/* Where a mounted library is read from. */}}
+{{- define "ondemand-eks.libraryPath" -}}
+/etc/ondemand-eks/pods
+{{- end }}
+
+{{/* The library's variables, for every route's env. */}}
+{{- define "ondemand-eks.libraryEnv" -}}
+{{- if include "ondemand-eks.libraryConfigMap" . }}
+- name: ONDEMAND_EKS_LIBRARY
+  value: {{ include "ondemand-eks.libraryPath" . | quote }}
+{{- else if .Values.library.s3 }}
+- name: ONDEMAND_EKS_LIBRARY
+  value: {{ .Values.library.s3 | quote }}
+- name: ONDEMAND_EKS_LIBRARY_TTL_SECONDS
+  value: {{ .Values.library.ttlSeconds | quote }}
+{{- end }}
+{{- end }}
+
+{{/* The library's volume and mount, when it is in a ConfigMap. */}}
+{{- define "ondemand-eks.libraryVolume" -}}
+{{- with include "ondemand-eks.libraryConfigMap" . }}
+- name: pod-library
+  configMap:
+    name: {{ . }}
+{{- end }}
+{{- end }}
+
+{{- define "ondemand-eks.libraryMount" -}}
+{{- if include "ondemand-eks.libraryConfigMap" . }}
+# Read-only, as the root filesystem is: the process never writes its library.
+- name: pod-library
+  mountPath: {{ include "ondemand-eks.libraryPath" . }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/*
+A route's pod annotations: its own (route.podAnnotations) and, with library.files, a
+checksum of the library, so a changed definition rolls the pods (a process reads its
+library once, at start), and the route's own `extra`.
+(dict "root" $ "route" .Values.webhook "extra" (dict ...))
+*/}}
+{{- define "ondemand-eks.podAnnotations" -}}
+{{- $annotations := merge (deepCopy (.extra | default dict)) (deepCopy (.route.podAnnotations | default dict)) }}
+{{- with .root.Values.library.files }}
+{{- $_ := set $annotations "ondemand-eks.io/pod-library-checksum" (toYaml . | sha256sum) }}
+{{- end }}
+{{- with $annotations }}
+annotations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
