@@ -1,7 +1,7 @@
-import { formatIssues, InvalidPodDefinitionError } from "@ondemand-eks/core";
+import { formatIssues, InvalidPodDefinitionError, parseEvent } from "@ondemand-eks/core";
 import { checkAccess } from "@ondemand-eks/core/pod-definition";
 import { describe, expect, it } from "vitest";
-import { podDefinition, scheduledJob } from "./helpers/fixtures.js";
+import { loadEvent, podDefinition, scheduledJob } from "./helpers/fixtures.js";
 
 /** The fixture job: organization acme, pipeline my-pipeline, branch main, queue default. */
 const job = scheduledJob();
@@ -117,6 +117,26 @@ describe("checkAccess", () => {
     expect(allowed("a+b")).toBe(true);
     expect(allowed("aab")).toBe(false);
     expect(allowed("(x)")).toBe(true);
+  });
+
+  it("lets a webhook job through a pipelines rule: its organization comes from the build's URL", () => {
+    // Prepare: a webhook body names no organization object.
+    const event = parseEvent(loadEvent("webhook-job-scheduled"));
+    if (event.kind !== "scheduled") throw new Error(`expected scheduled, got ${event.kind}`);
+    const request = { job: event.job, queue: "default" };
+
+    // Act and assess
+    expect(
+      checkAccess(podDefinition({ access: { pipelines: ["acme/my-pipeline"] } }), request),
+    ).toEqual({
+      allowed: true,
+    });
+    expect(checkAccess(podDefinition({ access: { organizations: ["acme"] } }), request)).toEqual({
+      allowed: true,
+    });
+    expect(
+      checkAccess(podDefinition({ access: { pipelines: ["other/my-pipeline"] } }), request).allowed,
+    ).toBe(false);
   });
 
   it("fails closed when the event does not say what a rule needs", () => {

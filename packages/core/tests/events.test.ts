@@ -55,8 +55,53 @@ describe("parseEvent: the three forms of Job Scheduled", () => {
     // Assess
     expect(fromDetail).toEqual(fromEventBridge);
     expect(formOfWebhook).toBe("webhook");
-    // A webhook carries no organization object; everything else agrees.
+    // A webhook carries no organization object: its slug comes from the build's URL, and
+    // only the uuid is missing; everything else agrees.
+    expect(fromWebhook.organization).toEqual({ slug: "acme", uuid: undefined });
     expect({ ...fromWebhook, organization: fromEventBridge.organization }).toEqual(fromEventBridge);
+  });
+
+  describe("the organization of a webhook job, from its build's URL", () => {
+    const webhook = (webUrl: string | null, slug = "my-pipeline", number = 4312) => {
+      const body = loadEvent("webhook-job-scheduled") as {
+        build: Record<string, unknown>;
+        pipeline: Record<string, unknown>;
+      };
+      body.build.web_url = webUrl;
+      body.build.number = number;
+      body.pipeline.slug = slug;
+      const event = parseEvent(body);
+      if (event.kind !== "scheduled") throw new Error(`expected scheduled, got ${event.kind}`);
+      return event.job.organization.slug;
+    };
+
+    it("is read only from the build's own URL: its pipeline, its number, nothing after", () => {
+      expect(webhook("https://buildkite.com/acme/my-pipeline/builds/4312")).toBe("acme");
+      expect(webhook("https://buildkite.com/acme/other-pipeline/builds/4312")).toBeUndefined();
+      expect(webhook("https://buildkite.com/acme/my-pipeline/builds/1")).toBeUndefined();
+      expect(webhook("https://buildkite.com/acme/my-pipeline/builds/4312/x")).toBeUndefined();
+      expect(webhook("https://buildkite.com/Acme!/my-pipeline/builds/4312")).toBeUndefined();
+      expect(webhook("not a url")).toBeUndefined();
+      expect(webhook(null)).toBeUndefined();
+    });
+
+    it("gives back any organization slug a build URL was made from, and never one from another pipeline's", () => {
+      const slug = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,20}[a-z0-9])?$/);
+      fc.assert(
+        fc.property(
+          slug,
+          slug,
+          slug,
+          fc.nat(1_000_000),
+          (organization, pipeline, other, number) => {
+            const url = `https://buildkite.com/${organization}/${pipeline}/builds/${number}`;
+            expect(webhook(url, pipeline, number)).toBe(organization);
+            if (other !== pipeline) expect(webhook(url, other, number)).toBeUndefined();
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
   });
 
   it("never carries the job's command", () => {

@@ -34,6 +34,39 @@ function buildUrl(
   return `https://buildkite.com/${path}/builds/${build.number}`;
 }
 
+/** A Buildkite slug: lower-case letters, digits and hyphens, as Buildkite makes them. */
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/;
+
+/**
+ * The organization's slug from a build's web URL, `https://<host>/<org>/<pipeline>/builds/<n>`,
+ * when the URL is the build's own: its pipeline segment is the event's pipeline slug and
+ * its number the build's. A webhook body names no organization (the EventBridge detail
+ * does); without it, `access` rules on organizations and pipelines would refuse every
+ * webhook job. The URL is Buildkite's, inside a signed body: no pipeline author writes it.
+ *
+ * @example
+ * organizationFromBuildUrl("https://buildkite.com/acme/web/builds/42", "web", 42); // "acme"
+ * organizationFromBuildUrl("https://buildkite.com/acme/other/builds/42", "web", 42); // undefined
+ */
+export function organizationFromBuildUrl(
+  url: string | null | undefined,
+  pipeline: string,
+  number: number,
+): string | undefined {
+  if (!url) return undefined;
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+  const [, organization, slug, builds, n, ...rest] = path.split("/");
+  if (rest.length > 0 || builds !== "builds" || slug !== pipeline || n !== String(number)) {
+    return undefined;
+  }
+  return organization !== undefined && SLUG.test(organization) ? organization : undefined;
+}
+
 /** Turns Buildkite's snake_case job payload into a {@link ScheduledJob}. */
 export function toScheduledJob(
   input: {
@@ -45,7 +78,9 @@ export function toScheduledJob(
   form: EventForm,
 ): ScheduledJob {
   const { job, build, pipeline } = input;
-  const organizationSlug = orUndefined(input.organization?.slug);
+  const organizationSlug =
+    orUndefined(input.organization?.slug) ??
+    organizationFromBuildUrl(build.web_url, pipeline.slug, build.number);
   return {
     uuid: jobUuid(job),
     agentQueryRules: job.agent_query_rules ?? [],
