@@ -2,6 +2,7 @@ import { BatchV1Api, CoreV1Api, KubeConfig, type V1Job, type V1Pod } from "@kube
 import { type CliIo, processIo, run } from "@ondemand-eks/cli";
 import {
   type LocalBuildkite,
+  type LocalBuildkiteOptions,
   type Prerequisite,
   skipUnlessCi,
   startLocalBuildkite,
@@ -22,9 +23,13 @@ export interface World {
   readonly core: CoreV1Api;
 }
 
-/** Starts the world, or says why it cannot here (skipped; an error under CI=true). */
+/**
+ * Starts the world, or says why it cannot here (skipped; an error under CI=true); `options`
+ * choose the kubelet's nodes and the namespace of the token Secret and of `local`.
+ */
 export async function startWorld(
   name: string,
+  options: Pick<LocalBuildkiteOptions, "namespace" | "nodes"> = {},
 ): Promise<{ info: Prerequisite<World>; close: () => Promise<void> }> {
   const plane = await startTestControlPlane(name);
   if (!plane.info.available) return { info: plane.info, close: plane.teardown };
@@ -34,6 +39,7 @@ export async function startWorld(
     local = await skipUnlessCi(() =>
       startLocalBuildkite({
         kubeconfig,
+        ...options,
         log: (line) => process.stderr.write(`[${name}] ${line}\n`),
       }),
     );

@@ -12,7 +12,8 @@ import type { ImageDescription } from "./images.js";
  * each container a private directory for the image's own directories. An absolute path in
  * a container's command, arguments or environment that falls under one of its volume
  * mounts or image directories is rewritten to the directory that stands for it, and an
- * image file (the agent binary) to the host file; every other path is the host's.
+ * image file (the agent binary) or directory (the elastic-ci-stack hooks) to the host's
+ * that stands for it; every other path is the host's.
  *
  * @module
  */
@@ -69,8 +70,9 @@ async function volumeData(
 }
 
 /**
- * The path map of `container`: its volume mounts (the longest matching mount wins), then
- * the image's files, then the image's directories; everything else is left as it is.
+ * The path map of `container`: the longest of its volume mounts, the image's files (a
+ * directory with what it holds) and the image's directories that holds a path wins, a
+ * mount before an image path of the same length; everything else is left as it is.
  *
  * @example
  * const map = pathMap("/tmp/pod", container, image); // container mounts "workspace" at /workspace
@@ -83,6 +85,7 @@ export function pathMap(podDir: string, container: V1Container, image: ImageDesc
       mount.mountPath.replace(/\/+$/, ""),
       join(volumeDir(podDir, mount.name), mount.subPath ?? ""),
     ]),
+    ...Object.entries(image.files ?? {}),
     ...(image.dirs ?? []).map((dir): [string, string] => [
       dir,
       join(rootfsDir(podDir, container.name), dir),
@@ -90,8 +93,6 @@ export function pathMap(podDir: string, container: V1Container, image: ImageDesc
   ].sort(([a], [b]) => b.length - a.length);
   return (path) => {
     if (!path.startsWith("/")) return path;
-    const file = image.files?.[path];
-    if (file !== undefined) return file;
     for (const [root, dir] of roots) {
       if (path === root) return dir;
       if (path.startsWith(`${root}/`)) {

@@ -1,10 +1,14 @@
+import { join } from "node:path";
+import { REPO_ROOT } from "../paths.js";
+
 /**
  * What the test kubelet knows about container images. It cannot pull or unpack an image,
  * so an image is a small description: the entrypoint and command it would run, the
  * environment it sets, and the few files of it a pod uses (the `buildkite-agent` binary
- * of the official agent image is the real agent testenv built). Images it knows nothing
- * about still "pull"; their containers run their `command` on the host, or stand in as
- * an idle process when they have none (Postgres, Redis, dockerd: see the README).
+ * of the official agent image is the real agent testenv built; the elastic-ci-stack
+ * image's hooks are the repository's). Images it knows nothing about still "pull"; their
+ * containers run their `command` on the host, or stand in as an idle process when they
+ * have none (Postgres, Redis, dockerd: see the README).
  *
  * @module
  */
@@ -17,7 +21,10 @@ export interface ImageDescription {
   readonly cmd?: readonly string[];
   /** Environment the image sets; a container's own `env` overrides it. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Files inside the image that stand for host files (path in image -> host path). */
+  /**
+   * Files inside the image that stand for host files (path in image -> host path); a
+   * directory stands for a host directory with everything in it.
+   */
   readonly files?: Readonly<Record<string, string>>;
   /** Directories of the image's own file system, given to each container as a private copy. */
   readonly dirs?: readonly string[];
@@ -93,8 +100,53 @@ export function pullFailure(
 const AGENT_REPOSITORIES = new Set(["buildkite/agent", "public.ecr.aws/buildkite/agent"]);
 
 /**
+ * The repository name of the elastic-ci-stack agent image, under whichever registry the
+ * user pushed it to (images/elastic-ci-stack/Dockerfile).
+ */
+export const ELASTIC_CI_STACK_REPOSITORY = "ondemand-eks-elastic-ci-stack";
+
+/** The directory images/elastic-ci-stack/Dockerfile builds from. */
+export const ELASTIC_CI_STACK_IMAGE_DIR = join(REPO_ROOT, "images", "elastic-ci-stack");
+
+/** The official agent image: Buildkite's entrypoint and the paths its config file sets. */
+function agentImage(agentPath: string): ImageDescription {
+  return {
+    entrypoint: ["/usr/local/bin/buildkite-agent"],
+    cmd: ["start"],
+    env: {
+      BUILDKITE_BUILD_PATH: "/buildkite/builds",
+      BUILDKITE_HOOKS_PATH: "/buildkite/hooks",
+      BUILDKITE_PLUGINS_PATH: "/buildkite/plugins",
+    },
+    files: { "/usr/local/bin/buildkite-agent": agentPath },
+    dirs: ["/buildkite"],
+  };
+}
+
+/**
+ * The elastic-ci-stack image: the official agent image plus what its Dockerfile adds that
+ * the agent reads, the hooks (`COPY hooks/ ...`) and `ENV BUILDKITE_HOOKS_PATH`. A test
+ * reads the Dockerfile to keep the two equal. The AWS CLI it installs is not here: a
+ * pod finds testenv's pinned one through the PATH its definition gives.
+ */
+function elasticCiStackImage(agentPath: string): ImageDescription {
+  const base = agentImage(agentPath);
+  const hooksPath = "/etc/buildkite-agent/hooks";
+  return {
+    ...base,
+    env: { ...base.env, BUILDKITE_HOOKS_PATH: hooksPath },
+    files: { ...base.files, [hooksPath]: join(ELASTIC_CI_STACK_IMAGE_DIR, "hooks") },
+  };
+}
+
+/**
  * What the kubelet knows of `image`. The official agent image runs the real agent
- * (`agentPath`) with the directories its configuration names; any other image is empty.
+ * (`agentPath`) with the directories its configuration names, and so does the
+ * elastic-ci-stack image, with its hooks; any other image is empty.
+ *
+ * @example
+ * describeImage("buildkite/agent:3", agentPath).entrypoint; // ["/usr/local/bin/buildkite-agent"]
+ * describeImage("postgres:16", agentPath); // {}
  */
 export function describeImage(image: string, agentPath: string): ImageDescription {
   const reference = parseImage(image);
@@ -102,18 +154,8 @@ export function describeImage(image: string, agentPath: string): ImageDescriptio
     reference?.host === "docker.io"
       ? reference.repository
       : `${reference?.host}/${reference?.repository}`;
-  if (AGENT_REPOSITORIES.has(name)) {
-    return {
-      entrypoint: ["/usr/local/bin/buildkite-agent"],
-      cmd: ["start"],
-      env: {
-        BUILDKITE_BUILD_PATH: "/buildkite/builds",
-        BUILDKITE_HOOKS_PATH: "/buildkite/hooks",
-        BUILDKITE_PLUGINS_PATH: "/buildkite/plugins",
-      },
-      files: { "/usr/local/bin/buildkite-agent": agentPath },
-      dirs: ["/buildkite"],
-    };
-  }
+  if (AGENT_REPOSITORIES.has(name)) return agentImage(agentPath);
+  const last = reference?.repository.split("/").at(-1);
+  if (last === ELASTIC_CI_STACK_REPOSITORY) return elasticCiStackImage(agentPath);
   return {};
 }
