@@ -53,13 +53,9 @@ export function organizationFromBuildUrl(
   pipeline: string,
   number: number,
 ): string | undefined {
-  if (!url) return undefined;
-  let path: string;
-  try {
-    path = new URL(url).pathname;
-  } catch {
-    return undefined;
-  }
+  // The core runs anywhere (no URL global in its types): the path, taken apart by hand.
+  const path = /^https?:\/\/[^/?#]+(\/[^?#]*)(?:[?#].*)?$/.exec(url ?? "")?.[1];
+  if (path === undefined) return undefined;
   const [, organization, slug, builds, n, ...rest] = path.split("/");
   if (rest.length > 0 || builds !== "builds" || slug !== pipeline || n !== String(number)) {
     return undefined;

@@ -181,7 +181,7 @@ const LongPollingSchema = z.strictObject({
  * under `extends`).
  */
 const AccessSchema = z.strictObject({
-  /** Served queues the definition may run jobs from, by exact name. */
+  /** Served queues the definition may run jobs from: names, or patterns (`*`, `**`) as in the other rules. */
   queues: z.array(QueueNameSchema).nullish(),
   /** Buildkite organization slugs, or patterns of them. */
   organizations: z
