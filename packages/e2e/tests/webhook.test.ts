@@ -84,6 +84,25 @@ describeWith(world.info, "end to end through the webhook (serve http)", () => {
     expect(finishedAt("postgres")).toBeGreaterThanOrEqual(finishedAt("agent"));
   });
 
+  it("runs it in a pod of the bundled fargate definition, labelled for the Fargate profile", async () => {
+    // Act
+    const id = w().local.buildkite.createJob({
+      command: HELLO,
+      agentQueryRules: ["queue=default", "pod=fargate"],
+    });
+    const ended = await runToEnd(w(), id);
+
+    // Assess: the job ran; the pod carries the label the profile selects on, and asks
+    // for exactly the Fargate size the definition was written for.
+    expect(ended.exitStatus, ended.story).toBe(0);
+    expect(ended.log).toContain("hello");
+    const pod = await podOf(w(), id);
+    expect(pod?.metadata?.labels?.["ondemand-eks.io/compute"]).toBe("fargate");
+    const agent = pod?.spec?.containers.find((container) => container.name === "agent");
+    expect(agent?.resources?.requests).toEqual({ cpu: "1", memory: "1792Mi" });
+    expect(pod?.spec?.containers.some((c) => c.securityContext?.privileged)).toBe(false);
+  });
+
   it("fails a failing command in both: Buildkite gets its exit status, the Job is Failed", async () => {
     // Act
     const id = w().local.buildkite.createJob({ command: "echo failing; exit 3" });
