@@ -138,6 +138,7 @@ describe("deploy/kubernetes/webhook-exposure/eks-nlb", () => {
   it("is a LoadBalancer of the AWS Load Balancer Controller's class, selecting the webhook pods", () => {
     expect(service.spec?.type).toBe("LoadBalancer");
     expect(service.spec?.loadBalancerClass).toBe("service.k8s.aws/nlb");
+    expect(service.spec?.allocateLoadBalancerNodePorts).toBe(false);
     expect(service.spec?.selector).toEqual(routeService.spec?.selector);
     expect(service.metadata?.name).not.toBe(routeService.metadata?.name);
   });
