@@ -11,6 +11,7 @@ import {
   cfnLint,
   ensureCfnLint,
   readCfnTemplate,
+  renderCfnTemplate,
   skipUnlessCi,
 } from "@ondemand-eks/testenv";
 import { describeWith } from "@ondemand-eks/testenv/vitest";
@@ -274,6 +275,53 @@ describe("Lambda templates say what the handlers need", () => {
       ]);
       expect(grant("TokenKeyGiven")?.[0]).toMatchObject({ Action: "kms:Decrypt" });
       expect(t.Conditions.TokenKeyGiven["Fn::And"]).toContainEqual({ Condition: "TokenGiven" });
+    },
+  );
+
+  it.each(TEMPLATES)(
+    "%s: a library in S3 under a customer managed key is decrypted through S3 only, with that key alone",
+    async (path) => {
+      // Prepare
+      const t = await template(path);
+      const key = "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab";
+      const parameters = {
+        ClusterName: "ci",
+        EventBusName: "aws.partner/buildkite.com/acme/x",
+        ClusterTokenArn: "arn:aws:ssm:eu-west-1:123456789012:parameter/buildkite/token",
+        PodLibraryBucket: "library",
+      };
+      /** Every kms:Decrypt the role gets (the token's key is not given: none is the token's). */
+      const decrypts = (given: Record<string, string>) => {
+        const rendered = renderCfnTemplate(t, {
+          region: "eu-west-1",
+          parameters: { ...parameters, ...given },
+        });
+        const policies: Node[] = rendered.Resources[ids(path).role].Properties.Policies;
+        return policies
+          .flatMap((policy) => policy.PolicyDocument.Statement as Node[])
+          .filter((statement) => statement.Action === "kms:Decrypt");
+      };
+      // Act
+      const given = decrypts({ PodLibraryKeyArn: key });
+      const empty = decrypts({ PodLibraryKeyArn: "" });
+      const bundled = decrypts({ PodLibraryBucket: "", PodLibraryKeyArn: key });
+      // Assess
+      const allowed = new RegExp(`^${t.Parameters.PodLibraryKeyArn.AllowedPattern}$`);
+      expect(t.Parameters.PodLibraryKeyArn.Default).toBe("");
+      expect(allowed.test("")).toBe(true);
+      expect(allowed.test(key)).toBe(true);
+      expect(allowed.test("arn:aws:kms:eu-west-1:123456789012:alias/library")).toBe(false);
+      expect(given).toEqual([
+        {
+          Effect: "Allow",
+          Action: "kms:Decrypt",
+          Resource: key,
+          Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } },
+        },
+      ]);
+      // No key, or no library in S3 (the key alone is ignored): no kms:Decrypt at all.
+      expect(empty).toEqual([]);
+      expect(bundled).toEqual([]);
     },
   );
 });

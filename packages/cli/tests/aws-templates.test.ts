@@ -371,6 +371,45 @@ describe("deploy/aws templates say what they promise", () => {
     ]);
   });
 
+  it("sqs-consumer.yaml: a library under a customer managed key is decrypted through S3 only, with that key alone", async () => {
+    // Prepare
+    const t = await readCfnTemplate(path("sqs-consumer.yaml"));
+    const key = "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab";
+    const parameters = {
+      ClusterName: "ci",
+      OidcProviderArn: PROVIDER,
+      EventBusName: "aws.partner/buildkite.com/acme/x",
+      PodLibraryBucket: "library",
+    };
+    /** Every kms:Decrypt the consumer's role gets, inline or attached. */
+    const decrypts = (given: Record<string, string>) =>
+      grants(
+        renderCfnTemplate(t, { region: "eu-west-1", parameters: { ...parameters, ...given } }),
+        "ConsumerRole",
+      ).filter((statement) => actions(statement).includes("kms:Decrypt"));
+    // Act
+    const withKey = decrypts({ PodLibraryKeyArn: key });
+    const withoutKey = decrypts({ PodLibraryKeyArn: "" });
+    const noLibrary = decrypts({ PodLibraryBucket: "", PodLibraryKeyArn: key });
+    // Assess
+    const allowed = new RegExp(`^${t.Parameters.PodLibraryKeyArn.AllowedPattern}$`);
+    expect(t.Parameters.PodLibraryKeyArn.Default).toBe("");
+    expect(allowed.test("")).toBe(true);
+    expect(allowed.test(key)).toBe(true);
+    expect(allowed.test("arn:aws:kms:eu-west-1:123456789012:alias/library")).toBe(false);
+    expect(withKey).toEqual([
+      {
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: key,
+        Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } },
+      },
+    ]);
+    // No key (S3-managed or aws/s3), or no library in S3 (the key alone is ignored): none.
+    expect(withoutKey).toEqual([]);
+    expect(noLibrary).toEqual([]);
+  });
+
   it("sqs-consumer.yaml: only the rule may send, to the queue and its dead-letter queue; the rule is the Lambda route's", async () => {
     // Prepare
     const t = await readCfnTemplate(path("sqs-consumer.yaml"));
@@ -678,5 +717,32 @@ describeWith(aws, "deploy/aws templates deployed to moto", () => {
       [`${ISSUER}:sub`]: `system:serviceaccount:${account.namespace}:${account.name}`,
       [`${ISSUER}:aud`]: "sts.amazonaws.com",
     });
+  });
+
+  it("sqs-consumer.yaml with a library under the bucket's key: the role may decrypt with that key, through S3 only", async () => {
+    // Act: on the bus the test above created, a second stack reading its library from the
+    // secrets bucket, under that bucket's key.
+    const outputs = await deploy("sqs-consumer-library", "sqs-consumer.yaml", {
+      EventBusName: BUS,
+      ClusterName: "ci",
+      OidcProviderArn: provider,
+      PodLibraryBucket: secrets.BucketName as string,
+      PodLibraryKeyArn: secrets.KeyArn as string,
+    });
+    // Assess: what IAM holds, the conditions and Fn::Sub worked out by moto.
+    const role = roleName(outputs.RoleArn as string);
+    const { PolicyNames } = await awsCli("iam", "list-role-policies", "--role-name", role);
+    expect(PolicyNames.sort()).toEqual(["pod-library", "pod-library-key", "sqs-consumer"]);
+    const key = await awsCli(
+      ...["iam", "get-role-policy", "--role-name", role, "--policy-name", "pod-library-key"],
+    );
+    expect(key.PolicyDocument.Statement).toEqual([
+      {
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: secrets.KeyArn,
+        Condition: { StringEquals: { "kms:ViaService": `s3.${REGION}.amazonaws.com` } },
+      },
+    ]);
   });
 });

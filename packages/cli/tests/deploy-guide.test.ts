@@ -29,6 +29,7 @@ async function awsCli(): Promise<{ path: string; version: string }> {
 function shellBlockAfter(heading: string): string {
   const text = readFileSync(GUIDE, "utf8");
   const from = text.indexOf(heading);
+  if (from < 0) throw new Error(`docs/deploy-kubernetes.md no longer says "${heading}"`);
   const block = /```sh\n([\s\S]*?)\n\s*```/.exec(text.slice(from))?.[1] ?? "";
   return block.replace(/^ {3}/gm, "");
 }
