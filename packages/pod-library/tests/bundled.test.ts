@@ -50,6 +50,11 @@ describe("the bundled library in pods/", () => {
     const dockerd = spec.initContainers?.find((c) => c.name === "dockerd");
     expect(dockerd?.restartPolicy).toBe("Always");
     expect(dockerd?.securityContext).toEqual({ privileged: true });
+    // dockerd named first, so the dind entrypoint adds no default listener; and no TCP one
+    // of its own: only the socket the agent shares reaches this privileged daemon.
+    expect(dockerd?.args?.[0]).toBe("dockerd");
+    expect(dockerd?.args?.some((arg) => /tcp:\/\//.test(arg))).toBe(false);
+    expect(dockerd?.args).toContain("--host=unix:///var/run/docker/docker.sock");
     expect(spec.serviceAccountName).toBe("buildkite-elastic-ci-stack");
     const agentMounts = ((spec.containers[0]?.volumeMounts ?? []) as { name: string }[]).map(
       (m) => m.name,
