@@ -10,6 +10,10 @@ export const libraryBuild = {
   dts: true,
   clean: true,
   sourcemap: true,
+  // Shared code in chunks for CommonJS too (ESM always splits): without it each CommonJS
+  // entry carries its own copy of a shared class, and an error thrown from one subpath
+  // fails `instanceof` against the class the main entry exports.
+  splitting: true,
   shims: true,
   target: "node20",
 } satisfies Options;

@@ -141,12 +141,18 @@ async function tryPackage(name: string): Promise<void> {
         `import * as m${i} from "${s}";\nif (Object.keys(m${i}).length === 0) throw new Error("${s}: no exports");`,
     )
     .join("\n");
-  const cjs = specifiers
-    .map(
+  // A name two entries of the package both export is one value (one class, so
+  // `instanceof` holds across subpaths), in CommonJS as in ESM.
+  const sameValues = (loaded: string) =>
+    `const all = ${loaded};\nfor (const [a, ea] of all) for (const [b, eb] of all) for (const k of Object.keys(ea)) if (a < b && k in eb && ea[k] !== eb[k]) throw new Error(\`\${k}: \${a} and \${b} export different values\`);`;
+  const cjs = [
+    ...specifiers.map(
       (s) => `if (Object.keys(require("${s}")).length === 0) throw new Error("${s}: no exports");`,
-    )
-    .join("\n");
-  await writeFile(join(project, "smoke.mjs"), `${esm}\n`);
+    ),
+    sameValues(`[${specifiers.map((s) => `["${s}", require("${s}")]`).join(", ")}]`),
+  ].join("\n");
+  const esmSame = sameValues(`[${specifiers.map((s, i) => `["${s}", m${i}]`).join(", ")}]`);
+  await writeFile(join(project, "smoke.mjs"), `${esm}\n${esmSame}\n`);
   await writeFile(join(project, "smoke.cjs"), `${cjs}\n`);
   await sh(project, process.execPath, ["smoke.mjs"]);
   await sh(project, process.execPath, ["smoke.cjs"]);
