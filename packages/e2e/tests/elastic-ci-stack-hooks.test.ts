@@ -55,6 +55,7 @@ const REPORTED = [
   "SHARED_TOKEN",
   "ROOT_TOKEN",
   "GAMMA_TOKEN",
+  "AFTER_UNSET",
 ];
 
 /**
@@ -424,6 +425,60 @@ describeWith(
       const started = /Started ssh-agent \(pid (\d+)\)/.exec(run.environment.stderr)?.[1];
       expect(started).toBeDefined();
       await expectCleanedUp(tmp, Number(started));
+    });
+
+    it("sources an env file that reads an unset variable, as Elastic CI Stack does", async () => {
+      // Prepare
+      const value = track(secret("after-unset"));
+      const bucket = `secrets-unset-${Date.now()}`;
+      await createBucket(setupEnv(), bucket, {
+        "epsilon/env": `EXTRA_OPTS="$NOT_SET_ANYWHERE --x"\nAFTER_UNSET=${value}\n`,
+      });
+
+      // Act
+      const { run, report } = await job("unset-var", {
+        BUILDKITE_SECRETS_BUCKET: bucket,
+        BUILDKITE_PIPELINE_SLUG: "epsilon",
+      });
+
+      // Assess
+      expect(run.environment.code, run.environment.stderr).toBe(0);
+      expect(report.vars.AFTER_UNSET).toBe(sha256(value));
+    });
+
+    it("cleans up when an env file ends the hook early, and never shows its error output", async () => {
+      // Prepare: the pipeline's key starts an ssh-agent first; its env file then exits, and
+      // the other one's error would quote a value.
+      const key = trackKey(await sshKey("early-exit-key"));
+      const quoted = track(secret("quoted-in-error"));
+      const bucket = `secrets-exit-${Date.now()}`;
+      await createBucket(setupEnv(), bucket, {
+        "zeta/private_ssh_key": key.privateKey,
+        "zeta/env": "exit 3\n",
+      });
+      const bad = `secrets-bad-env-${Date.now()}`;
+      await createBucket(setupEnv(), bad, { "eta/env": `PASS=ab ${quoted}\n` });
+
+      // Act
+      const exited = await job("early-exit", {
+        BUILDKITE_SECRETS_BUCKET: bucket,
+        BUILDKITE_PIPELINE_SLUG: "zeta",
+      });
+      const failing = await job("bad-env", {
+        BUILDKITE_SECRETS_BUCKET: bad,
+        BUILDKITE_PIPELINE_SLUG: "eta",
+      });
+
+      // Assess: the hook ended, its job never ran, and nothing of the job is left.
+      expect(exited.run.environment.code).toBe(3);
+      expect(exited.run.job).toBeUndefined();
+      const started = /Started ssh-agent \(pid (\d+)\)/.exec(exited.run.environment.stderr)?.[1];
+      expect(started).toBeDefined();
+      await expectCleanedUp(exited.tmp, Number(started));
+      expect(failing.run.environment.code).toBe(1);
+      expect(failing.run.environment.stderr).toContain(`s3://${bad}/eta/env failed when sourced`);
+      expect(failing.run.environment.stderr).not.toContain(quoted);
+      await expectCleanedUp(failing.tmp, undefined);
     });
 
     it("refuses a secret file whose name is not a variable name, naming the object", async () => {
