@@ -5,6 +5,7 @@ import {
   InvalidPodDefinitionError,
 } from "@ondemand-eks/core";
 import { FARGATE_SIZES, fargateSize, parsePodDefinition } from "@ondemand-eks/core/pod-definition";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseQuantity } from "../src/pod-definition/quantity.js";
 import { podDefinition, scheduledJob, settings } from "./helpers/fixtures.js";
@@ -183,6 +184,18 @@ describe("the Fargate check refuses, naming the field", () => {
     ],
   ])("%s", (_what, input, issue) => {
     expect(issuesOf(input)).toContain(issue);
+  });
+
+  it("a limit equal to its request in another spelling (700m and 0.7) is equal", () => {
+    const input = withAgent({
+      resources: { requests: { cpu: "700m", memory: "1792Mi" }, limits: { cpu: "0.7" } },
+    });
+    expect(issuesOf(input)).toEqual([]);
+  });
+
+  it("an agent with limits alone is sized by them: Kubernetes copies limits to requests", () => {
+    const input = withAgent({ resources: { limits: { cpu: "1", memory: "1792Mi" } } });
+    expect(issuesOf(input)).toEqual([]);
   });
 
   it("an agent without CPU and memory requests: Fargate's default size is its smallest", () => {
@@ -402,6 +415,20 @@ describe("parseQuantity", () => {
     ["+.5", 0.5],
   ])("%s is %d", (value, expected) => {
     expect(parseQuantity(value)).toBe(expected);
+  });
+
+  it("gives a decimal suffix and its decimal spelling the same number", () => {
+    // 700m and 0.7 once differed (0.7000000000000001 against 0.7): a limit equal to its
+    // request was refused as unequal.
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 64_000 }), (milli) => {
+        const decimal = (milli / 1000).toString();
+        expect(parseQuantity(`${milli}m`)).toBe(parseQuantity(decimal));
+        expect(parseQuantity(`${milli}e-3`)).toBe(parseQuantity(decimal));
+      }),
+      { numRuns: 500 },
+    );
+    expect(parseQuantity("700m")).toBe(0.7);
   });
 
   it.each(["one", "", "1 Gi", "-1", "1gi", "Gi", -1, Number.NaN, null])("%s is none", (value) => {

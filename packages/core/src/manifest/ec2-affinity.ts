@@ -47,6 +47,12 @@ export function requireEc2(spec: PodSpec): void {
     : [];
   const withEc2 = (terms.length > 0 ? terms : [{}]).map((term) => {
     const fields = object(term) ?? {};
+    // A term of the definition's with no requirement matches no node (Kubernetes' rule for
+    // an empty term): it stays so, rather than becoming "any EC2 node".
+    const empty = (list: unknown) => !Array.isArray(list) || list.length === 0;
+    if (terms.length > 0 && empty(fields.matchExpressions) && empty(fields.matchFields)) {
+      return fields;
+    }
     const expressions = Array.isArray(fields.matchExpressions) ? fields.matchExpressions : [];
     if (expressions.some(keepsOffFargate)) return fields;
     return {

@@ -220,9 +220,13 @@ export function fargateIssues(source: PodDefinitionSource): Issue[] {
     kind: container.kind,
     requests: containerRequests(container, add),
   }));
-  const agentRequests = own(own(source.agent, "resources"), "requests");
+  const agentResources = own(source.agent, "resources");
   for (const resource of ["cpu", "memory"] as const) {
-    if (own(agentRequests, resource) === undefined) {
+    // A limit alone is a request too: Kubernetes copies it when the request is absent.
+    const given =
+      own(own(agentResources, "requests"), resource) ??
+      own(own(agentResources, "limits"), resource);
+    if (given === undefined) {
       add(
         `agent.resources.requests.${resource}`,
         "required for compute: fargate: Fargate sizes the pod from its requests, and without them gives it 0.25 vCPU and 0.5 GB, 256 MB of which its own components take",

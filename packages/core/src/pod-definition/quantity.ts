@@ -3,15 +3,20 @@
  * the Fargate check can add a pod's requests up.
  */
 
-const SUFFIXES: Readonly<Record<string, number>> = {
-  "": 1,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
+/** Decimal suffixes, as powers of ten: applied to the digits' text, so `700m` is `0.7` exactly. */
+const DECIMAL: Readonly<Record<string, number>> = {
+  "": 0,
+  m: -3,
+  k: 3,
+  M: 6,
+  G: 9,
+  T: 12,
+  P: 15,
+  E: 18,
+};
+
+/** Binary suffixes, powers of two: exact in floating point. */
+const BINARY: Readonly<Record<string, number>> = {
   Ki: 2 ** 10,
   Mi: 2 ** 20,
   Gi: 2 ** 30,
@@ -39,8 +44,13 @@ export function parseQuantity(value: unknown): number | undefined {
   if (typeof value !== "string") return undefined;
   const match = QUANTITY.exec(value);
   if (!match) return undefined;
-  const [, digits, exponent, suffix] = match;
-  const scale = exponent ? 10 ** Number(exponent.slice(1)) : (SUFFIXES[suffix ?? ""] ?? 1);
-  const result = Number(digits) * scale;
+  const [, digits = "", exponent, suffix = ""] = match;
+  // `Number("7e-1")` is the double nearest 0.7, as `Number("0.7")` is; multiplying 7 by
+  // 1e-1 is not always the same double, and equal quantities would compare unequal.
+  const binary = BINARY[suffix];
+  const result =
+    binary !== undefined
+      ? Number(digits) * binary
+      : Number(`${digits}e${exponent ? Number(exponent.slice(1)) : (DECIMAL[suffix] ?? 0)}`);
   return Number.isFinite(result) ? result : undefined;
 }
