@@ -155,6 +155,26 @@ describe("the Fargate check refuses, naming the field", () => {
       "pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: no term matches a Fargate node (eks.amazonaws.com/compute-type=fargate, linux, amd64): remove it, or set compute: ec2",
     ],
     [
+      "required node affinity whose only terms are empty, or on a node's fields (its name)",
+      withPod({
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                {},
+                {
+                  matchFields: [
+                    { key: "metadata.name", operator: "In", values: ["ip-10-0-0-1.ec2.internal"] },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      }),
+      "pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: no term matches a Fargate node (eks.amazonaws.com/compute-type=fargate, linux, amd64): remove it, or set compute: ec2",
+    ],
+    [
       "a node name",
       withPod({ nodeName: "ip-10-0-0-1.ec2.internal" }),
       "pod.nodeName: Fargate picks the node: remove it, or set compute: ec2",

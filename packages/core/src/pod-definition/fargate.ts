@@ -94,11 +94,15 @@ function placementIssues(pod: unknown, add: (path: string, message: string) => v
     "requiredDuringSchedulingIgnoredDuringExecution",
   );
   const terms = list(own(required, "nodeSelectorTerms"));
-  // Terms are alternatives; within one, every expression must hold.
-  if (
-    terms.length > 0 &&
-    !terms.some((term) => list(own(term, "matchExpressions")).every(fargateMayMatch))
-  ) {
+  // Terms are alternatives; within one, every requirement must hold. A term with none
+  // matches no node at all, and one on node fields (a node's name) cannot name a node
+  // Fargate has yet to make.
+  const mayMatch = (term: unknown) => {
+    const expressions = list(own(term, "matchExpressions"));
+    if (list(own(term, "matchFields")).length > 0) return false;
+    return expressions.length > 0 && expressions.every(fargateMayMatch);
+  };
+  if (terms.length > 0 && !terms.some(mayMatch)) {
     add(
       "pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution",
       `no term matches a Fargate node (eks.amazonaws.com/compute-type=fargate, linux, amd64): ${OR_EC2}`,
