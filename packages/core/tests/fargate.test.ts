@@ -8,7 +8,7 @@ import { FARGATE_SIZES, fargateSize, parsePodDefinition } from "@ondemand-eks/co
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseQuantity } from "../src/pod-definition/quantity.js";
-import { podDefinition, scheduledJob, settings } from "./helpers/fixtures.js";
+import { issuesOf, podDefinition, scheduledJob, settings } from "./helpers/fixtures.js";
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -19,17 +19,6 @@ const fargate = {
   compute: "fargate",
   agent: { image: "buildkite/agent:3", resources: { requests: { cpu: "1", memory: "1792Mi" } } },
 };
-
-/** Every issue of `input` as `path: message` lines; none when it is valid. */
-function issuesOf(input: Record<string, unknown>): string[] {
-  try {
-    parsePodDefinition(input);
-  } catch (error) {
-    if (error instanceof InvalidPodDefinitionError) return formatIssues(error.issues).split("\n");
-    throw error;
-  }
-  return [];
-}
 
 /** `fargate` with `pod` fields, and the privilege and access its fields need. */
 const withPod = (pod: Record<string, unknown>, privilege?: string[]) => ({

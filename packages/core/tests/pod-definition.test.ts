@@ -9,16 +9,7 @@ import {
   safeParsePodDefinitionSource,
 } from "@ondemand-eks/core/pod-definition";
 import { describe, expect, it } from "vitest";
-
-function issuesOf(input: unknown): string[] {
-  try {
-    parsePodDefinition(input);
-  } catch (error) {
-    if (error instanceof InvalidPodDefinitionError) return formatIssues(error.issues).split("\n");
-    throw error;
-  }
-  return [];
-}
+import { issuesOf } from "./helpers/fixtures.js";
 
 const agent = { image: "buildkite/agent:3" };
 

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import {
+  formatIssues,
+  InvalidPodDefinitionError,
   type PodDefinition,
   parseEvent,
   parsePodDefinition,
@@ -45,4 +47,15 @@ export function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** Every issue parsing `input` as a pod definition gives, as `path: message` lines; none when it is valid. */
+export function issuesOf(input: unknown): string[] {
+  try {
+    parsePodDefinition(input);
+  } catch (error) {
+    if (error instanceof InvalidPodDefinitionError) return formatIssues(error.issues).split("\n");
+    throw error;
+  }
+  return [];
 }
