@@ -1,10 +1,5 @@
-import {
-  buildDeployment,
-  buildJob,
-  formatIssues,
-  InvalidPodDefinitionError,
-} from "@ondemand-eks/core";
-import { FARGATE_SIZES, fargateSize, parsePodDefinition } from "@ondemand-eks/core/pod-definition";
+import { buildDeployment, buildJob } from "@ondemand-eks/core";
+import { FARGATE_SIZES, fargateSize } from "@ondemand-eks/core/pod-definition";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseQuantity } from "../src/pod-definition/quantity.js";
